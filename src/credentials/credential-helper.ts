@@ -27,14 +27,10 @@ const NOT_FOUND = "credentials not found in native keychain";
 /** Variables that may hold our own secrets; a helper has no business seeing them. */
 const WITHHELD_VARIABLES = ["PULLBACK_REGISTRY_TOKEN", "PULLBACK_REGISTRY_PASSWORD"];
 
-interface HelperRun {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly timedOut: boolean;
-  readonly overflowed: boolean;
-}
+type HelperRun =
+  | { readonly type: "exited"; readonly code: number | null; readonly signal: NodeJS.Signals | null; readonly stdout: string; readonly stderr: string }
+  | { readonly type: "timed-out" }
+  | { readonly type: "overflowed" };
 
 /**
  * Ask `docker-credential-<helper>` for the credentials of `serverUrl`.
@@ -52,11 +48,11 @@ export async function getFromCredentialHelper(
   const program = helperProgram(helper, options.configuredIn);
   const run = await runHelper(program, serverUrl, options);
   const source: CredentialSource = { type: "helper", helper, registry: options.registry ?? serverUrl };
-  if (run.timedOut) {
+  if (run.type === "timed-out") {
     const seconds = (options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000;
     throw helperFailure(`${program} did not answer within ${seconds} s and was stopped`, program, true);
   }
-  if (run.overflowed) throw helperFailure(`${program} wrote more than ${MAX_OUTPUT_BYTES} bytes; that is not a credential`, program, false);
+  if (run.type === "overflowed") throw helperFailure(`${program} wrote more than ${MAX_OUTPUT_BYTES} bytes; that is not a credential`, program, false);
   if (run.code !== 0) {
     if (isNotFound(run)) return undefined;
     const status = run.signal === null ? `exit code ${run.code}` : `signal ${run.signal}`;
@@ -74,7 +70,7 @@ function helperProgram(helper: string, configuredIn: string | undefined): string
   return `docker-credential-${helper}`;
 }
 
-function isNotFound(run: HelperRun): boolean {
+function isNotFound(run: { readonly stdout: string; readonly stderr: string }): boolean {
   return `${run.stdout}\n${run.stderr}`.toLowerCase().includes(NOT_FOUND);
 }
 
@@ -106,29 +102,33 @@ function runHelper(program: string, serverUrl: string, options: CredentialHelper
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     let size = 0;
-    let timedOut = false;
-    let overflowed = false;
+    let settled = false;
+    const settle = (outcome: HelperRun | PullbackError): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (outcome instanceof PullbackError) reject(outcome);
+      else resolve(outcome);
+    };
+    // Stop waiting at once: a grandchild of the killed helper may hold its pipes open for a long time.
+    const abandon = (outcome: HelperRun): void => {
+      child.kill("SIGKILL");
+      child.stdout.destroy();
+      child.stderr.destroy();
+      settle(outcome);
+    };
     const collect = (into: Buffer[]) => (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_OUTPUT_BYTES) {
-        overflowed = true;
-        child.kill("SIGKILL");
-      } else into.push(chunk);
+      if (size > MAX_OUTPUT_BYTES) abandon({ type: "overflowed" });
+      else into.push(chunk);
     };
+    const timer = setTimeout(() => abandon({ type: "timed-out" }), options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     child.stdout.on("data", collect(stdout));
     child.stderr.on("data", collect(stderr));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGKILL");
-    }, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    child.on("error", (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(spawnFailure(error, program, options.configuredIn));
-    });
+    child.on("error", (error: NodeJS.ErrnoException) => settle(spawnFailure(error, program, options.configuredIn)));
     child.on("close", (code, signal) => {
-      clearTimeout(timer);
       const text = (chunks: Buffer[]) => Buffer.concat(chunks).toString("utf8");
-      resolve({ code, signal, stdout: text(stdout), stderr: text(stderr), timedOut, overflowed });
+      settle({ type: "exited", code, signal, stdout: text(stdout), stderr: text(stderr) });
     });
     // A helper that exits without reading stdin makes the write fail with EPIPE; its exit status tells the story.
     child.stdin.on("error", () => undefined);
