@@ -1,0 +1,264 @@
+/**
+ * The one place pullback speaks HTTP to registries and token services.
+ *
+ * Why not plain `fetch`: we follow redirects ourselves (so `Authorization` is
+ * dropped when a blob redirect leaves the registry's host, and a redirect to
+ * plain HTTP is refused), we need repeated `WWW-Authenticate` lines kept apart,
+ * and separate connect and idle timeouts.
+ */
+import type { Readable } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Agent, request } from "undici";
+import { PullbackError, messageOf, redactUrl } from "../errors.js";
+import { isLoopbackHost } from "./loopback.js";
+import { errorFromResponse, type ResponseSource } from "./registry-error.js";
+import { parseRetryAfter } from "./retry-after.js";
+
+/** One request/response pair as `-v` shows it: redacted URL, no headers. */
+export interface Exchange {
+  readonly method: string;
+  readonly url: string;
+  /** The HTTP status, or undefined when no response came (the error says why). */
+  readonly status: number | undefined;
+  readonly error?: string;
+}
+
+export interface HttpOptions {
+  /** Extra tries after the first on 5xx, 429, resets and timeouts. Default 2 (three tries in all). */
+  readonly retries?: number;
+  /** First backoff delay; doubled on each retry. Default 250 ms. */
+  readonly retryDelayMs?: number;
+  /** The longest `Retry-After` we wait for; a 429 asking longer fails `rate-limited`. Default 10 s. */
+  readonly maxRetryAfterMs?: number;
+  /** TCP + TLS handshake limit. Default 10 s. */
+  readonly connectTimeoutMs?: number;
+  /** Longest silence while waiting for headers or between body chunks. Default 30 s. */
+  readonly idleTimeoutMs?: number;
+  /** Hosts (`host[:port]`) that may be spoken to over plain HTTP besides loopback ones. */
+  readonly insecureHosts?: readonly string[];
+  readonly onExchange?: (exchange: Exchange) => void;
+}
+
+export interface HttpRequest {
+  readonly method: "GET" | "HEAD" | "POST";
+  readonly url: string | URL;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+  /**
+   * The `Authorization` header carries a user's credential (or a token bought with one):
+   * it is never sent over plain HTTP to a non-loopback host.
+   */
+  readonly credentialed?: boolean;
+  /** Who answers, for error messages. Default "registry". */
+  readonly source?: ResponseSource;
+}
+
+export interface HttpResponse {
+  readonly status: number;
+  /** The URL that answered, after redirects. */
+  readonly url: URL;
+  /** The body; consume it or call `body.destroy()`. Empty for HEAD. */
+  readonly body: Readable;
+  /** Every value of a header, one per line it came on (`WWW-Authenticate` may come on several). */
+  headerValues(name: string): string[];
+  /** The first value of a header. */
+  header(name: string): string | undefined;
+}
+
+const MAX_REDIRECTS = 5;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+// Errors worth another try: the peer or the path hiccuped. Refusals, DNS misses and
+// certificate errors are deterministic, so retrying them only delays the report.
+const RETRYABLE_CODES = new Set([
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+]);
+
+/** An HTTP client with the registry rules built in. Reuse one per registry; `close()` when done. */
+export class HttpClient {
+  readonly #options: HttpOptions;
+  readonly #agent: Agent;
+  readonly #insecure: Set<string>;
+
+  constructor(options: HttpOptions = {}) {
+    this.#options = options;
+    this.#agent = new Agent({ connect: { timeout: options.connectTimeoutMs ?? 10_000 } });
+    this.#insecure = new Set((options.insecureHosts ?? []).map((host) => host.toLowerCase()));
+  }
+
+  /** Whether plain HTTP to `host` is allowed: loopback, or marked insecure by the caller. */
+  allowsPlainHttp(host: string): boolean {
+    return isLoopbackHost(host) || this.#insecure.has(host.toLowerCase());
+  }
+
+  /**
+   * Send a request, following up to 5 redirects and retrying transient failures.
+   * Returns any final answer below 500 except 429 (the caller decides what a 401 or 404 means);
+   * throws `network`, `registry` (5xx after retries, redirect loops) or `rate-limited`.
+   *
+   * @example
+   * const response = await http.send({ method: "GET", url: "https://ghcr.io/v2/" });
+   * response.body.destroy();
+   */
+  async send(req: HttpRequest): Promise<HttpResponse> {
+    let url = new URL(String(req.url));
+    let method = req.method;
+    let headers: Record<string, string> = { ...req.headers };
+    let body = req.body;
+    for (let hop = 0; ; hop++) {
+      this.#checkTransport(url, req.credentialed === true && hasAuthorization(headers));
+      const response = await this.#sendWithRetries(method, url, headers, body, req.source ?? "registry");
+      const location = response.header("location");
+      if (!REDIRECT_STATUSES.has(response.status) || location === undefined) return response;
+      response.body.destroy();
+      if (hop >= MAX_REDIRECTS) {
+        throw new PullbackError("registry", `${method} ${redactUrl(req.url)}: more than ${MAX_REDIRECTS} redirects`);
+      }
+      const next = new URL(location, url);
+      // The credential belongs to the registry's host; a blob CDN must not see it.
+      if (next.host !== url.host) headers = withoutAuthorization(headers);
+      if (response.status === 303) {
+        method = method === "HEAD" ? "HEAD" : "GET";
+        body = undefined;
+      }
+      url = next;
+    }
+  }
+
+  /** Release pooled connections. */
+  async close(): Promise<void> {
+    await this.#agent.close();
+  }
+
+  #checkTransport(url: URL, credentialed: boolean): void {
+    if (url.protocol === "https:") return;
+    if (url.protocol !== "http:") {
+      throw new PullbackError("registry", `refusing ${redactUrl(url)}: only http and https are spoken`);
+    }
+    if (!this.allowsPlainHttp(url.host)) {
+      throw new PullbackError(
+        "usage",
+        `refusing plain HTTP to ${url.host} (${redactUrl(url)}): only loopback hosts and hosts marked insecure may be reached without TLS`,
+      );
+    }
+    if (credentialed && !isLoopbackHost(url.host)) {
+      throw new PullbackError(
+        "usage",
+        `refusing to send credentials over plain HTTP to ${url.host}: use HTTPS, or pull anonymously`,
+      );
+    }
+  }
+
+  async #sendWithRetries(
+    method: string,
+    url: URL,
+    headers: Record<string, string>,
+    body: string | undefined,
+    source: ResponseSource,
+  ): Promise<HttpResponse> {
+    const retries = Math.max(0, this.#options.retries ?? 2);
+    const what = `${method} ${redactUrl(url)}`;
+    for (let attempt = 0; ; attempt++) {
+      const canRetry = attempt < retries;
+      const backoff = (this.#options.retryDelayMs ?? 250) * 2 ** attempt;
+      let response: HttpResponse;
+      try {
+        response = await this.#sendOnce(method, url, headers, body);
+      } catch (error) {
+        this.#report({ method, url: redactUrl(url), status: undefined, error: messageOf(error) });
+        if (canRetry && isRetryable(error)) {
+          await sleep(backoff);
+          continue;
+        }
+        throw networkError(what, error);
+      }
+      this.#report({ method, url: redactUrl(url), status: response.status });
+      if (response.status === 429) {
+        const wait = parseRetryAfter(response.header("retry-after")) ?? backoff;
+        if (canRetry && wait <= (this.#options.maxRetryAfterMs ?? 10_000)) {
+          response.body.destroy();
+          await sleep(wait);
+          continue;
+        }
+        throw await errorFromResponse(response, what, source, { kind: "rate-limited" });
+      }
+      if (response.status >= 500) {
+        if (canRetry) {
+          response.body.destroy();
+          await sleep(backoff);
+          continue;
+        }
+        throw await errorFromResponse(response, what, source, { kind: "registry" });
+      }
+      return response;
+    }
+  }
+
+  async #sendOnce(method: string, url: URL, headers: Record<string, string>, body: string | undefined): Promise<HttpResponse> {
+    const idle = this.#options.idleTimeoutMs ?? 30_000;
+    const answer = await request(url, {
+      method: method as "GET",
+      headers,
+      ...(body === undefined ? {} : { body }),
+      dispatcher: this.#agent,
+      headersTimeout: idle,
+      bodyTimeout: idle,
+    });
+    const raw = answer.headers;
+    const headerValues = (name: string): string[] => {
+      const value = raw[name.toLowerCase()];
+      if (value === undefined) return [];
+      return Array.isArray(value) ? value : [value];
+    };
+    return {
+      status: answer.statusCode,
+      url,
+      body: answer.body,
+      headerValues,
+      header: (name) => headerValues(name)[0],
+    };
+  }
+
+  #report(exchange: Exchange): void {
+    try {
+      this.#options.onExchange?.(exchange);
+    } catch {
+      // A logger that throws must not break a pull.
+    }
+  }
+}
+
+function hasAuthorization(headers: Record<string, string>): boolean {
+  return Object.keys(headers).some((name) => name.toLowerCase() === "authorization");
+}
+
+function withoutAuthorization(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== "authorization"));
+}
+
+function errorCode(error: unknown): string | undefined {
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+    current = current.cause;
+  }
+  return undefined;
+}
+
+function isRetryable(error: unknown): boolean {
+  const code = errorCode(error);
+  return code !== undefined && RETRYABLE_CODES.has(code);
+}
+
+/** A transport failure as a `network` error; the original stays as `cause` for -v. */
+function networkError(what: string, error: unknown): PullbackError {
+  const code = errorCode(error);
+  const reason = code === undefined ? messageOf(error) : `${code}: ${messageOf(error)}`;
+  return new PullbackError("network", `${what}: ${reason}`, { cause: error });
+}

@@ -1,0 +1,143 @@
+/**
+ * Turning a registry's or token service's error response into a PullbackError
+ * that keeps the HTTP status and the OCI error codes.
+ *
+ * Bodies are read defensively: decided on the status first, capped, and any
+ * shape accepted (OCI `errors[]`, Docker Hub's `details`, OAuth2 `error`, HTML).
+ */
+import type { Readable } from "node:stream";
+import { PullbackError, type ErrorKind, type PullbackErrorOptions } from "../errors.js";
+
+/** Error bodies are explanations, not payloads: read at most this much of one. */
+export const ERROR_BODY_LIMIT = 64 * 1024;
+
+/** Who answered: the registry itself, or the token service its challenge pointed at. */
+export type ResponseSource = "registry" | "token-service";
+
+export interface RegistryResponseDetails {
+  readonly status: number;
+  readonly codes: readonly string[];
+  readonly registryMessage: string;
+  readonly source: ResponseSource;
+  /** For a 401 from the registry: the `error` parameter of its challenge, e.g. "insufficient_scope". */
+  readonly challengeError?: string;
+}
+
+/** A PullbackError from an HTTP answer: carries the status, OCI codes and the registry's own words. */
+export class RegistryResponseError extends PullbackError {
+  override readonly name = "RegistryResponseError";
+  readonly status: number;
+  readonly codes: readonly string[];
+  readonly registryMessage: string;
+  readonly source: ResponseSource;
+  readonly challengeError: string | undefined;
+
+  constructor(kind: ErrorKind, message: string, details: RegistryResponseDetails, options: PullbackErrorOptions = {}) {
+    super(kind, message, options);
+    this.status = details.status;
+    this.codes = details.codes;
+    this.registryMessage = details.registryMessage;
+    this.source = details.source;
+    this.challengeError = details.challengeError;
+  }
+}
+
+/** Read up to `limit` bytes of a body and discard the rest; never throws (a broken body reads as what arrived). */
+export async function readBodyCapped(body: Readable, limit: number = ERROR_BODY_LIMIT): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer | string>) {
+      const buffer = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+      chunks.push(buffer.subarray(0, limit - size));
+      size += Math.min(buffer.length, limit - size);
+      if (size >= limit) break;
+    }
+  } catch {
+    // A reset mid-body: the part we have is still the best explanation there is.
+  } finally {
+    body.destroy();
+  }
+  return Buffer.concat(chunks);
+}
+
+export interface ParsedErrorBody {
+  readonly codes: string[];
+  readonly message: string;
+}
+
+/**
+ * The codes and human message in an error body of any known shape.
+ *
+ * @example
+ * parseErrorBody('{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}')
+ * // → { codes: ["DENIED"], message: "requested access to the resource is denied" }
+ */
+export function parseErrorBody(text: string): ParsedErrorBody {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { codes: [], message: plainText(text) };
+  }
+  if (typeof json !== "object" || json === null) return { codes: [], message: "" };
+  const body = json as Record<string, unknown>;
+  const errors = Array.isArray(body.errors) ? (body.errors as unknown[]) : [];
+  const codes: string[] = [];
+  const messages: string[] = [];
+  for (const entry of errors) {
+    if (typeof entry !== "object" || entry === null) continue;
+    const { code, message } = entry as Record<string, unknown>;
+    if (typeof code === "string") codes.push(code.toUpperCase());
+    if (typeof message === "string" && message !== "") messages.push(message);
+  }
+  const fallback = [body.details, body.error_description, body.message, body.error].find(
+    (value): value is string => typeof value === "string" && value !== "",
+  );
+  return { codes, message: plainText(messages.join("; ") || fallback || "") };
+}
+
+/** Text safe for one line of a message: no HTML tags, no control characters, bounded. */
+function plainText(text: string): string {
+  const flat = text
+    .replace(/<[^>]{0,200}>/g, " ")
+    // eslint-disable-next-line no-control-regex -- stripping control characters is the point
+    .replace(/[\u0000-\u001f\u007f]+/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+  return flat.length > 300 ? `${flat.slice(0, 300)}…` : flat;
+}
+
+/** The error kind a status and its codes mean. */
+export function kindForResponse(status: number, codes: readonly string[]): ErrorKind {
+  if (status === 429 || codes.includes("TOOMANYREQUESTS")) return "rate-limited";
+  if (status === 401 || status === 403) return "auth";
+  if (status === 404) return "not-found";
+  return "registry";
+}
+
+/**
+ * Build the error for a non-success response, reading (and closing) its body.
+ * `what` names the request for the message, with a redacted URL: "GET https://ghcr.io/v2/x/manifests/1".
+ */
+export async function errorFromResponse(
+  response: { readonly status: number; readonly body: Readable },
+  what: string,
+  source: ResponseSource,
+  options: { readonly challengeError?: string | undefined; readonly kind?: ErrorKind } = {},
+): Promise<RegistryResponseError> {
+  const { challengeError } = options;
+  const text = (await readBodyCapped(response.body)).toString("utf8");
+  const { codes, message } = parseErrorBody(text);
+  const kind = options.kind ?? kindForResponse(response.status, codes);
+  const said = message || challengeError || "";
+  const whose = source === "token-service" ? "token service" : "registry";
+  const summary = `${what}: ${whose} answered HTTP ${response.status}${said ? `: ${said}` : ""}`;
+  return new RegistryResponseError(kind, summary, {
+    status: response.status,
+    codes,
+    registryMessage: message,
+    source,
+    ...(challengeError === undefined ? {} : { challengeError }),
+  });
+}
