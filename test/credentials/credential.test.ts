@@ -28,6 +28,7 @@ describe("Credential redaction", () => {
     expect(credential.reveal()).toBe(SECRET);
     const renderings = [
       String(credential),
+      // eslint-disable-next-line @typescript-eslint/restrict-template-expressions -- the very case under test
       `${credential}`,
       "" + credential.toString(),
       inspect(credential),

@@ -57,7 +57,7 @@ describe("precedence: explicit > env > credHelpers > credsStore > auths", () => 
     const file = await box.writeConfig({ credHelpers: { "ghcr.io": "pbtest" }, auths });
     const options = { env: box.env, dockerConfigDir: box.configDir };
     expect((await resolveCredentials("ghcr.io", options))?.describe()).toBe("the credentials for ghcr.io from docker-credential-pbtest");
-    expect((await resolveCredentials("ghcr.io", { ...options, explicit })).describe()).toBe("the credentials given on the command line");
+    expect((await resolveCredentials("ghcr.io", { ...options, explicit }))?.describe()).toBe("the credentials given on the command line");
     await box.writeConfig({ auths });
     expect((await resolveCredentials("ghcr.io", options))?.source).toEqual({ type: "config", file, key: "ghcr.io" });
   });
