@@ -1,0 +1,45 @@
+/**
+ * What a pull returns or throws, the same for every target.
+ */
+import { PullbackError, type Diagnosis } from "../errors.js";
+import type { AttemptIdentity } from "../events.js";
+import type { Classification, FailureKind } from "./classification.js";
+
+/** One try at pulling: as whom, and how it ended. Never holds a secret. */
+export interface PullAttempt {
+  readonly attempt: number;
+  readonly identity: AttemptIdentity;
+  readonly succeeded: boolean;
+  /** Present when the attempt failed. */
+  readonly failure?: { readonly kind: FailureKind; readonly reason: string; readonly message: string };
+}
+
+/** A successful pull: the image, every attempt made, and warnings the user must see. */
+export interface PullOutcome<Image> {
+  readonly image: Image;
+  readonly attempts: readonly PullAttempt[];
+  /** Human sentences; a fallback always adds one naming the registry, the credential source and the reason. */
+  readonly warnings: readonly string[];
+  /** True when the image came from an anonymous retry after the credentials were refused. */
+  readonly fellBack: boolean;
+}
+
+/** Every attempt failed: the classification of the last one, all attempts, and what to do. */
+export class PullError extends PullbackError {
+  override readonly name = "PullError";
+  override readonly kind: FailureKind;
+  readonly attempts: readonly PullAttempt[];
+  readonly classification: Classification;
+  override readonly diagnosis: Diagnosis;
+
+  constructor(
+    message: string,
+    details: { classification: Classification; attempts: readonly PullAttempt[]; diagnosis: Diagnosis; cause: unknown },
+  ) {
+    super(details.classification.kind, message, { cause: details.cause, diagnosis: details.diagnosis });
+    this.kind = details.classification.kind;
+    this.classification = details.classification;
+    this.attempts = details.attempts;
+    this.diagnosis = details.diagnosis;
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * The one fallback policy every pull path shares: try with the credential, and
+ * when — and only when — the registry refused it, try once more anonymously.
+ */
+import type { Credential } from "../credentials/credential.js";
+import { emit, type AttemptIdentity, type PullEventListener } from "../events.js";
+import { classifyPullError, type Classification } from "./classification.js";
+import { diagnosePullFailure } from "./diagnose.js";
+import { PullError, type PullAttempt, type PullOutcome } from "./pull-outcome.js";
+
+export interface FallbackOptions {
+  /** The image as the user wrote it or as it is canonically named; used in events and messages. */
+  readonly image: string;
+  /** The registry host, named in warnings and diagnoses. */
+  readonly registry: string;
+  readonly credential: Credential | undefined;
+  /** `false` turns the anonymous retry off. Default true. */
+  readonly fallback?: boolean;
+  readonly onEvent?: PullEventListener;
+  /** The remote host a pull runs on, carried by events of the SSH path. */
+  readonly host?: string;
+}
+
+/** One try: pull with this credential (undefined = anonymous). */
+export type PullAttemptFn<Image> = (credential: Credential | undefined, attempt: number) => Promise<Image>;
+
+/**
+ * Run `pull` with the fallback policy.
+ *
+ * @example
+ * const outcome = await pullWithFallback((cred) => daemon.pull(ref, cred), {
+ *   image: ref.toString(), registry: ref.registry, credential,
+ *   onEvent: (e) => e.type === "warning" && console.warn(e.message),
+ * });
+ */
+export async function pullWithFallback<Image extends { readonly digest?: string | undefined }>(
+  pull: PullAttemptFn<Image>,
+  options: FallbackOptions,
+): Promise<PullOutcome<Image>> {
+  const attempts: PullAttempt[] = [];
+  const classifications: Classification[] = [];
+  const warnings: string[] = [];
+  const plan: (Credential | undefined)[] = [options.credential];
+
+  for (let index = 0; index < plan.length; index++) {
+    const credential = plan[index];
+    const attempt = index + 1;
+    const identity = identityOf(credential);
+    emit(options.onEvent, { type: "attempt-started", attempt, image: options.image, identity, ...hostOf(options) });
+    try {
+      const image = await pull(credential, attempt);
+      attempts.push({ attempt, identity, succeeded: true });
+      emit(options.onEvent, { type: "done", image: options.image, ...digestOf(image), ...hostOf(options) });
+      return { image, attempts, warnings, fellBack: attempt > 1 };
+    } catch (error) {
+      const classification = classifyPullError(error);
+      classifications.push(classification);
+      const message = reasonText(error, classification);
+      attempts.push({ attempt, identity, succeeded: false, failure: { kind: classification.kind, reason: classification.reason, message } });
+      const retry = shouldRetryAnonymously(classification, credential, options);
+      emit(options.onEvent, {
+        type: "attempt-failed",
+        attempt,
+        kind: classification.kind,
+        message,
+        willRetryAnonymously: retry,
+        ...hostOf(options),
+      });
+      if (retry && credential) {
+        const warning = refusedWarning(credential, options.registry, classification.reason);
+        warnings.push(warning);
+        emit(options.onEvent, { type: "warning", code: "credentials-refused", message: warning, ...hostOf(options) });
+        plan.push(undefined);
+        continue;
+      }
+      throw finalError(error, classifications, attempts, options);
+    }
+  }
+  // The loop always returns or throws; this satisfies the type checker.
+  throw new Error("unreachable: fallback plan exhausted without a result");
+}
+
+/** Retry anonymously only on a refused credential: never on not-found, rate limits, outages, or when nobody was named. */
+function shouldRetryAnonymously(classification: Classification, credential: Credential | undefined, options: FallbackOptions): boolean {
+  return credential !== undefined && options.fallback !== false && classification.kind === "auth";
+}
+
+function identityOf(credential: Credential | undefined): AttemptIdentity {
+  return credential ? { anonymous: false, source: credential.describe() } : { anonymous: true };
+}
+
+function refusedWarning(credential: Credential, registry: string, reason: string): string {
+  return `${capitalize(credential.describe())} ${wasOrWere(credential)} refused by ${registry}: ${reason}; pulling anonymously instead. Fix or remove them so later pulls of private images work.`;
+}
+
+function wasOrWere(credential: Credential): string {
+  return credential.describe().startsWith("the credentials") ? "were" : "was";
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/**
+ * The last attempt decides the kind — except Docker Hub's ambiguous "pull access denied
+ * …may require 'docker login'", which becomes not-found when the anonymous retry says
+ * the same: then nobody, credentials or not, can see the repository.
+ */
+function finalError(error: unknown, classifications: Classification[], attempts: PullAttempt[], options: FallbackOptions): PullError {
+  const last = classifications.at(-1) ?? classifyPullError(error);
+  const nobodyCanSeeIt = classifications.length > 1 && classifications.every((c) => c.ambiguousNotFound);
+  const classification: Classification = nobodyCanSeeIt ? { ...last, kind: "not-found" } : last;
+  const diagnosis = diagnosePullFailure({
+    classification,
+    attempts,
+    image: options.image,
+    registry: options.registry,
+    credentialSource: options.credential?.describe(),
+    fallbackDisabled: options.fallback === false,
+  });
+  return new PullError(`${diagnosis.summary}: ${attempts.at(-1)?.failure?.message ?? last.reason}`, { classification, attempts, diagnosis, cause: error });
+}
+
+function reasonText(error: unknown, classification: Classification): string {
+  const raw = error instanceof Error ? error.message : classification.reason;
+  return raw.length > 500 ? `${raw.slice(0, 500)}…` : raw;
+}
+
+function hostOf(options: FallbackOptions): { host?: string } {
+  return options.host === undefined ? {} : { host: options.host };
+}
+
+function digestOf(image: { readonly digest?: string | undefined }): { digest?: string } {
+  return image.digest === undefined ? {} : { digest: image.digest };
+}

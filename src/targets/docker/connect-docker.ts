@@ -1,0 +1,94 @@
+/**
+ * Connect to a Docker daemon — local socket, TCP or SSH — and prove it answers
+ * before anything else happens, so a dead daemon is reported as such, with the
+ * sockets that do exist on this machine.
+ */
+import { PullbackError, messageOf, type RecoveryStep } from "../../errors.js";
+import { findAlternativeSockets, resolveDockerEndpoint, type ResolvedEndpoint } from "./docker-endpoint.js";
+import { DockerEngine, type DaemonVersion, type EngineAddress } from "./engine.js";
+import { SshDockerTunnel, parseSshUrl, type SshOptions } from "./ssh-tunnel.js";
+
+export interface ConnectDockerOptions extends SshOptions {
+  /** `unix:///path`, `tcp://host:port`, `ssh://user@host[:port]`; default: DOCKER_HOST, the Docker context, /var/run/docker.sock. */
+  readonly host?: string | undefined;
+  readonly dockerConfigDir?: string | undefined;
+  /** Per-request timeout for short calls (ping, version, inspect). Default 30 s. */
+  readonly timeoutMs?: number | undefined;
+}
+
+/** A daemon that answered ping and version. Close it when done (it may hold an SSH connection). */
+export interface DockerConnection {
+  /** The endpoint URL, secret-free: `unix:///var/run/docker.sock`, `ssh://root@host:22`. */
+  readonly endpoint: string;
+  readonly daemon: DaemonVersion;
+  /** Set for SSH endpoints: the host name events carry. */
+  readonly remoteHost: string | undefined;
+  /** @internal the Engine API door; not part of the public API. */
+  readonly engine: DockerEngine;
+  close(): void;
+}
+
+/**
+ * @example
+ * const docker = await connectDocker({ host: "ssh://deploy@build-1" });
+ * try { console.log(docker.daemon.arch) } finally { docker.close() }
+ */
+export async function connectDocker(options: ConnectDockerOptions = {}): Promise<DockerConnection> {
+  const endpoint = await resolveDockerEndpoint(options);
+  const tunnel = endpoint.url.startsWith("ssh://") ? await SshDockerTunnel.open(parseSshUrl(endpoint.url, options.env), options) : undefined;
+  const engine = new DockerEngine(tunnel ? { kind: "agent", agent: tunnel.agent } : addressOf(endpoint), options.timeoutMs ?? 30_000);
+  try {
+    await engine.ping();
+    const daemon = await engine.version();
+    return { endpoint: endpoint.url, daemon, remoteHost: tunnel?.target.host, engine, close: () => tunnel?.close() };
+  } catch (error) {
+    tunnel?.close();
+    throw await unreachableError(endpoint, error, options.env);
+  }
+}
+
+function addressOf(endpoint: ResolvedEndpoint): EngineAddress {
+  const url = new URL(endpoint.url);
+  if (url.protocol === "unix:") return { kind: "unix", socketPath: decodeURIComponent(url.pathname) };
+  if (url.protocol === "tcp:" || url.protocol === "http:" || url.protocol === "https:") {
+    const tls = url.protocol === "https:" || url.port === "2376";
+    return { kind: "tcp", host: url.hostname, port: Number(url.port || (tls ? 2376 : 2375)), tls };
+  }
+  throw new PullbackError("usage", `unsupported Docker host "${endpoint.url}"`);
+}
+
+async function unreachableError(endpoint: ResolvedEndpoint, error: unknown, env: NodeJS.ProcessEnv | undefined): Promise<PullbackError> {
+  if (error instanceof PullbackError && error.kind === "daemon-unreachable") return error;
+  const why = reasonFor(error);
+  const alternatives = await findAlternativeSockets(endpoint.url, env);
+  const steps: RecoveryStep[] = [
+    ...alternatives.map((socket) => ({ text: `A Docker-compatible socket exists at ${socket.slice(7)}; use it`, command: `export DOCKER_HOST=${socket}` })),
+    ...stepsFor(why, endpoint),
+  ];
+  const message = `cannot reach the Docker daemon at ${endpoint.url} (from ${endpoint.origin}): ${why.text}`;
+  return new PullbackError("daemon-unreachable", message, {
+    cause: error,
+    diagnosis: { summary: "The Docker daemon is not reachable", explanation: message, steps, retryable: why.code !== "EACCES" },
+  });
+}
+
+function reasonFor(error: unknown): { code: string | undefined; text: string } {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  switch (code) {
+    case "ENOENT":
+      return { code, text: "no socket at that path" };
+    case "EACCES":
+      return { code, text: "permission denied on the socket" };
+    case "ECONNREFUSED":
+      return { code, text: "nothing is listening there" };
+    default:
+      return { code: typeof code === "string" ? code : undefined, text: messageOf(error) };
+  }
+}
+
+function stepsFor(why: { code: string | undefined }, endpoint: ResolvedEndpoint): RecoveryStep[] {
+  if (why.code === "EACCES") return [{ text: "Add your user to the docker group, then log in again", command: "sudo usermod -aG docker $USER" }];
+  const steps: RecoveryStep[] = [{ text: "Start the Docker daemon", command: "sudo systemctl start docker" }];
+  if (endpoint.origin === "DOCKER_HOST") steps.push({ text: "Or unset DOCKER_HOST to use the default socket", command: "unset DOCKER_HOST" });
+  return steps;
+}

@@ -1,0 +1,88 @@
+/**
+ * One pull attempt through a Docker daemon, shared by the local and the SSH path:
+ * pull, relay progress as layer events, and read back what the daemon stored.
+ */
+import type { Credential } from "../../credentials/credential.js";
+import { emit, type PullEventListener } from "../../events.js";
+import type { ImageReference } from "../../reference/parse-reference.js";
+import type { DockerEngine, LocalImage } from "./engine.js";
+import type { PullStreamLine } from "./pull-stream.js";
+
+/** An image in a daemon's store, as pullback reports it. */
+export interface DaemonImage {
+  /** The reference it was ensured under (canonical). */
+  readonly reference: string;
+  readonly id: string;
+  /** The registry's manifest digest (`sha256:…`), when the daemon recorded one. */
+  readonly digest: string | undefined;
+  /** `os/arch[/variant]` of the stored image. */
+  readonly platform: string;
+  /** True when the image was already there and nothing was pulled. */
+  readonly alreadyPresent: boolean;
+  /** Names it was also tagged with (`tagAs`). */
+  readonly tags: readonly string[];
+}
+
+/** The name the daemon stores an image under: by digest when one was asked for, else by tag. */
+export function localName(ref: ImageReference): string {
+  return ref.digest ? `${ref.name}@${ref.digest}` : `${ref.name}:${ref.tag ?? "latest"}`;
+}
+
+export function describeLocalImage(ref: ImageReference, image: LocalImage, alreadyPresent: boolean): DaemonImage {
+  return {
+    reference: ref.toString(),
+    id: image.id,
+    digest: digestFor(ref, image.repoDigests),
+    platform: [image.os, image.architecture, image.variant].filter(Boolean).join("/"),
+    alreadyPresent,
+    tags: [],
+  };
+}
+
+/** RepoDigests hold `name@sha256:…` with the name in either form; pick this repository's. */
+function digestFor(ref: ImageReference, repoDigests: readonly string[]): string | undefined {
+  const names = new Set([ref.name, ref.familiar().replace(/[:@].*$/, "")]);
+  for (const entry of repoDigests) {
+    const at = entry.lastIndexOf("@");
+    if (names.has(entry.slice(0, at))) return entry.slice(at + 1);
+  }
+  return ref.digest;
+}
+
+export interface DaemonPullAttempt {
+  readonly engine: DockerEngine;
+  readonly ref: ImageReference;
+  readonly credential: Credential | undefined;
+  readonly platform: string | undefined;
+  readonly onEvent: PullEventListener | undefined;
+  readonly host: string | undefined;
+}
+
+/** Pull once and return what the daemon stored. Errors propagate unclassified: the fallback policy classifies. */
+export async function pullThroughDaemon(attempt: DaemonPullAttempt): Promise<DaemonImage> {
+  const { engine, ref } = attempt;
+  await engine.pull(ref.name, ref.digest ?? ref.tag ?? "latest", {
+    credential: attempt.credential,
+    registry: ref.registry,
+    platform: attempt.platform,
+    onLine: (line) => relayProgress(line, attempt.onEvent, attempt.host),
+  });
+  const stored = await engine.inspectImage(localName(ref));
+  if (!stored) throw new Error(`the daemon reported success but has no image ${localName(ref)}`);
+  return describeLocalImage(ref, stored, false);
+}
+
+/** Layer lines carry an id (a short layer digest); others ("Pulling from …", "Digest: …") are not layers. */
+function relayProgress(line: PullStreamLine, onEvent: PullEventListener | undefined, host: string | undefined): void {
+  if (!line.id || !line.status || line.status.startsWith("Pulling from")) return;
+  const current = line.progressDetail?.current;
+  const total = line.progressDetail?.total;
+  emit(onEvent, {
+    type: "layer",
+    id: line.id,
+    status: line.status,
+    ...(current === undefined ? {} : { current }),
+    ...(total === undefined ? {} : { total }),
+    ...(host === undefined ? {} : { host }),
+  });
+}

@@ -1,0 +1,68 @@
+/**
+ * ensureImage — the local daemon path: nothing to do when the image is there,
+ * otherwise pull it with the fallback policy.
+ */
+import { PullbackError } from "../../errors.js";
+import type { PullEventListener } from "../../events.js";
+import type { PullOutcome } from "../../fallback/pull-outcome.js";
+import { pullWithFallback } from "../../fallback/pull-with-fallback.js";
+import { isLocalImageRef, parseReference, type ImageReference } from "../../reference/parse-reference.js";
+import { chooseCredential, type CredentialChoiceOptions } from "../credential-choice.js";
+import type { DockerConnection } from "./connect-docker.js";
+import { describeLocalImage, localName, pullThroughDaemon, type DaemonImage } from "./daemon-pull.js";
+
+export interface EnsureImageOptions extends CredentialChoiceOptions {
+  /** `os/arch[/variant]` to pull; default the daemon's own. */
+  readonly platform?: string | undefined;
+  /** `false` turns off the anonymous retry after refused credentials. */
+  readonly fallback?: boolean | undefined;
+  readonly onEvent?: PullEventListener | undefined;
+}
+
+/**
+ * Make sure `ref` is in the daemon's image store.
+ *
+ * @example
+ * const docker = await connectDocker();
+ * const outcome = await ensureImage(docker, "ghcr.io/acme/app:1", {
+ *   onEvent: (e) => { if (e.type === "warning") console.warn(e.message) },
+ * });
+ * console.log(outcome.image.digest, outcome.fellBack);
+ */
+export async function ensureImage(docker: DockerConnection, ref: string | ImageReference, options: EnsureImageOptions = {}): Promise<PullOutcome<DaemonImage>> {
+  const input = typeof ref === "string" ? ref : ref.toString();
+  const reference = typeof ref === "string" ? parseReference(ref) : ref;
+  const present = await docker.engine.inspectImage(localName(reference));
+  if (present) return { image: describeLocalImage(reference, present, true), attempts: [], warnings: [], fellBack: false };
+  if (typeof ref === "string" && isLocalImageRef(input)) throw localOnlyError(input);
+
+  const credential = await chooseCredential(reference.registry, options);
+  return pullWithFallback(
+    (attemptCredential) =>
+      pullThroughDaemon({ engine: docker.engine, ref: reference, credential: attemptCredential, platform: options.platform, onEvent: options.onEvent, host: docker.remoteHost }),
+    {
+      image: reference.toString(),
+      registry: reference.registry,
+      credential,
+      ...(options.fallback === undefined ? {} : { fallback: options.fallback }),
+      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+      ...(docker.remoteHost ? { host: docker.remoteHost } : {}),
+    },
+  );
+}
+
+function localOnlyError(name: string): PullbackError {
+  const summary = `${name} is not in the daemon, and a name without a registry or namespace can only have been built locally`;
+  return new PullbackError("local-only", summary, {
+    diagnosis: {
+      summary,
+      explanation: "pullback did not try a registry: Docker Hub would be asked for docker.io/library/" + name.replace(/:.*$/, "") + ", which is not what a locally built image is.",
+      steps: [
+        { text: "Build it", command: `docker build -t ${name} .` },
+        { text: "Or load it from an archive", command: `docker load -i image.tar` },
+        { text: "Or name the registry it lives in", command: `pullback pull registry.example.com/team/${name}` },
+      ],
+      retryable: false,
+    },
+  });
+}
