@@ -83,8 +83,10 @@ function parseOneHeader(text: string): Challenge[] {
   const challenges: Challenge[] = [];
   let pendingScheme: string | undefined;
   while (true) {
-    scanner.skipSeparators();
-    if (scanner.done) break;
+    if (pendingScheme === undefined) {
+      scanner.skipSeparators();
+      if (scanner.done) break;
+    }
     const scheme = pendingScheme ?? scanner.take(TCHAR);
     pendingScheme = undefined;
     if (scheme === "") {
