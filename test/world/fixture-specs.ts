@@ -1,0 +1,81 @@
+import type { TarEntry } from "./tar.js";
+
+/** Bump when any spec or the layout writer changes: it keys the build cache. */
+export const FIXTURE_VERSION = "v1";
+
+const MiB = 1024 * 1024;
+
+export interface PlatformSpec {
+  readonly architecture: string;
+  readonly os: string;
+  readonly layers: readonly (readonly TarEntry[])[];
+}
+
+export interface ImageSpec {
+  /** Key in WorldInfo.fixtures. */
+  readonly key: "publicApp" | "privateApp" | "publicMulti" | "publicBig";
+  readonly repository: string;
+  readonly tag: string;
+  /** One platform: an image manifest. Several: an OCI index of them. */
+  readonly platforms: readonly PlatformSpec[];
+}
+
+function appLayers(name: string): TarEntry[][] {
+  return [
+    [
+      { kind: "dir", path: "etc" },
+      { kind: "text", path: "etc/pullback-fixture", text: `${name}\n` },
+      { kind: "dir", path: "opt" },
+      { kind: "dir", path: "opt/app" },
+      { kind: "random", path: "opt/app/base.bin", size: 6 * MiB, seed: `${name} base` },
+    ],
+    [
+      { kind: "dir", path: "opt/app/lib" },
+      { kind: "random", path: "opt/app/lib/lib-a.bin", size: 3 * MiB, seed: `${name} lib-a` },
+      { kind: "random", path: "opt/app/lib/lib-b.bin", size: 4 * MiB, seed: `${name} lib-b` },
+    ],
+    [
+      { kind: "random", path: "opt/app/data.bin", size: 7 * MiB, seed: `${name} data` },
+      { kind: "text", path: "opt/app/VERSION", text: "1\n" },
+    ],
+  ];
+}
+
+function multiLayers(arch: string): TarEntry[][] {
+  return [
+    [
+      { kind: "dir", path: "etc" },
+      { kind: "text", path: "etc/pullback-arch", text: `${arch}\n` },
+      { kind: "random", path: "etc/payload.bin", size: MiB, seed: `public/multi ${arch}` },
+    ],
+  ];
+}
+
+function bigLayers(): TarEntry[][] {
+  return [1, 2, 3, 4].map((n) => [{ kind: "random", path: `big-${n}.bin`, size: 64 * MiB, seed: `public/big ${n}` }]);
+}
+
+/**
+ * The fixture images. ~20 MiB each for the apps (3 layers), ~1 MiB per
+ * platform for multi, 4 × 64 MiB for big (only when asked).
+ *
+ * @example
+ * fixtureSpecs(false).map((s) => s.repository) // ["public/app", "private/app", "public/multi"]
+ */
+export function fixtureSpecs(big: boolean): ImageSpec[] {
+  const specs: ImageSpec[] = [
+    { key: "publicApp", repository: "public/app", tag: "1", platforms: [{ architecture: "amd64", os: "linux", layers: appLayers("public/app") }] },
+    { key: "privateApp", repository: "private/app", tag: "1", platforms: [{ architecture: "amd64", os: "linux", layers: appLayers("private/app") }] },
+    {
+      key: "publicMulti",
+      repository: "public/multi",
+      tag: "1",
+      platforms: [
+        { architecture: "amd64", os: "linux", layers: multiLayers("amd64") },
+        { architecture: "arm64", os: "linux", layers: multiLayers("arm64") },
+      ],
+    },
+  ];
+  if (big) specs.push({ key: "publicBig", repository: "public/big", tag: "1", platforms: [{ architecture: "amd64", os: "linux", layers: bigLayers() }] });
+  return specs;
+}
