@@ -1,0 +1,84 @@
+/**
+ * Editing a registries.yaml document in place: other hosts' entries, and the
+ * comments around them, stay exactly as they were.
+ *
+ * Every value we write is double-quoted. k3s reads the file with Go's YAML 1.1
+ * parser, where a plain `yes`, `0123` or `*x` means something else, and a
+ * password may hold `:`, `#`, quotes or a line break; a double-quoted scalar
+ * carries all of them exactly (line breaks as `\n`).
+ */
+import type { Document} from "yaml";
+import { isMap, isScalar, Scalar, visit, YAMLMap, type Node } from "yaml";
+
+/** Schema words are left plain; hosts, patterns and values are quoted. */
+const SCHEMA_KEY = /^[a-z_]+$/;
+
+/** Set `section.<key>` to `value`, or remove it when `value` is undefined. */
+export function setEntry(document: Document, section: "mirrors" | "configs", key: string, value: object | undefined): void {
+  if (value === undefined) {
+    const map = document.get(section);
+    if (isMap(map)) map.delete(key);
+    return;
+  }
+  const map = sectionMap(document, section);
+  const node = document.createNode(value) as Node;
+  quoteValues(node);
+  const existing = map.items.find((pair) => isScalar(pair.key) && String(pair.key.value) === key);
+  if (existing) existing.value = node;
+  else map.add({ key: quoted(key), value: node });
+}
+
+/** Drop a top-level section we left empty, so an untouched file does not grow `mirrors: {}`. */
+export function dropEmptySections(document: Document): void {
+  for (const section of ["mirrors", "configs"] as const) {
+    const map = document.get(section);
+    if (isMap(map) && map.items.length === 0) document.delete(section);
+  }
+}
+
+/** The text to write. No line folding: a long secret stays on one line. */
+export function renderDocument(document: Document): string {
+  return document.toString({ lineWidth: 0, minContentWidth: 0 });
+}
+
+/** A copy whose auth values read `***`, for dry runs and anything shown to a person. */
+export function redactedCopy(document: Document): Document {
+  const copy = document.clone();
+  const configs = copy.get("configs");
+  if (!isMap(configs)) return copy;
+  for (const pair of configs.items) {
+    const auth = isMap(pair.value) ? pair.value.get("auth") : undefined;
+    if (!isMap(auth)) continue;
+    for (const entry of auth.items) {
+      const name = isScalar(entry.key) ? String(entry.key.value) : "";
+      if (name !== "username" && isScalar(entry.value) && entry.value.value !== null) entry.value = quoted("***");
+    }
+  }
+  return copy;
+}
+
+/** `section` as a map, created (or replacing an empty `section:`) when missing. */
+function sectionMap(document: Document, section: "mirrors" | "configs"): YAMLMap {
+  if (!isMap(document.contents)) document.contents = new YAMLMap();
+  const existing = document.get(section);
+  if (isMap(existing)) return existing;
+  const created = new YAMLMap();
+  document.set(section, created);
+  return created;
+}
+
+function quoteValues(node: Node): void {
+  visit(node, {
+    Scalar(key, scalar) {
+      if (typeof scalar.value !== "string") return;
+      if (key === "key" && SCHEMA_KEY.test(scalar.value)) return;
+      scalar.type = Scalar.QUOTE_DOUBLE;
+    },
+  });
+}
+
+function quoted(value: string): Scalar {
+  const scalar = new Scalar(value);
+  scalar.type = Scalar.QUOTE_DOUBLE;
+  return scalar;
+}

@@ -1,0 +1,140 @@
+/**
+ * Write k3s/RKE2 registries.yaml with only credentials the registry accepted.
+ *
+ * On a k3s node containerd sends the configured credential with every request
+ * to that host; a rejected one makes every pull fail — public images included.
+ * So each credential is verified first, against the host that will receive it.
+ */
+import { readFile } from "node:fs/promises";
+import type { Credential } from "../../credentials/credential.js";
+import { PullbackError, messageOf } from "../../errors.js";
+import { writeFileAtomic } from "./atomic-write.js";
+import { decideCredential, type VerifyCredentialsFunction } from "./credential-decision.js";
+import { planRegistry, type ClusterRegistry, type RegistryPlan } from "./cluster-registry.js";
+import { formatIssue, parseRegistriesConfig } from "./registries-config.js";
+import { dropEmptySections, redactedCopy, renderDocument, setEntry } from "./registries-document.js";
+import type { Verdict } from "../../registry/verify-credentials.js";
+
+export type { ClusterRegistry } from "./cluster-registry.js";
+
+export interface WriteRegistriesConfigOptions {
+  readonly registries: readonly ClusterRegistry[];
+  /** The file to write; k3s and RKE2 read /etc/rancher/{k3s,rke2}/registries.yaml. */
+  readonly path: string;
+  /** A registry that cannot be reached fails the write instead of keeping its credential unverified. */
+  readonly strict?: boolean;
+  /** Compute and return the text; write nothing. */
+  readonly dryRun?: boolean;
+  /** Replaces the real verifier. For unit tests only. */
+  readonly verify?: VerifyCredentialsFunction;
+  /** Runs between writing the temp file and renaming it over `path`. A seam for crash tests. */
+  readonly beforeRename?: (tempPath: string) => void | Promise<void>;
+}
+
+export interface RegistryDecision {
+  /** The registry host as images name it. */
+  readonly host: string;
+  /** The host that receives requests and credentials: the mirror endpoint's, or `host`. */
+  readonly authHost: string;
+  readonly verdict: Verdict | "no-credentials";
+  readonly wroteAuth: boolean;
+  readonly warning?: string;
+  readonly explanation: string;
+}
+
+export interface WriteRegistriesConfigResult {
+  readonly path: string;
+  readonly written: boolean;
+  readonly decisions: RegistryDecision[];
+  /** The file's text with every secret shown as `***` (the real text is only on disk). */
+  readonly text: string;
+  readonly warnings: string[];
+}
+
+/**
+ * Verify each registry's credential, then merge the result into registries.yaml atomically.
+ *
+ * @example
+ * const result = await writeRegistriesConfig({
+ *   path: "/etc/rancher/k3s/registries.yaml",
+ *   registries: [{ host: "ghcr.io", credential, verifyRepositories: ["acme/app"] }],
+ * });
+ * for (const warning of result.warnings) console.warn(warning);
+ */
+export async function writeRegistriesConfig(options: WriteRegistriesConfigOptions): Promise<WriteRegistriesConfigResult> {
+  const plans = planAll(options.registries);
+  const existing = await readExisting(options.path);
+  const parsed = parseRegistriesConfig(existing ?? "");
+  if (parsed.errors.length > 0) {
+    const first = parsed.errors[0];
+    throw new PullbackError("config", `${options.path} is not a valid registries.yaml: ${first ? formatIssue(first) : "unreadable"}`, {
+      diagnosis: {
+        summary: `${options.path} is malformed; it was left untouched.`,
+        explanation: parsed.errors.map(formatIssue).join("\n"),
+        steps: [{ text: `Fix ${options.path} (k3s cannot read it either), then run this again.` }],
+        retryable: false,
+      },
+    });
+  }
+  const warnings = parsed.warnings.map((issue) => `${options.path}: ${formatIssue(issue)}`);
+  const decisions: RegistryDecision[] = [];
+  for (const plan of plans) {
+    const decision = await decideFor(plan, options);
+    decisions.push(decision);
+    if (decision.warning !== undefined) warnings.push(decision.warning);
+    setEntry(parsed.document, "mirrors", plan.host, plan.mirror);
+    setEntry(parsed.document, "configs", plan.authHost, hostConfig(plan, decision.wroteAuth ? plan.credential : undefined));
+  }
+  dropEmptySections(parsed.document);
+  if (!options.dryRun) {
+    const beforeRename = options.beforeRename;
+    await writeFileAtomic(options.path, renderDocument(parsed.document), beforeRename ? { beforeRename } : {});
+  }
+  return { path: options.path, written: !options.dryRun, decisions, text: renderDocument(redactedCopy(parsed.document)), warnings };
+}
+
+function planAll(registries: readonly ClusterRegistry[]): RegistryPlan[] {
+  const plans = registries.map(planRegistry);
+  for (const key of ["host", "authHost"] as const) {
+    const seen = new Set<string>();
+    for (const plan of plans) {
+      if (seen.has(plan[key])) throw new PullbackError("usage", `${plan[key]} is configured twice; give each registry once`);
+      seen.add(plan[key]);
+    }
+  }
+  return plans;
+}
+
+async function decideFor(plan: RegistryPlan, options: WriteRegistriesConfigOptions): Promise<RegistryDecision> {
+  const decision = await decideCredential({
+    authHost: plan.authHost,
+    credential: plan.credential,
+    repositories: plan.verifyRepositories,
+    insecure: plan.insecure,
+    strict: options.strict ?? false,
+    verify: options.verify,
+  });
+  const base = { host: plan.host, authHost: plan.authHost, verdict: decision.verdict, wroteAuth: decision.include, explanation: decision.explanation };
+  return decision.warning === undefined ? base : { ...base, warning: decision.warning };
+}
+
+/** `configs.<authHost>`: the auth k3s passes on (when allowed) and the TLS settings. */
+function hostConfig(plan: RegistryPlan, credential: Credential | undefined): object | undefined {
+  const config: { auth?: Record<string, string>; tls?: Record<string, string | boolean> } = {};
+  if (credential !== undefined) {
+    config.auth = credential.kind === "identity-token"
+      ? { identity_token: credential.reveal() }
+      : { username: credential.username, password: credential.reveal() };
+  }
+  if (plan.tls !== undefined) config.tls = plan.tls;
+  return config.auth === undefined && config.tls === undefined ? undefined : config;
+}
+
+async function readExisting(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new PullbackError("io", `Cannot read ${path}: ${messageOf(error)}`, { cause: error });
+  }
+}
