@@ -57,7 +57,7 @@ export interface HttpResponse {
   readonly status: number;
   /** The URL that answered, after redirects. */
   readonly url: URL;
-  /** The body; consume it or call `body.destroy()`. Empty for HEAD. */
+  /** The body; consume it or call `body.destroy()` (safe: no unhandled error). Empty for HEAD. */
   readonly body: Readable;
   /** Every value of a header, one per line it came on (`WWW-Authenticate` may come on several). */
   headerValues(name: string): string[];
@@ -210,6 +210,9 @@ export class HttpClient {
       headersTimeout: idle,
       bodyTimeout: idle,
     });
+    // undici's body errors with "Request aborted" when destroyed unread; a caller that
+    // discards a body it does not need must not crash the process. Readers still see errors.
+    answer.body.on("error", ignore);
     const raw = answer.headers;
     const headerValues = (name: string): string[] => {
       const value = raw[name.toLowerCase()];
@@ -232,6 +235,10 @@ export class HttpClient {
       // A logger that throws must not break a pull.
     }
   }
+}
+
+function ignore(): void {
+  // Deliberately empty: see #sendOnce.
 }
 
 function hasAuthorization(headers: Record<string, string>): boolean {
