@@ -80,7 +80,7 @@ export function parseRegistriesConfig(text: string): ParsedRegistriesConfig {
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const checker = new Checker(lineCounter);
   for (const error of document.errors) {
-    const at = error.linePos?.[0];
+    const at = error.linePos?.[0] ?? lineCounter.linePos(error.pos[0]);
     // Only the code and position: the parser's own message quotes the source, which may hold a password.
     const message = error.code === "DUPLICATE_KEY" ? "duplicate key" : `not valid YAML (${error.code})`;
     checker.errors.push(at ? { message, line: at.line, column: at.col } : { message });

@@ -7,8 +7,7 @@
  * password may hold `:`, `#`, quotes or a line break; a double-quoted scalar
  * carries all of them exactly (line breaks as `\n`).
  */
-import type { Document} from "yaml";
-import { isMap, isScalar, Scalar, visit, YAMLMap, type Node } from "yaml";
+import { isMap, isScalar, Scalar, visit, YAMLMap, type Document, type Node } from "yaml";
 
 /** Schema words are left plain; hosts, patterns and values are quoted. */
 const SCHEMA_KEY = /^[a-z_]+$/;
@@ -38,7 +37,7 @@ export function dropEmptySections(document: Document): void {
 
 /** The text to write. No line folding: a long secret stays on one line. */
 export function renderDocument(document: Document): string {
-  return document.toString({ lineWidth: 0, minContentWidth: 0 });
+  return document.toString({ lineWidth: 0, minContentWidth: 0, flowCollectionPadding: false });
 }
 
 /** A copy whose auth values read `***`, for dry runs and anything shown to a person. */
