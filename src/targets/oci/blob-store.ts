@@ -1,0 +1,186 @@
+/**
+ * Content-addressed blobs on disk (`blobs/sha256/<hex>`), written so that a
+ * file under its final name is always complete and verified: bytes stream into
+ * `<hex>.partial`, are hashed as they are written, and the file is renamed into
+ * place only when digest and size match. A partial left by an interrupted pull
+ * is resumed with a Range request when the registry honours one.
+ */
+import { createHash, type Hash } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { PullbackError, isPullbackError, messageOf } from "../../errors.js";
+import { verifyBytes } from "./manifest.js";
+
+/** What a blob must be: its digest and exact size. */
+export interface BlobTarget {
+  readonly digest: string;
+  readonly size: number;
+}
+
+/** A blob body; starts at the offset asked for when `rangeHonoured`, otherwise at 0. */
+export interface BlobBody {
+  readonly body: Readable;
+  readonly rangeHonoured: boolean;
+}
+
+/** Opens the blob's body from `offset` (0: the whole blob). */
+export type OpenBlob = (offset: number) => Promise<BlobBody>;
+
+/** Called as bytes of a blob arrive, with the count so far (including a resumed prefix). */
+export type ProgressFn = (current: number) => void;
+
+/**
+ * The `blobs/sha256` directory of an OCI layout (or of a staging area).
+ *
+ * @example
+ * const store = new BlobStore("/srv/layout");
+ * if (!(await store.has(layer))) await store.ingest(layer, (offset) => client.getBlob(repo, layer.digest, { offset }));
+ */
+export class BlobStore {
+  readonly dir: string;
+
+  constructor(root: string) {
+    this.dir = join(root, "blobs", "sha256");
+  }
+
+  /** Where the verified blob lives. */
+  path(digest: string): string {
+    return join(this.dir, hexOf(digest));
+  }
+
+  /** Where an unverified, possibly incomplete blob is written. */
+  partialPath(digest: string): string {
+    return `${this.path(digest)}.partial`;
+  }
+
+  async init(): Promise<void> {
+    await io(() => mkdir(this.dir, { recursive: true }), `create ${this.dir}`);
+  }
+
+  /**
+   * True when the blob is present with the right size. Present blobs were verified
+   * when written, so they are not hashed again (that is what makes re-pulls cheap).
+   */
+  async has(target: BlobTarget): Promise<boolean> {
+    try {
+      const info = await stat(this.path(target.digest));
+      return info.isFile() && info.size === target.size;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Store small content already in memory (manifests, indexes), verified first. */
+  async writeBytes(target: BlobTarget, bytes: Uint8Array, what: string): Promise<void> {
+    verifyBytes(bytes, target.digest, what, target.size);
+    if (await this.has(target)) return;
+    const partial = this.partialPath(target.digest);
+    await io(async () => {
+      const handle = await open(partial, "w");
+      try {
+        await handle.writeFile(bytes);
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+      await rename(partial, this.path(target.digest));
+    }, `write ${this.path(target.digest)}`);
+  }
+
+  /**
+   * Stream a blob into place, verifying digest and size on the way. Resumes a partial
+   * left behind (hashing its prefix first); a body that does not match is removed and
+   * rejected as `integrity`. A broken connection leaves the partial for the next try.
+   */
+  async ingest(target: BlobTarget, openBlob: OpenBlob, onProgress?: ProgressFn, what = target.digest): Promise<void> {
+    const partial = this.partialPath(target.digest);
+    let hash = createHash("sha256");
+    let offset = await this.#resumableLength(partial, target, hash);
+    if (offset === target.size) {
+      // Complete but never renamed (interrupted between the last byte and the rename).
+      if (await this.#accept(partial, target, hash, what).then(() => true, () => false)) return;
+      hash = createHash("sha256");
+      offset = 0;
+    }
+    const { body, rangeHonoured } = await openBlob(offset);
+    let written = offset;
+    const activeHash = offset > 0 && !rangeHonoured ? createHash("sha256") : hash;
+    if (offset > 0 && !rangeHonoured) offset = written = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        written += chunk.length;
+        if (written > target.size) {
+          callback(new PullbackError("integrity", `${what} is longer than the ${target.size} bytes its descriptor promises; refusing it`));
+          return;
+        }
+        activeHash.update(chunk);
+        onProgress?.(written);
+        callback(null, chunk);
+      },
+    });
+    try {
+      await pipeline(body, meter, createWriteStream(partial, { flags: offset > 0 ? "r+" : "w", start: offset, flush: true }));
+    } catch (error) {
+      if (isPullbackError(error, "integrity")) {
+        await rm(partial, { force: true });
+        throw error;
+      }
+      throw isPullbackError(error) ? error : new PullbackError("network", `Downloading ${what} broke off after ${written} of ${target.size} bytes: ${messageOf(error)}`, { cause: error });
+    }
+    if (written !== target.size) {
+      await rm(partial, { force: true });
+      throw new PullbackError("integrity", `${what} ended after ${written} bytes, but its descriptor promises ${target.size}; refusing it`);
+    }
+    await this.#accept(partial, target, activeHash, what);
+  }
+
+  /** Rename a complete partial into place when its hash matches; otherwise remove it. */
+  async #accept(partial: string, target: BlobTarget, hash: Hash, what: string): Promise<void> {
+    const actual = `sha256:${hash.digest("hex")}`;
+    if (actual !== target.digest) {
+      await rm(partial, { force: true });
+      throw new PullbackError("integrity", `${what} hashes to ${actual}, not the ${target.digest} its descriptor promises; refusing it`);
+    }
+    await io(() => rename(partial, this.path(target.digest)), `move ${partial} into place`);
+  }
+
+  /**
+   * The length of a partial worth resuming, its bytes fed to `hash`; 0 (and the
+   * partial gone) when there is none or it cannot be a prefix of the blob.
+   */
+  async #resumableLength(partial: string, target: BlobTarget, hash: Hash): Promise<number> {
+    let size: number;
+    try {
+      size = (await stat(partial)).size;
+    } catch {
+      return 0;
+    }
+    if (size === 0 || size > target.size) {
+      await rm(partial, { force: true });
+      return 0;
+    }
+    for await (const chunk of createReadStream(partial, { end: size - 1 }) as AsyncIterable<Buffer>) hash.update(chunk);
+    return size;
+  }
+}
+
+/** The hex part of a sha256 digest (validated upstream; checked again because it becomes a path). */
+export function hexOf(digest: string): string {
+  const match = /^sha256:([a-f0-9]{64})$/.exec(digest);
+  if (!match?.[1]) throw new PullbackError("registry", `Unsupported digest ${JSON.stringify(digest)}: pullback stores sha256 blobs only`);
+  return match[1];
+}
+
+/** Run a filesystem step, turning its failure into an `io` error that names the step. */
+export async function io<T>(step: () => Promise<T>, what: string): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (isPullbackError(error)) throw error;
+    throw new PullbackError("io", `Could not ${what}: ${messageOf(error)}`, { cause: error });
+  }
+}

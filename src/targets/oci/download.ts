@@ -1,0 +1,126 @@
+/**
+ * Fetching a set of blobs into a BlobStore: a bounded number at a time, each
+ * blob once however many manifests name it, blobs already stored skipped, and
+ * a transfer that breaks off resumed where it stopped.
+ */
+import { emit, type PullEventListener } from "../../events.js";
+import { isPullbackError } from "../../errors.js";
+import type { BlobStore, BlobTarget, OpenBlob } from "./blob-store.js";
+
+export const DEFAULT_CONCURRENCY = 4;
+/** How often a broken transfer is resumed within one pull, as long as each try made progress. */
+export const RESUME_TRIES = 5;
+/** Progress events per blob at most this often: enough for a progress bar, few enough to be cheap. */
+const PROGRESS_INTERVAL_MS = 250;
+
+export interface BlobJob extends BlobTarget {
+  /** Emit `layer` events for this blob (layers yes; configs no, as docker does). */
+  readonly reportProgress: boolean;
+}
+
+export interface DownloadOptions {
+  readonly concurrency?: number;
+  readonly onEvent?: PullEventListener | undefined;
+  /** Opens a blob's body from an offset — the registry client's getBlob. */
+  readonly open: (digest: string, offset: number) => ReturnType<OpenBlob>;
+  /** Names a blob in messages: "layer sha256:… of public/app:1". */
+  readonly describe?: (digest: string) => string;
+}
+
+/** Bytes actually transferred; blobs already present count zero. */
+export interface DownloadResult {
+  readonly fetchedBytes: number;
+  readonly fetchedBlobs: number;
+}
+
+/**
+ * Make every blob of `jobs` present in `store`.
+ *
+ * @example
+ * await downloadBlobs(store, [{ digest, size, reportProgress: true }], {
+ *   open: (digest, offset) => client.getBlob("public/app", digest, { offset }),
+ * });
+ */
+export async function downloadBlobs(store: BlobStore, jobs: readonly BlobJob[], options: DownloadOptions): Promise<DownloadResult> {
+  const unique = [...new Map(jobs.map((job) => [job.digest, job])).values()];
+  const limit = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_CONCURRENCY));
+  for (const job of unique) if (job.reportProgress) layerEvent(options, job, "waiting");
+  let next = 0;
+  let fetchedBytes = 0;
+  let fetchedBlobs = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    // Once one blob failed the pull has failed: start no more transfers.
+    while (!failed && next < unique.length) {
+      const job = unique[next++];
+      if (!job) break;
+      try {
+        if (await fetchOne(store, job, options)) {
+          fetchedBytes += job.size;
+          fetchedBlobs++;
+        }
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  const results = await Promise.allSettled(Array.from({ length: Math.min(limit, unique.length) }, worker));
+  const rejected = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
+  if (rejected) throw rejected.reason;
+  return { fetchedBytes, fetchedBlobs };
+}
+
+/** One blob: skip when present, else download, resuming after breaks that made progress. Returns whether it transferred. */
+async function fetchOne(store: BlobStore, job: BlobJob, options: DownloadOptions): Promise<boolean> {
+  if (await store.has(job)) {
+    if (job.reportProgress) layerEvent(options, job, "exists", job.size);
+    return false;
+  }
+  const progress = throttledProgress(options, job);
+  const what = options.describe?.(job.digest) ?? job.digest;
+  for (let tries = 1; ; tries++) {
+    let reached = -1;
+    try {
+      await store.ingest(job, (offset) => options.open(job.digest, offset), (current) => {
+        reached = current;
+        progress(current);
+      }, what);
+      if (job.reportProgress) layerEvent(options, job, "done", job.size);
+      return true;
+    } catch (error) {
+      // A transfer that broke off after making progress is worth resuming; one that made none is not.
+      if (!isPullbackError(error, "network") || reached <= 0 || tries >= RESUME_TRIES) throw error;
+    }
+  }
+}
+
+function throttledProgress(options: DownloadOptions, job: BlobJob): (current: number) => void {
+  let last = 0;
+  return (current) => {
+    const now = Date.now();
+    if (!job.reportProgress || (now - last < PROGRESS_INTERVAL_MS && current < job.size)) return;
+    last = now;
+    layerEvent(options, job, "downloading", current);
+  };
+}
+
+function layerEvent(options: DownloadOptions, job: BlobJob, status: string, current?: number): void {
+  emit(options.onEvent, {
+    type: "layer",
+    id: shortDigest(job.digest),
+    status,
+    ...(current === undefined ? {} : { current }),
+    total: job.size,
+  });
+}
+
+/**
+ * The 12 hex characters docker shows for a layer.
+ *
+ * @example
+ * shortDigest("sha256:4abcf2066143…") // → "4abcf2066143"
+ */
+export function shortDigest(digest: string): string {
+  return digest.slice(digest.indexOf(":") + 1, digest.indexOf(":") + 13);
+}

@@ -1,0 +1,93 @@
+/**
+ * A minimal ustar writer: regular files only, which is all a docker-archive
+ * holds. One 512-byte header per entry, the content, zero padding to a block,
+ * and two zero blocks at the end. Content streams through; nothing is buffered.
+ */
+import { createReadStream } from "node:fs";
+
+const BLOCK = 512;
+
+/** One regular file of the archive: in-memory bytes or a file on disk of known size. */
+export type TarEntry =
+  | { readonly name: string; readonly bytes: Uint8Array }
+  | { readonly name: string; readonly file: string; readonly size: number };
+
+/**
+ * The bytes of a tar archive holding `entries`, as a stream of chunks.
+ *
+ * @example
+ * await pipeline(Readable.from(tarChunks([{ name: "manifest.json", bytes }])), createWriteStream("a.tar"));
+ */
+export async function* tarChunks(entries: Iterable<TarEntry>): AsyncGenerator<Uint8Array> {
+  for (const entry of entries) {
+    const size = "bytes" in entry ? entry.bytes.length : entry.size;
+    yield tarHeader(entry.name, size);
+    if ("bytes" in entry) yield entry.bytes;
+    else {
+      let seen = 0;
+      for await (const chunk of createReadStream(entry.file) as AsyncIterable<Buffer>) {
+        seen += chunk.length;
+        yield chunk;
+      }
+      // A file that changed size under us would corrupt every entry after it.
+      if (seen !== size) throw new Error(`${entry.file} has ${seen} bytes, expected ${size}`);
+    }
+    const padding = (BLOCK - (size % BLOCK)) % BLOCK;
+    if (padding > 0) yield Buffer.alloc(padding);
+  }
+  yield Buffer.alloc(BLOCK * 2);
+}
+
+/**
+ * The ustar header of a regular file, mode 0644, owned by root, mtime 0 (so the
+ * same image always gives the same archive).
+ *
+ * @example
+ * tarHeader("manifest.json", 123).length // → 512
+ */
+export function tarHeader(name: string, size: number, mtime = 0): Buffer {
+  const header = Buffer.alloc(BLOCK);
+  const [prefix, base] = splitName(name);
+  header.write(base, 0, 100, "utf8");
+  writeOctal(header, 0o644, 100, 8);
+  writeOctal(header, 0, 108, 8);
+  writeOctal(header, 0, 116, 8);
+  writeNumber(header, size, 124, 12);
+  writeNumber(header, mtime, 136, 12);
+  header.fill(0x20, 148, 156); // checksum field counts as spaces while summing
+  header.write("0", 156, 1, "ascii");
+  header.write("ustar\u000000", 257, 8, "ascii");
+  header.write("root", 265, 32, "ascii");
+  header.write("root", 297, 32, "ascii");
+  header.write(prefix, 345, 155, "utf8");
+  let sum = 0;
+  for (const byte of header) sum += byte;
+  header.write(`${sum.toString(8).padStart(6, "0")}\u0000 `, 148, 8, "ascii");
+  return header;
+}
+
+/** ustar keeps names up to 100 bytes, or 155 + "/" + 100 split at a slash. */
+function splitName(name: string): [string, string] {
+  if (Buffer.byteLength(name) <= 100) return ["", name];
+  for (let slash = name.indexOf("/"); slash !== -1; slash = name.indexOf("/", slash + 1)) {
+    const prefix = name.slice(0, slash);
+    const base = name.slice(slash + 1);
+    if (Buffer.byteLength(prefix) <= 155 && Buffer.byteLength(base) <= 100 && base !== "") return [prefix, base];
+  }
+  throw new Error(`tar entry name too long for ustar: ${name}`);
+}
+
+function writeOctal(header: Buffer, value: number, offset: number, length: number): void {
+  header.write(`${value.toString(8).padStart(length - 1, "0")}\u0000`, offset, length, "ascii");
+}
+
+/** Octal when it fits (8 GiB for sizes), else GNU base-256, which docker and containerd read. */
+function writeNumber(header: Buffer, value: number, offset: number, length: number): void {
+  if (value < 8 ** (length - 1)) return writeOctal(header, value, offset, length);
+  let rest = BigInt(value);
+  for (let i = offset + length - 1; i > offset; i--) {
+    header[i] = Number(rest & 0xffn);
+    rest >>= 8n;
+  }
+  header[offset] = 0x80;
+}
