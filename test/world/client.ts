@@ -70,7 +70,14 @@ export async function engineRequest(info: WorldInfo, method: string, path: strin
   });
 }
 
-/** The X-Registry-Auth header value docker clients send: base64url JSON. @example registryAuthHeader({ username, password, serveraddress }) */
+/**
+ * The X-Registry-Auth header value the docker CLI sends: base64url JSON WITH
+ * padding. dockerd 20.10 decodes it with Go's padded URL alphabet and, when that
+ * fails (Node's unpadded "base64url"), silently pulls anonymously.
+ *
+ * @example
+ * registryAuthHeader({ username, password, serveraddress })
+ */
 export function registryAuthHeader(auth: { username: string; password: string; serveraddress: string }): string {
-  return Buffer.from(JSON.stringify(auth)).toString("base64url");
+  return Buffer.from(JSON.stringify(auth)).toString("base64").replace(/\+/g, "-").replace(/\//g, "_");
 }
