@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import type { Credential } from "../credentials/credential.js";
 import { PullbackError, redactUrl } from "../errors.js";
 import { findChallenge, type Challenge } from "./challenge.js";
+import { hostnameOf } from "./loopback.js";
 import type { HttpClient, HttpResponse } from "./http.js";
 import { errorFromResponse, readBodyCapped } from "./registry-error.js";
 import { mergeScopes } from "./scope.js";
@@ -21,7 +22,7 @@ export interface AuthSummary {
   /** The token realm, redacted; bearer only. */
   readonly realm: string | undefined;
   readonly service: string | undefined;
-  /** The realm is on another host than the registry (like auth.docker.io for Docker Hub): credentials go there too. */
+  /** The realm's host name differs from the registry's (like auth.docker.io for Docker Hub): credentials go there too. Ports are not compared. */
   readonly realmOnOtherHost: boolean;
 }
 
@@ -65,7 +66,7 @@ export class Authenticator {
       scheme: this.#scheme,
       realm: this.#realm === undefined ? undefined : redactUrl(this.#realm),
       service: this.#service,
-      realmOnOtherHost: this.#realm !== undefined && this.#realm.host.toLowerCase() !== this.#registryHost.toLowerCase(),
+      realmOnOtherHost: this.#realm !== undefined && hostnameOf(this.#realm.host) !== hostnameOf(this.#registryHost),
     };
   }
 

@@ -157,7 +157,7 @@ async function checkLogin(client: RegistryClient, withCredential: boolean): Prom
     else if ((await client.checkLogin()) === 401) {
       return withCredential
         ? { verdict: "rejected", message: `the registry refused the credentials (HTTP 401) — ${note}` }
-        : { verdict: "no-access", message: "the registry requires credentials (HTTP 401)" };
+        : { verdict: "no-access", message: `the registry requires credentials (HTTP 401) — ${note}` };
     }
   } catch (error) {
     const answer = refusal(error, withCredential, scheme === "bearer" ? "the token service" : "the registry", scheme);
