@@ -45,14 +45,14 @@ function samePassword(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** Who is asking: a valid username, null for anonymous, or "invalid". */
-function identify(input: PolicyInput): string | null | "invalid" {
+/** Who is asking: a valid username, null for anonymous, or false for wrong credentials. */
+function identify(input: PolicyInput): string | null | false {
   const { credentials, accounts } = input;
   if (credentials === null) return null;
   const account = [accounts.alice, accounts.bob].find((a) => a.username === credentials.username);
-  if (account === undefined) return "invalid";
+  if (account === undefined) return false;
   if (credentials.trusted === true) return account.username;
-  return samePassword(credentials.password ?? "", account.password) ? account.username : "invalid";
+  return samePassword(credentials.password ?? "", account.password) ? account.username : false;
 }
 
 /** What an anonymous caller may do with one requested scope: pull on public/*, nothing else. */
@@ -69,7 +69,7 @@ function anonymousAccess(access: Access): Access | null {
  */
 export function decide(input: PolicyInput): Decision {
   const user = identify(input);
-  if (user === "invalid") return { outcome: "unauthorized", user: input.credentials?.username ?? null };
+  if (user === false) return { outcome: "unauthorized", user: input.credentials?.username ?? null };
   const requested = input.scopes.map(parseScope).filter((a): a is Access => a !== null);
   // No scope: a login check. Valid credentials (or none) get a token without access.
   if (input.scopes.length === 0) return { outcome: "granted", user, access: [] };
