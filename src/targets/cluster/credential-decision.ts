@@ -81,8 +81,8 @@ function explain(v: Verification, options: DecideOptions, credential: Credential
   const who = credential.describe();
   const what = v.repository === undefined ? authHost : `${authHost}/${v.repository}`;
   const scope = options.repositories.length > 0
-    ? `pull access to ${options.repositories.join(", ")}`
-    : "a docker-login style check of the host, which cannot tell whether the credentials may pull any particular repository";
+    ? `verified pull access to ${options.repositories.join(", ")}`
+    : "verified as docker login does (docker-login style check), which cannot tell whether the credentials may pull any particular repository";
   const realm = v.realmOnOtherHost && v.realm !== undefined ? ` The token service is on another host (${v.realm}).` : "";
   const message = scrub(v.message, credential);
   switch (v.verdict) {
@@ -97,7 +97,7 @@ function explain(v: Verification, options: DecideOptions, credential: Credential
         verdict: v.verdict,
         include: false,
         warning: `${authHost} ${refusal} ${who} (${message}); it was left out, so nodes will pull from ${authHost} anonymously.${anonymous}`,
-        explanation: `Checked ${scope}.${realm} A refused credential would make every pull from ${authHost} fail on every node, public images included.`,
+        explanation: `${capitalize(scope)}.${realm} A refused credential would make every pull from ${authHost} fail on every node, public images included.`,
       };
     }
     case "unreachable":
@@ -109,6 +109,10 @@ function explain(v: Verification, options: DecideOptions, credential: Credential
         explanation: `${authHost} did not answer; that says nothing about the credentials, so they are kept.`,
       };
   }
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** Defence in depth: a verifier's message must not carry the secret, and here it cannot. */

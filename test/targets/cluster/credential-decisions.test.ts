@@ -105,9 +105,9 @@ describe("renderPullSecret", () => {
       registries: [{ host: "good.example", credential }, { host: "bad.example", credential }],
       verify: fakeVerify({ "bad.example": "rejected" }),
     });
-    const secret = parse(manifest);
+    const secret = parse(manifest) as { data: Record<string, string> };
     expect(secret).toMatchObject({ apiVersion: "v1", kind: "Secret", type: "kubernetes.io/dockerconfigjson", metadata: { name: "pull", namespace: "apps" } });
-    const config = JSON.parse(Buffer.from(secret.data[".dockerconfigjson"], "base64").toString("utf8"));
+    const config = JSON.parse(Buffer.from(secret.data[".dockerconfigjson"] ?? "", "base64").toString("utf8"));
     expect(config).toEqual({
       auths: { "good.example": { username: "alice", password: SECRET, auth: Buffer.from(`alice:${SECRET}`).toString("base64") } },
     });
@@ -118,7 +118,8 @@ describe("renderPullSecret", () => {
   it("leaves out an identity token, which the kubelet cannot use", async () => {
     const token = Credential.identityToken("refresh", { type: "explicit" });
     const { manifest, warnings } = await renderPullSecret({ name: "pull", registries: [{ host: "x.example", credential: token }], verify: fakeVerify() });
-    expect(JSON.parse(Buffer.from(parse(manifest).data[".dockerconfigjson"], "base64").toString())).toEqual({ auths: {} });
+    const data = (parse(manifest) as { data: Record<string, string> }).data[".dockerconfigjson"] ?? "";
+    expect(JSON.parse(Buffer.from(data, "base64").toString())).toEqual({ auths: {} });
     expect(warnings[0]).toContain("identity token");
   });
 
