@@ -1,0 +1,68 @@
+/**
+ * `pullback check IMAGE|REGISTRY…`: which credentials would be used, does the
+ * registry accept them, and would an anonymous pull work. One verdict line per target.
+ */
+import { resolveCredentials } from "../../credentials/resolve-credentials.js";
+import { parseReference } from "../../reference/parse-reference.js";
+import { isBareRegistryHost, verifyCredentials, type Verification } from "../../registry/verify-credentials.js";
+import type { CliIo, GlobalFlags } from "../cli-io.js";
+import { credentialRequest, type CredentialFlags } from "../credential-flags.js";
+import { ExitCode, exitCodeFor, type ExitCodeValue } from "../exit-codes.js";
+import { createReporter } from "../output/reporter.js";
+
+export type CheckCommandFlags = CredentialFlags & GlobalFlags & { readonly insecure?: boolean | undefined };
+
+/**
+ * @example
+ * const code = await runCheck(["ghcr.io/acme/app:1"], {}, io); // 0 when the credentials are accepted
+ */
+export async function runCheck(targets: readonly string[], flags: CheckCommandFlags, io: CliIo): Promise<number> {
+  const reporter = createReporter(io, flags);
+  try {
+    const request = await credentialRequest(flags, io.stdin, io.env);
+    const verifications: Verification[] = [];
+    for (const target of targets) {
+      const registry = isBareRegistryHost(target) ? target : parseReference(target).registry;
+      const credential = await resolveCredentials(registry, request);
+      reporter.debug(`${target}: checking ${credential ? credential.describe() : "anonymous access (no credentials configured)"}`);
+      verifications.push(await verifyCredentials(target, credential, flags.insecure ? { insecure: true } : {}));
+    }
+    const codes = verifications.map(exitCodeForVerification);
+    const code = codes.find((c) => c !== ExitCode.success) ?? ExitCode.success;
+    reporter.result({ ok: code === ExitCode.success, verifications }, verifications.map(verdictLine));
+    return code;
+  } catch (error) {
+    reporter.fail(error);
+    return exitCodeFor(error);
+  } finally {
+    reporter.close();
+  }
+}
+
+/**
+ * 0 only for accepted credentials, or — with none configured — an anonymous pull that works.
+ *
+ * @example
+ * exitCodeForVerification({ verdict: "rejected", … }) // → 3
+ */
+export function exitCodeForVerification(v: Pick<Verification, "verdict" | "credentialSource" | "anonymousPull">): ExitCodeValue {
+  if (v.verdict === "unreachable") return ExitCode.unreachable;
+  if (v.credentialSource === undefined) {
+    // Without credentials the question is whether anonymous access works.
+    if (v.anonymousPull === true || (v.anonymousPull === undefined && v.verdict === "accepted")) return ExitCode.success;
+    return ExitCode.auth;
+  }
+  return v.verdict === "accepted" ? ExitCode.success : ExitCode.auth;
+}
+
+/**
+ * @example
+ * verdictLine(v) // 'REJECTED  127.0.0.1:5101/public/app — the token from PULLBACK_REGISTRY_TOKEN: …; anonymous pull: allowed'
+ */
+export function verdictLine(v: Verification): string {
+  const where = v.repository === undefined ? v.registry : `${v.registry}/${v.repository}`;
+  const who = v.credentialSource ?? "no credentials (anonymous)";
+  const anonymous = v.anonymousPull === undefined ? "" : `; anonymous pull: ${v.anonymousPull ? "allowed" : "refused"}`;
+  const realm = v.realmOnOtherHost && v.realm ? `; token service on another host: ${v.realm}` : "";
+  return `${v.verdict.toUpperCase().padEnd(11)} ${where} — ${who}: ${v.message}${anonymous}${realm}`;
+}

@@ -1,0 +1,77 @@
+/**
+ * `pullback pull` flags → which library function runs, with which options.
+ * Pure: checks flag combinations and names the target; touches nothing.
+ */
+import { PullbackError } from "../../errors.js";
+
+export interface PullFlags {
+  readonly host?: string | undefined;
+  readonly identity?: string | undefined;
+  readonly knownHosts?: string | undefined;
+  readonly acceptUnknownHostKey?: boolean | undefined;
+  readonly to?: string | undefined;
+  readonly platform?: string | undefined;
+  readonly tagAs?: string | undefined;
+  /** commander's `--no-fallback` sets this to false. */
+  readonly fallback?: boolean | undefined;
+  readonly failOnFallback?: boolean | undefined;
+}
+
+interface Common {
+  readonly platform: string | undefined;
+  readonly fallback: boolean;
+  readonly failOnFallback: boolean;
+}
+
+export type PullPlan =
+  /** ensureImage on a daemon reached without SSH (DOCKER_HOST, the context, or --host unix:// / tcp://). */
+  | (Common & { readonly kind: "daemon"; readonly host: string | undefined })
+  /** pullRemoteImage over SSH. */
+  | (Common & {
+      readonly kind: "remote";
+      readonly host: string;
+      readonly tagAs: string | undefined;
+      readonly identityFile: string | undefined;
+      readonly knownHostsFile: string | undefined;
+      readonly acceptUnknownHostKey: boolean;
+    })
+  /** pullImage into an OCI layout or docker-archive, no daemon. */
+  | (Common & { readonly kind: "daemonless"; readonly to: string });
+
+/**
+ * @example
+ * planPull({ host: "ssh://deploy@build-1", tagAs: "app:dev" }).kind // → "remote"
+ * planPull({ to: "oci:./out" }).kind                                 // → "daemonless"
+ */
+export function planPull(flags: PullFlags): PullPlan {
+  if (flags.failOnFallback && flags.fallback === false) throw usage("--fail-on-fallback has no effect with --no-fallback; give one of them");
+  const common: Common = { platform: flags.platform, fallback: flags.fallback !== false, failOnFallback: flags.failOnFallback === true };
+  const ssh = flags.host !== undefined && /^ssh:\/\//i.test(flags.host);
+  if (!ssh) {
+    if (flags.identity !== undefined) throw usage("-i/--identity applies to --host ssh://… only");
+    if (flags.knownHosts !== undefined) throw usage("--known-hosts applies to --host ssh://… only");
+    if (flags.acceptUnknownHostKey) throw usage("--accept-unknown-host-key applies to --host ssh://… only");
+  }
+  if (flags.to !== undefined) {
+    if (flags.host !== undefined) throw usage("--to writes files without a daemon; it cannot be combined with --host");
+    if (flags.tagAs !== undefined) throw usage("--tag-as names an image in a daemon; with --to, put the tag in the destination (oci:DIR:TAG)");
+    return { ...common, kind: "daemonless", to: flags.to };
+  }
+  if (ssh && flags.host !== undefined) {
+    return {
+      ...common,
+      kind: "remote",
+      host: flags.host,
+      tagAs: flags.tagAs,
+      identityFile: flags.identity,
+      knownHostsFile: flags.knownHosts,
+      acceptUnknownHostKey: flags.acceptUnknownHostKey === true,
+    };
+  }
+  if (flags.tagAs !== undefined) throw usage("--tag-as is supported with --host ssh://… (the remote path); tag locally with `docker tag`");
+  return { ...common, kind: "daemon", host: flags.host };
+}
+
+function usage(message: string): PullbackError {
+  return new PullbackError("usage", message);
+}

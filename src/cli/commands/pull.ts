@@ -1,0 +1,90 @@
+/**
+ * `pullback pull IMAGE`: the library's three pull paths behind one command.
+ * Loaded only when the command runs, so --help never loads dockerode or ssh2.
+ */
+import { resolveCredentials } from "../../credentials/resolve-credentials.js";
+import type { Credential } from "../../credentials/credential.js";
+import type { PullOutcome } from "../../fallback/pull-outcome.js";
+import { parseReference } from "../../reference/parse-reference.js";
+import { connectDocker } from "../../targets/docker/connect-docker.js";
+import type { DaemonImage } from "../../targets/docker/daemon-pull.js";
+import { ensureImage } from "../../targets/docker/ensure-image.js";
+import { pullRemoteImage } from "../../targets/docker/pull-remote-image.js";
+import { parseDestination, pullImage, type OciPulledImage } from "../../targets/oci/pull-image.js";
+import type { CliIo, GlobalFlags } from "../cli-io.js";
+import { credentialRequest, type CredentialFlags } from "../credential-flags.js";
+import { exitCodeFor, exitCodeForOutcome } from "../exit-codes.js";
+import { createReporter, type Reporter } from "../output/reporter.js";
+import { planPull, type PullFlags, type PullPlan } from "./pull-plan.js";
+
+export type PullCommandFlags = PullFlags & CredentialFlags & GlobalFlags & { readonly allPlatforms?: boolean | undefined };
+
+/**
+ * Run the pull command; returns the exit code. Never throws.
+ *
+ * @example
+ * const code = await runPull("ghcr.io/acme/app:1", { host: "ssh://deploy@build-1" }, io);
+ */
+export async function runPull(image: string, flags: PullCommandFlags, io: CliIo): Promise<number> {
+  const reporter = createReporter(io, flags);
+  try {
+    const plan = planPull(flags);
+    const reference = parseReference(image);
+    const credential = (await resolveCredentials(reference.registry, await credentialRequest(flags, io.stdin, io.env))) ?? null;
+    const outcome = await pullWith(plan, image, credential, flags, io, reporter);
+    if (outcome.fellBack && plan.failOnFallback) reporter.warn("the image came from an anonymous retry and --fail-on-fallback was given: exit code 6");
+    reporter.result(outcomeJson(outcome), []);
+    return exitCodeForOutcome(outcome, plan);
+  } catch (error) {
+    reporter.fail(error);
+    return exitCodeFor(error);
+  } finally {
+    reporter.close();
+  }
+}
+
+async function pullWith(
+  plan: PullPlan,
+  image: string,
+  credential: Credential | null,
+  flags: PullCommandFlags,
+  io: CliIo,
+  reporter: Reporter,
+): Promise<PullOutcome<DaemonImage | OciPulledImage>> {
+  const onEvent = reporter.event.bind(reporter);
+  const common = { fallback: plan.fallback, onEvent, ...(plan.platform === undefined ? {} : { platform: plan.platform }) };
+  switch (plan.kind) {
+    case "daemonless":
+      return pullImage(image, {
+        ...common,
+        to: parseDestination(plan.to),
+        ...(credential ? { credential } : {}),
+        ...(flags.allPlatforms ? { allPlatforms: true } : {}),
+      });
+    case "remote":
+      return pullRemoteImage(plan.host, image, {
+        ...common,
+        credential,
+        tagAs: plan.tagAs,
+        identityFile: plan.identityFile,
+        knownHostsFile: plan.knownHostsFile,
+        acceptUnknownHostKey: plan.acceptUnknownHostKey,
+        env: io.env,
+      });
+    case "daemon": {
+      const docker = await connectDocker({ host: plan.host, env: io.env });
+      try {
+        reporter.debug(`docker daemon ${docker.endpoint}: ${docker.daemon.os}/${docker.daemon.arch}`);
+        const outcome = await ensureImage(docker, image, { ...common, credential });
+        if (outcome.attempts.length === 0) reporter.info(`${image} is already in the daemon; nothing to pull`);
+        return outcome;
+      } finally {
+        docker.close();
+      }
+    }
+  }
+}
+
+function outcomeJson(outcome: PullOutcome<DaemonImage | OciPulledImage>): Record<string, unknown> {
+  return { image: outcome.image, attempts: outcome.attempts, warnings: outcome.warnings, fellBack: outcome.fellBack };
+}

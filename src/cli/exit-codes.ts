@@ -1,0 +1,62 @@
+/**
+ * The one place that turns an outcome or an error into a process exit code.
+ * Scripts branch on these numbers, so they are part of the CLI's contract.
+ */
+import { PullbackError, type ErrorKind } from "../errors.js";
+
+export const ExitCode = {
+  success: 0,
+  other: 1,
+  usage: 2,
+  auth: 3,
+  notFound: 4,
+  unreachable: 5,
+  fellBack: 6,
+  platform: 7,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+const BY_KIND: Partial<Record<ErrorKind, ExitCodeValue>> = {
+  usage: ExitCode.usage,
+  reference: ExitCode.usage,
+  auth: ExitCode.auth,
+  credentials: ExitCode.auth,
+  "not-found": ExitCode.notFound,
+  "local-only": ExitCode.notFound,
+  network: ExitCode.unreachable,
+  registry: ExitCode.unreachable,
+  "daemon-unreachable": ExitCode.unreachable,
+  "rate-limited": ExitCode.unreachable,
+  platform: ExitCode.platform,
+};
+
+/** Commander's own usage errors carry a `code` starting with "commander.". */
+export function isCommanderError(error: unknown): error is { code: string; exitCode: number; message: string } {
+  return typeof error === "object" && error !== null && typeof (error as { code?: unknown }).code === "string" && (error as { code: string }).code.startsWith("commander.");
+}
+
+/**
+ * The exit code for a thrown value.
+ *
+ * @example
+ * exitCodeFor(new PullbackError("auth", "refused")) // → 3
+ */
+export function exitCodeFor(error: unknown): ExitCodeValue {
+  if (isCommanderError(error)) {
+    // --help and --version end through the same path with exit code 0.
+    return error.exitCode === 0 ? ExitCode.success : ExitCode.usage;
+  }
+  if (error instanceof PullbackError) return BY_KIND[error.kind] ?? ExitCode.other;
+  return ExitCode.other;
+}
+
+/**
+ * The exit code after a successful pull: 0, or 6 when it fell back and the caller asked to fail on that.
+ *
+ * @example
+ * exitCodeForOutcome({ fellBack: true }, { failOnFallback: true }) // → 6
+ */
+export function exitCodeForOutcome(outcome: { readonly fellBack: boolean }, options: { readonly failOnFallback: boolean }): ExitCodeValue {
+  return outcome.fellBack && options.failOnFallback ? ExitCode.fellBack : ExitCode.success;
+}
