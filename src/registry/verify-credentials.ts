@@ -65,7 +65,7 @@ export async function verifyCredentials(
     let anonymousPull: boolean | undefined;
     try {
       await client.ping();
-      answer = reference ? await checkRepository(client, reference, credential !== undefined) : await checkLogin(client, credential !== undefined);
+      answer = client.auth.scheme === undefined ? unsupportedChallenge() : reference ? await checkRepository(client, reference, credential !== undefined) : await checkLogin(client, credential !== undefined);
       anonymousPull = reference && answer.verdict !== "unreachable" ? await anonymousPullOf(answer, reference, endpoint, credential, options) : undefined;
     } catch (error) {
       answer = { verdict: "unreachable", message: unreachableMessage(error) };
@@ -149,7 +149,7 @@ async function checkRepository(client: RegistryClient, reference: ImageReference
 async function checkLogin(client: RegistryClient, withCredential: boolean): Promise<Answer> {
   const note = "checked as docker login does, without a repository: this tells accepted from rejected, not access to any repository";
   const scheme = client.auth.scheme;
-  if (scheme === "none" || scheme === undefined) {
+  if (scheme === "none") {
     return { verdict: "accepted", message: `the registry requires no authentication${withCredential ? ": the credentials are not needed" : ""}` };
   }
   try {
@@ -186,6 +186,11 @@ function refusal(error: unknown, withCredential: boolean, who: string, scheme: s
     return { verdict: "no-access", message: `${whom} no pull access (${who} answered ${status}: ${said})` };
   }
   return { verdict: "unreachable", message: `${who} answered ${status}: ${said}; the credentials could not be checked` };
+}
+
+/** A 401 whose challenge is neither Bearer nor Basic: we cannot tell anything about the credentials. */
+function unsupportedChallenge(): Answer {
+  return { verdict: "unreachable", message: "the registry asks for an authentication scheme other than Bearer or Basic; the credentials could not be checked" };
 }
 
 function unreachableMessage(error: unknown): string {
