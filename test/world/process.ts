@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { openSync, closeSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -35,6 +35,52 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
+/** Every live descendant of `root`, found through /proc (sshd's sessions call setsid and leave our group). */
+function descendants(root: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // "pid (comm) state ppid …": comm may hold spaces, so split after the last ")".
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {
+      // exited while we looked
+    }
+  }
+  const found: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    const parent = queue.shift()!;
+    for (const [pid, ppid] of parents) {
+      if (ppid === parent && !found.includes(pid)) {
+        found.push(pid);
+        queue.push(pid);
+      }
+    }
+  }
+  return found;
+}
+
+function isInGroup(pid: number, group: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) === group;
+  } catch {
+    return true;
+  }
+}
+
+function killAll(pids: readonly number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
+
 /**
  * Spawns `command` detached with stdout and stderr appended to `logFile`.
  * The arguments must never contain a secret: argv is visible to every user.
@@ -65,6 +111,7 @@ export function startProcess(name: string, command: string, args: readonly strin
     exited,
     hasExited: () => done,
     async stop(graceMs = 10_000) {
+      const strays = child.pid === undefined || done ? [] : descendants(child.pid).filter((pid) => !isInGroup(pid, child.pid!));
       if (!done) {
         signalGroup(child, "SIGTERM");
         const cancel = new AbortController();
@@ -78,6 +125,7 @@ export function startProcess(name: string, command: string, args: readonly strin
       }
       // Stragglers in the group (containerd under dockerd) go too.
       signalGroup(child, "SIGKILL");
+      killAll(strays);
       alive.delete(managed);
     },
   };
