@@ -19,7 +19,11 @@ export interface ClusterRegistry {
   readonly rewrite?: Readonly<Record<string, string>>;
   readonly tls?: { caFile?: string; certFile?: string; keyFile?: string; insecureSkipVerify?: boolean };
   readonly credential?: Credential;
-  /** The repositories the cluster will pull ("private/app"); verified one by one. */
+  /**
+   * The images the cluster will pull, as repository paths with an optional tag or digest
+   * ("private/app", "private/app:1"); verified one by one. With a tag the verifier can also
+   * tell whether anonymous pulls would work; without one it probes "latest".
+   */
   readonly verifyRepositories?: readonly string[];
 }
 
@@ -48,7 +52,10 @@ export function planRegistry(registry: ClusterRegistry): RegistryPlan {
   const authHost = endpoint === undefined ? host : endpointHost(endpoint, insecure);
   const rewrite = registry.rewrite === undefined ? undefined : checkRewrite(registry.rewrite);
   const mirror = endpoint === undefined ? undefined : { endpoint: [endpoint], ...(rewrite ? { rewrite: { ...rewrite } } : {}) };
-  const repositories = (registry.verifyRepositories ?? []).map((repo) => applyRewrite(checkRepository(repo), rewrite));
+  const repositories = (registry.verifyRepositories ?? []).map((path) => {
+    const { repository, suffix } = splitImagePath(path);
+    return applyRewrite(repository, rewrite) + suffix;
+  });
   return { host, authHost, insecure, mirror, tls: tlsEntry(registry.tls), credential: registry.credential, verifyRepositories: repositories };
 }
 
@@ -73,11 +80,20 @@ function endpointHost(endpoint: string, insecure: boolean): string {
   return checkHost(host);
 }
 
-function checkRepository(repo: string): string {
-  if (!/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(repo)) {
-    throw new PullbackError("usage", `${JSON.stringify(repo)} is not a repository path (expected e.g. "private/app", no host or tag)`);
+const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+const SUFFIX = /^(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@[a-z0-9]+(?:[+._-][a-z0-9]+)*:[A-Fa-f0-9]{32,})?$/;
+
+/** Split "private/app:1" into its repository and its ":1" / "@sha256:…" suffix. */
+function splitImagePath(path: string): { repository: string; suffix: string } {
+  const at = path.indexOf("@");
+  const beforeDigest = at < 0 ? path : path.slice(0, at);
+  const colon = beforeDigest.lastIndexOf(":");
+  const end = colon > beforeDigest.lastIndexOf("/") ? colon : at < 0 ? path.length : at;
+  const split = { repository: path.slice(0, end), suffix: path.slice(end) };
+  if (!REPOSITORY.test(split.repository) || !SUFFIX.test(split.suffix)) {
+    throw new PullbackError("usage", `${JSON.stringify(path)} is not a repository path (expected e.g. "private/app" or "private/app:1", no host)`);
   }
-  return repo;
+  return split;
 }
 
 function checkRewrite(rewrite: Readonly<Record<string, string>>): Record<string, string> {

@@ -50,14 +50,14 @@ export async function decideCredential(options: DecideOptions): Promise<Credenti
   }
   const verify = options.verify ?? verifyCredentials;
   const targets = options.repositories.length > 0 ? options.repositories.map((repo) => `${authHost}/${repo}`) : [authHost];
-  const verifications: Verification[] = [];
+  const checks: Check[] = [];
   for (const target of targets) {
-    verifications.push(await verify(target, credential, { insecure: options.insecure }));
+    checks.push({ target, verification: await verify(target, credential, { insecure: options.insecure }) });
   }
-  const worst = pickWorst(verifications);
+  const worst = pickWorst(checks);
   const decision = explain(worst, options, credential);
   if (decision.verdict === "unreachable" && options.strict) {
-    throw new PullbackError("network", `Cannot verify ${credential.describe()} against ${authHost}: ${scrub(worst.message, credential)}`, {
+    throw new PullbackError("network", `Cannot verify ${credential.describe()} against ${authHost}: ${scrub(worst.verification.message, credential)}`, {
       diagnosis: {
         summary: `${authHost} could not be reached to verify the credentials.`,
         explanation: "With --strict, credentials that cannot be verified are not written.",
@@ -69,17 +69,22 @@ export async function decideCredential(options: DecideOptions): Promise<Credenti
   return decision;
 }
 
-function pickWorst(verifications: readonly Verification[]): Verification {
-  const sorted = [...verifications].sort((a, b) => SEVERITY.indexOf(a.verdict) - SEVERITY.indexOf(b.verdict));
+/** One verification and what it was asked about ("host/repo:tag" or "host"). */
+interface Check {
+  readonly target: string;
+  readonly verification: Verification;
+}
+
+function pickWorst(checks: readonly Check[]): Check {
+  const sorted = [...checks].sort((a, b) => SEVERITY.indexOf(a.verification.verdict) - SEVERITY.indexOf(b.verification.verdict));
   const worst = sorted[0];
   if (worst === undefined) throw new PullbackError("other", "no verification was made");
   return worst;
 }
 
-function explain(v: Verification, options: DecideOptions, credential: Credential): CredentialDecision {
+function explain({ target, verification: v }: Check, options: DecideOptions, credential: Credential): CredentialDecision {
   const { authHost } = options;
   const who = credential.describe();
-  const what = v.repository === undefined ? authHost : `${authHost}/${v.repository}`;
   const scope = options.repositories.length > 0
     ? `verified pull access to ${options.repositories.join(", ")}`
     : "verified as docker login does (docker-login style check), which cannot tell whether the credentials may pull any particular repository";
@@ -90,8 +95,9 @@ function explain(v: Verification, options: DecideOptions, credential: Credential
       return { authHost, verdict: v.verdict, include: true, explanation: `${authHost} accepted ${who} (${scope}).${realm}` };
     case "rejected":
     case "no-access": {
-      const refusal = v.verdict === "rejected" ? "rejected" : `refused access to ${what}`;
-      const anonymous = v.anonymousPull === false ? " Anonymous pulls of it are refused too, so those pulls will fail until valid credentials are configured." : "";
+      const refusal = v.verdict === "rejected" ? "rejected" : `refused access to ${target}`;
+      // Only a named tag or digest makes the anonymous probe meaningful; without one it probed "latest".
+      const anonymous = v.anonymousPull === false && /[:@]/.test(target.slice(authHost.length)) ? " Anonymous pulls of it are refused too, so those pulls will fail until valid credentials are configured." : "";
       return {
         authHost,
         verdict: v.verdict,

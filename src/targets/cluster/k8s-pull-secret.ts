@@ -44,8 +44,8 @@ interface DockerConfigEntry {
  * // kubectl apply -f - < manifest
  */
 export async function renderPullSecret(options: RenderPullSecretOptions): Promise<PullSecretResult> {
-  checkName(options.name, "name");
-  if (options.namespace !== undefined) checkName(options.namespace, "namespace");
+  checkName(options.name, "name", SUBDOMAIN, 253);
+  if (options.namespace !== undefined) checkName(options.namespace, "namespace", LABEL, 63);
   const auths: Record<string, DockerConfigEntry> = {};
   const decisions: RegistryDecision[] = [];
   const warnings: string[] = [];
@@ -85,8 +85,12 @@ async function decideFor(registry: ClusterRegistry, options: RenderPullSecretOpt
   return warning === undefined ? base : { ...base, warning };
 }
 
-function checkName(value: string, what: string): void {
-  if (value.length > 253 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(value)) {
-    throw new PullbackError("usage", `${JSON.stringify(value)} is not a valid Kubernetes ${what} (lower-case letters, digits, "-" and ".")`);
+/** DNS-1123 subdomain (Secret names) and label (namespaces), as the API server checks them. */
+const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+function checkName(value: string, what: string, pattern: RegExp, maxLength: number): void {
+  if (value.length > maxLength || !pattern.test(value)) {
+    throw new PullbackError("usage", `${JSON.stringify(value)} is not a valid Kubernetes ${what} (lower-case letters, digits and "-"${pattern === SUBDOMAIN ? ', "."' : ""}, at most ${maxLength})`);
   }
 }

@@ -74,11 +74,19 @@ describe("registries.yaml against real registries", () => {
     ["a wrong password", wrong, "rejected"],
   ] as const)("%s: no auth, a warning, and the node still pulls public images anonymously", async (_name, credential, verdict) => {
     const { host } = world.registries.token;
-    const result = await write([{ host, insecure: true, credential: credential(), verifyRepositories: ["public/app"] }]);
+    const result = await write([{ host, insecure: true, credential: credential(), verifyRepositories: ["public/app:1"] }]);
     expect(result.decisions[0]).toMatchObject({ verdict, wroteAuth: false });
-    expect(result.warnings.join("\n")).toMatch(/nodes will pull from .* anonymously/);
+    expect(result.warnings.join("\n")).toMatch(/nodes will pull from .* anonymously\.$/);
     expect(parse(result.yaml).configs).toBeUndefined();
     expect(await pullAsNode(result.yaml, host, "public/app:1")).toEqual({ code: 0, withAuth: false });
+  });
+
+  it("bob refused on a private image: the warning says anonymous pulls of it fail too, and they do", async () => {
+    const { host } = world.registries.token;
+    const result = await write([{ host, insecure: true, credential: as(bob), verifyRepositories: ["private/app:1"] }]);
+    expect(result.decisions[0]).toMatchObject({ verdict: "no-access", wroteAuth: false });
+    expect(result.warnings.join("\n")).toContain("Anonymous pulls of it are refused too");
+    expect((await pullAsNode(result.yaml, host, "private/app:1")).code).not.toBe(0);
   });
 
   it("the same credential, had it been written, would break the public pull (why the rule exists)", async () => {

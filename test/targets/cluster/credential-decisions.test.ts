@@ -46,6 +46,28 @@ describe("decision rules", () => {
     expect(result.warnings[0]).toContain("refused access to ghcr.io/acme/secret");
   });
 
+  it("says anonymous pulls fail too only when a tagged image was probed", async () => {
+    const refusedAnonymously = fakeVerify({ "ghcr.io/acme/app:1": "rejected", "ghcr.io/acme/app": "rejected" }, { anonymousPull: false });
+    const tagged = await writeRegistriesConfig({ path, registries: [{ host: "ghcr.io", credential, verifyRepositories: ["acme/app:1"] }], verify: refusedAnonymously });
+    expect(tagged.warnings[0]).toContain("Anonymous pulls of it are refused too");
+    const untagged = await writeRegistriesConfig({ path, registries: [{ host: "ghcr.io", credential, verifyRepositories: ["acme/app"] }], verify: refusedAnonymously });
+    expect(untagged.warnings[0]).not.toContain("Anonymous pulls");
+  });
+
+  it("accepts tags and digests on repositories, rewrites only the repository, and refuses hosts", async () => {
+    const verify = fakeVerify();
+    const digest = `sha256:${"a".repeat(64)}`;
+    await writeRegistriesConfig({
+      path,
+      registries: [{ host: "docker.io", endpoint: "https://m.example", rewrite: { "^library/(.*)$": "hub/$1" }, verifyRepositories: ["library/nginx:1.27", `library/redis@${digest}`], credential }],
+      verify,
+    });
+    expect(verify.calls.map((c) => c.target)).toEqual(["m.example/hub/nginx:1.27", `m.example/hub/redis@${digest}`]);
+    await expect(writeRegistriesConfig({ path, registries: [{ host: "ghcr.io", verifyRepositories: ["ghcr.io:443/acme/app"] }], verify })).rejects.toSatisfy((e) =>
+      isPullbackError(e, "usage"),
+    );
+  });
+
   it("without repositories the bare host is verified and the explanation says what that cannot tell", async () => {
     const result = await writeRegistriesConfig({ path, registries: [{ host: "ghcr.io", credential }], verify: fakeVerify() });
     expect(result.decisions[0]?.explanation).toMatch(/docker-login style check.*cannot tell/);

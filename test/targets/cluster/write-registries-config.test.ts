@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -177,6 +177,14 @@ describe("writeRegistriesConfig: atomic replace", () => {
     expect(tempSeen.startsWith(dir)).toBe(true);
     expect(await readFile(path, "utf8")).toBe("configs: {}\n");
     expect(await readdir(dir)).toEqual(["registries.yaml"]);
+  });
+
+  it.runIf(process.getuid?.() === 0)("keeps the owner of the file it replaces", async () => {
+    await writeFile(path, "configs: {}\n");
+    await chown(path, 1234, 2345);
+    await writeRegistriesConfig({ path, registries: [{ host: "ghcr.io", credential: alice() }], verify: fakeVerify() });
+    const after = await stat(path);
+    expect([after.uid, after.gid, after.mode & 0o777]).toEqual([1234, 2345, 0o600]);
   });
 
   it("replaces a 0644 file with a 0600 one and creates a missing directory", async () => {
