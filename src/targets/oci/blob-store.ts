@@ -6,14 +6,13 @@
  * is resumed with a Range request when the registry honours one.
  */
 import { createHash, type Hash } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream } from "node:fs";
 import { mkdir, open, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import { Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { PullbackError, isPullbackError, messageOf } from "../../errors.js";
 import { verifyBytes } from "./manifest.js";
+import { BodyReadError, writeBody } from "./write-body.js";
 
 /** What a blob must be: its digest and exact size. */
 export interface BlobTarget {
@@ -107,29 +106,34 @@ export class BlobStore {
       offset = 0;
     }
     const { body, rangeHonoured } = await openBlob(offset);
+    const restart = offset > 0 && !rangeHonoured;
+    const activeHash = restart ? createHash("sha256") : hash;
+    if (restart) offset = 0;
     let written = offset;
-    const activeHash = offset > 0 && !rangeHonoured ? createHash("sha256") : hash;
-    if (offset > 0 && !rangeHonoured) offset = written = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        written += chunk.length;
-        if (written > target.size) {
-          callback(new PullbackError("integrity", `${what} is longer than the ${target.size} bytes its descriptor promises; refusing it`));
-          return;
-        }
-        activeHash.update(chunk);
-        onProgress?.(written);
-        callback(null, chunk);
-      },
-    });
+    const inspect = (chunk: Buffer): void => {
+      written += chunk.length;
+      if (written > target.size) throw new PullbackError("integrity", `${what} is longer than the ${target.size} bytes its descriptor promises; refusing it`);
+      activeHash.update(chunk);
+      onProgress?.(written);
+    };
     try {
-      await pipeline(body, meter, createWriteStream(partial, { flags: offset > 0 ? "r+" : "w", start: offset, flush: true }));
+      const handle = await io(() => open(partial, offset > 0 ? "r+" : "w"), `create ${partial}`);
+      try {
+        await writeBody(body, handle, offset, inspect);
+        // Durable before it gets its final name: a crash must not leave a short blob that looks complete.
+        await io(() => handle.datasync(), `flush ${partial}`);
+      } finally {
+        await handle.close();
+      }
     } catch (error) {
       if (isPullbackError(error, "integrity")) {
         await rm(partial, { force: true });
         throw error;
       }
-      throw isPullbackError(error) ? error : new PullbackError("network", `Downloading ${what} broke off after ${written} of ${target.size} bytes: ${messageOf(error)}`, { cause: error });
+      if (error instanceof BodyReadError) {
+        throw new PullbackError("network", `Downloading ${what} broke off after ${written} of ${target.size} bytes: ${error.message}`, { cause: error.cause });
+      }
+      throw error;
     }
     if (written !== target.size) {
       await rm(partial, { force: true });
