@@ -88,7 +88,7 @@ function authDiagnosis(context: FailureContext): Diagnosis {
   const triedAnonymously = context.attempts.some((a) => a.identity.anonymous);
   const source = context.credentialSource;
   const explanation = [
-    source ? `${source} ${source.startsWith("the credentials") ? "were" : "was"} refused by ${context.registry}.` : `${context.registry} refused an anonymous pull.`,
+    source ? `${refusedBy(source, context.registry)}.` : `${context.registry} refused an anonymous pull.`,
     triedAnonymously && source ? "The anonymous retry was refused too, so the image is private (or does not exist)." : "",
     context.fallbackDisabled ? "The anonymous retry was switched off." : "",
     `The registry said: ${context.classification.reason}.`,
@@ -103,6 +103,12 @@ function authDiagnosis(context: FailureContext): Diagnosis {
     { text: "Check the environment: PULLBACK_REGISTRY_USERNAME / PULLBACK_REGISTRY_TOKEN override the Docker config" },
   ];
   return { summary: `Access to ${context.image} was refused`, explanation, steps, retryable: false };
+}
+
+/** "the token from X was refused by R" / "the credentials in F were refused by R". */
+export function refusedBy(credentialDescription: string, registry: string): string {
+  const verb = /\bcredentials\b/.test(credentialDescription) ? "were" : "was";
+  return `${credentialDescription} ${verb} refused by ${registry}`;
 }
 
 function withoutTag(image: string): string {

@@ -5,7 +5,7 @@
 import type { Credential } from "../credentials/credential.js";
 import { emit, type AttemptIdentity, type PullEventListener } from "../events.js";
 import { classifyPullError, type Classification } from "./classification.js";
-import { diagnosePullFailure } from "./diagnose.js";
+import { diagnosePullFailure, refusedBy } from "./diagnose.js";
 import { PullError, type PullAttempt, type PullOutcome } from "./pull-outcome.js";
 
 export interface FallbackOptions {
@@ -90,15 +90,7 @@ function identityOf(credential: Credential | undefined): AttemptIdentity {
 }
 
 function refusedWarning(credential: Credential, registry: string, reason: string): string {
-  return `${capitalize(credential.describe())} ${wasOrWere(credential)} refused by ${registry}: ${reason}; pulling anonymously instead. Fix or remove them so later pulls of private images work.`;
-}
-
-function wasOrWere(credential: Credential): string {
-  return credential.describe().startsWith("the credentials") ? "were" : "was";
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
+  return `${refusedBy(credential.describe(), registry)}: ${reason}; pulling anonymously instead. Fix or remove them so later pulls of private images work.`;
 }
 
 /**

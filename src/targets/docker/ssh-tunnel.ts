@@ -126,6 +126,18 @@ function watchRemoteFailure(channel: ClientChannel): Duplex {
     channel.emit("error", new PullbackError("daemon-unreachable", `${why}${stderr ? `: ${stderr.trim()}` : ""}`));
     channel.close();
   });
+  return asSocket(channel);
+}
+
+/**
+ * node:http treats a connection as a net.Socket and calls its timing knobs; an SSH
+ * channel has none of them. Timeouts are enforced by the request itself, so no-ops do.
+ */
+function asSocket(channel: ClientChannel): Duplex {
+  const knobs = { setTimeout: () => channel, setKeepAlive: () => channel, setNoDelay: () => channel, ref: () => channel, unref: () => channel };
+  for (const [name, fn] of Object.entries(knobs)) {
+    if (!(name in channel)) Object.defineProperty(channel, name, { value: fn });
+  }
   return channel;
 }
 
