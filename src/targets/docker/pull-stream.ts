@@ -51,7 +51,7 @@ function parseLine(text: string): PullStreamLine[] {
   if (!trimmed.startsWith("{")) return [];
   try {
     const value: unknown = JSON.parse(trimmed);
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? [value as PullStreamLine] : [];
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? [value] : [];
   } catch {
     return [];
   }
