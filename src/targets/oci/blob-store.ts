@@ -5,13 +5,13 @@
  * place only when digest and size match. A partial left by an interrupted pull
  * is resumed with a Range request when the registry honours one.
  */
-import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, open, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { PullbackError, isPullbackError, messageOf } from "../../errors.js";
 import { verifyBytes } from "./manifest.js";
+import { createStreamHasher, type StreamHasher } from "./hasher.js";
 import { BodyReadError, writeBody } from "./write-body.js";
 
 /** What a blob must be: its digest and exact size. */
@@ -97,54 +97,59 @@ export class BlobStore {
    */
   async ingest(target: BlobTarget, openBlob: OpenBlob, onProgress?: ProgressFn, what = target.digest): Promise<void> {
     const partial = this.partialPath(target.digest);
-    let hash = createHash("sha256");
-    let offset = await this.#resumableLength(partial, target, hash);
+    let hasher = createStreamHasher();
+    let offset = await this.#resumableLength(partial, target, hasher);
     if (offset === target.size) {
       // Complete but never renamed (interrupted between the last byte and the rename).
-      if (await this.#accept(partial, target, hash, what).then(() => true, () => false)) return;
-      hash = createHash("sha256");
+      if (await this.#accept(partial, target, await hasher.digest(), what).then(() => true, () => false)) return;
+      hasher = createStreamHasher();
       offset = 0;
     }
     const { body, rangeHonoured } = await openBlob(offset);
-    const restart = offset > 0 && !rangeHonoured;
-    const activeHash = restart ? createHash("sha256") : hash;
-    if (restart) offset = 0;
-    let written = offset;
-    const inspect = (chunk: Buffer): void => {
-      written += chunk.length;
-      if (written > target.size) throw new PullbackError("integrity", `${what} is longer than the ${target.size} bytes its descriptor promises; refusing it`);
-      activeHash.update(chunk);
-      onProgress?.(written);
+    if (offset > 0 && !rangeHonoured) {
+      void hasher.digest(); // finish the prefix's hasher; the body starts over at 0
+      hasher = createStreamHasher();
+      offset = 0;
+    }
+    let received = offset;
+    const observer = {
+      inspect: (chunk: Buffer): void => {
+        received += chunk.length;
+        if (received > target.size) throw new PullbackError("integrity", `${what} is longer than the ${target.size} bytes its descriptor promises; refusing it`);
+        onProgress?.(received);
+      },
+      written: (batch: Buffer): Promise<void> => hasher.update(batch),
     };
     try {
       const handle = await io(() => open(partial, offset > 0 ? "r+" : "w"), `create ${partial}`);
       try {
-        await writeBody(body, handle, offset, inspect);
+        await writeBody(body, handle, offset, observer);
         // Durable before it gets its final name: a crash must not leave a short blob that looks complete.
         await io(() => handle.datasync(), `flush ${partial}`);
       } finally {
         await handle.close();
       }
     } catch (error) {
+      void hasher.digest().catch(() => undefined); // release the worker's state for this blob
       if (isPullbackError(error, "integrity")) {
         await rm(partial, { force: true });
         throw error;
       }
       if (error instanceof BodyReadError) {
-        throw new PullbackError("network", `Downloading ${what} broke off after ${written} of ${target.size} bytes: ${error.message}`, { cause: error.cause });
+        throw new PullbackError("network", `Downloading ${what} broke off after ${received} of ${target.size} bytes: ${error.message}`, { cause: error.cause });
       }
       throw error;
     }
-    if (written !== target.size) {
+    if (received !== target.size) {
+      void hasher.digest().catch(() => undefined);
       await rm(partial, { force: true });
-      throw new PullbackError("integrity", `${what} ended after ${written} bytes, but its descriptor promises ${target.size}; refusing it`);
+      throw new PullbackError("integrity", `${what} ended after ${received} bytes, but its descriptor promises ${target.size}; refusing it`);
     }
-    await this.#accept(partial, target, activeHash, what);
+    await this.#accept(partial, target, await hasher.digest(), what);
   }
 
-  /** Rename a complete partial into place when its hash matches; otherwise remove it. */
-  async #accept(partial: string, target: BlobTarget, hash: Hash, what: string): Promise<void> {
-    const actual = `sha256:${hash.digest("hex")}`;
+  /** Rename a complete partial into place when its digest matches; otherwise remove it. */
+  async #accept(partial: string, target: BlobTarget, actual: string, what: string): Promise<void> {
     if (actual !== target.digest) {
       await rm(partial, { force: true });
       throw new PullbackError("integrity", `${what} hashes to ${actual}, not the ${target.digest} its descriptor promises; refusing it`);
@@ -156,7 +161,7 @@ export class BlobStore {
    * The length of a partial worth resuming, its bytes fed to `hash`; 0 (and the
    * partial gone) when there is none or it cannot be a prefix of the blob.
    */
-  async #resumableLength(partial: string, target: BlobTarget, hash: Hash): Promise<number> {
+  async #resumableLength(partial: string, target: BlobTarget, hasher: StreamHasher): Promise<number> {
     let size: number;
     try {
       size = (await stat(partial)).size;
@@ -167,7 +172,7 @@ export class BlobStore {
       await rm(partial, { force: true });
       return 0;
     }
-    for await (const chunk of createReadStream(partial, { end: size - 1 }) as AsyncIterable<Buffer>) hash.update(chunk);
+    for await (const chunk of createReadStream(partial, { end: size - 1, highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) await hasher.update(chunk);
     return size;
   }
 }

@@ -15,25 +15,31 @@ export class BodyReadError extends Error {
   override readonly name = "BodyReadError";
 }
 
+export interface BodyObserver {
+  /** Every chunk as it arrives, before it is written (counting, limits); may throw to stop the copy. */
+  readonly inspect: (chunk: Buffer) => void;
+  /** Every batch once it is on disk, in order; it is handed over (e.g. transferred to a hashing worker). */
+  readonly written: (batch: Buffer) => Promise<void>;
+}
+
 /**
- * Write `body` at `position`, calling `inspect` on every chunk before it is written
- * (hashing, counting; it may throw to stop the copy). Returns the bytes written.
- * A failure of the body throws BodyReadError; of the file, `io`.
+ * Write `body` at `position`. Returns the bytes written. A failure of the body
+ * throws BodyReadError; of the file, `io`; of the observer, its own error.
  *
  * @example
- * await writeBody(response.body, handle, 0, (chunk) => hash.update(chunk));
+ * await writeBody(response.body, handle, 0, { inspect: count, written: (batch) => hasher.update(batch) });
  */
-export async function writeBody(body: Readable, handle: FileHandle, position: number, inspect: (chunk: Buffer) => void): Promise<number> {
+export async function writeBody(body: Readable, handle: FileHandle, position: number, observer: BodyObserver): Promise<number> {
   let batch: Buffer[] = [];
   let batchBytes = 0;
   let at = position;
   let pending: Promise<void> = Promise.resolve();
   const flush = async (): Promise<void> => {
     await pending; // one write in flight at a time keeps the order and the memory bound
-    const buffers = batch;
-    const length = batchBytes;
-    pending = writeAll(handle, buffers, at);
-    at += length;
+    if (batchBytes === 0) return;
+    const data = batch.length === 1 && batch[0] ? batch[0] : Buffer.concat(batch, batchBytes);
+    pending = writeAll(handle, [data], at).then(() => observer.written(data));
+    at += batchBytes;
     batch = [];
     batchBytes = 0;
   };
@@ -50,7 +56,7 @@ export async function writeBody(body: Readable, handle: FileHandle, position: nu
         throw new BodyReadError(messageOf(error), { cause: error });
       }
       if (next.done) break;
-      inspect(next.value);
+      observer.inspect(next.value);
       batch.push(next.value);
       batchBytes += next.value.length;
       if (batchBytes >= BATCH_BYTES) await flush();
