@@ -13,7 +13,7 @@ import { Worker } from "node:worker_threads";
 import { PullbackError, messageOf } from "../../errors.js";
 
 /** Bytes a hasher may have queued in its worker before `update` waits. */
-export const HASH_BACKLOG_BYTES = 8 * 1024 * 1024;
+export const HASH_BACKLOG_BYTES = 4 * 1024 * 1024;
 
 export interface StreamHasher {
   /** Hash `data` next. The buffer is handed over: the caller must not touch it afterwards. */
