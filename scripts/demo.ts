@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { removeImage } from "../test/cli/run-cli.js";
+import { removeAllImages } from "../test/world/client.js";
 import { startWorld, type World } from "../test/world/world.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -80,7 +80,7 @@ function steps(world: World, home: string): Step[] {
       env: wrong,
       expectCode: 3,
       // Step 2 put it into the daemon; without removing it there would be nothing to pull.
-      before: () => removeImage(info.dockerHost, `${reg}/private/app:1`),
+      before: () => removeAllImages(info),
     },
   ];
 }

@@ -6,8 +6,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getWorld } from "../world/client.js";
-import { BIN, buildOnce, cleanHome, closedPort, removeImage, runCli, runs, type CliRun } from "./run-cli.js";
+import { getWorld, removeAllImages } from "../world/client.js";
+import { BIN, buildOnce, cleanHome, closedPort, runCli, runs, type CliRun } from "./run-cli.js";
 
 const world = getWorld();
 const registry = world.registries.token.host;
@@ -37,7 +37,7 @@ afterAll(() => {
 
 describe("pullback pull — exit codes by real scenarios", () => {
   it("0: a public image with a valid account that has no access falls back, warns, succeeds", async () => {
-    await removeImage(world.dockerHost, image("public/app:1"));
+    await removeAllImages(world);
     const run = await runCli(["pull", image("public/app:1")], { env: env("bob") });
     expect(run.stderr).toMatch(/warning: the credentials from PULLBACK_REGISTRY_USERNAME and PULLBACK_REGISTRY_TOKEN were refused by .*pulling anonymously instead/);
     expect(run.stderr).toMatch(/Retrying .* anonymously/);
@@ -45,14 +45,14 @@ describe("pullback pull — exit codes by real scenarios", () => {
   });
 
   it("6: the same with --fail-on-fallback", async () => {
-    await removeImage(world.dockerHost, image("public/app:1"));
+    await removeAllImages(world);
     const run = await runCli(["pull", image("public/app:1"), "--fail-on-fallback"], { env: env("bob") });
     expect(run.stderr).toMatch(/refused/);
     expect(run.code).toBe(6);
   });
 
   it("3: a private image with a valid account that has no access, diagnosis without stack", async () => {
-    await removeImage(world.dockerHost, image("private/app:1"));
+    await removeAllImages(world);
     const run = await runCli(["pull", image("private/app:1")], { env: env("bob") });
     expect(run.stderr).toMatch(/error: Access to .*private\/app:1 was refused/);
     expect(run.stderr).toMatch(/What to do:\n {2}1\. /);
@@ -61,7 +61,7 @@ describe("pullback pull — exit codes by real scenarios", () => {
   });
 
   it("0: a private image with good credentials from --password-stdin", async () => {
-    await removeImage(world.dockerHost, image("private/app:1"));
+    await removeAllImages(world);
     const run = await runCli(["pull", image("private/app:1"), "--username", world.users.alice.username, "--password-stdin"], {
       env: env(),
       stdin: `${world.users.alice.password}\n`,
@@ -105,7 +105,7 @@ describe("pullback pull — exit codes by real scenarios", () => {
 
 describe("pullback pull — output", () => {
   it("--json: only JSON lines on stdout, library events as they are, the outcome last", async () => {
-    await removeImage(world.dockerHost, image("public/app:1"));
+    await removeAllImages(world);
     const run = await runCli(["pull", image("public/app:1"), "--json"], { env: env("bob") });
     const lines = jsonLines(run);
     const types = lines.map((l) => l["type"]);
@@ -119,7 +119,7 @@ describe("pullback pull — output", () => {
   });
 
   it("--json: a failure ends with an error line carrying the diagnosis and the attempts", async () => {
-    await removeImage(world.dockerHost, image("private/app:1"));
+    await removeAllImages(world);
     const run = await runCli(["pull", image("private/app:1"), "--json"], { env: env("bob") });
     const last = jsonLines(run).at(-1);
     expect(last).toMatchObject({ type: "error", kind: "auth", diagnosis: { summary: expect.any(String) } });
@@ -128,7 +128,7 @@ describe("pullback pull — output", () => {
   });
 
   it("without a terminal: plain lines, one per layer state change, no carriage return", async () => {
-    await removeImage(world.dockerHost, image("public/app:1"));
+    await removeAllImages(world);
     const run = await runCli(["pull", image("public/app:1"), "--no-credentials"], { env: env() });
     expect(run.stderr).not.toContain("\r");
     expect(run.stderr).toMatch(/^[0-9a-f]{12}: Downloading$/m);
@@ -137,7 +137,7 @@ describe("pullback pull — output", () => {
 
   it("on a terminal (script(1)): live bars with bytes, an overall bar", async () => {
     if (!existsSync("/usr/bin/script")) throw new Error("script(1) is needed for the terminal test (bsdutils)");
-    await removeImage(world.dockerHost, image("public/app:1"));
+    await removeAllImages(world);
     const command = `${process.execPath} ${BIN} pull ${image("public/app:1")} --no-credentials`;
     const result = spawnSync("script", ["-qfec", command, "/dev/null"], { env: { ...env(), COLUMNS: "120" }, encoding: "utf8" });
     runs.push({ code: result.status, stdout: result.stdout, stderr: result.stderr });

@@ -4,7 +4,6 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
-import { request } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -57,17 +56,6 @@ export function runCli(args: readonly string[], options: { env: NodeJS.ProcessEn
 }
 
 /** Remove an image from the world's daemon, so the next pull really pulls. */
-export function removeImage(dockerHost: string, name: string): Promise<void> {
-  const socketPath = dockerHost.replace(/^unix:\/\//, "");
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath, method: "DELETE", path: `/images/${encodeURIComponent(name)}?force=1` }, (res) => {
-      res.resume();
-      res.on("end", () => (res.statusCode === 200 || res.statusCode === 404 ? resolve() : reject(new Error(`DELETE image ${name}: ${res.statusCode}`))));
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
 
 /** A loopback port nothing listens on. */
 export async function closedPort(): Promise<number> {

@@ -81,3 +81,16 @@ export async function engineRequest(info: WorldInfo, method: string, path: strin
 export function registryAuthHeader(auth: { username: string; password: string; serveraddress: string }): string {
   return Buffer.from(JSON.stringify(auth)).toString("base64").replace(/\+/g, "-").replace(/\//g, "_");
 }
+
+/**
+ * Remove every image from the world's dockerd, so the next pull fetches every layer again
+ * (removing one name is not enough: another name may share its layers).
+ *
+ * @example
+ * beforeEach(() => removeAllImages(world));
+ */
+export async function removeAllImages(info: WorldInfo): Promise<void> {
+  const list = await engineRequest(info, "GET", "/images/json?all=1");
+  const images = JSON.parse(list.body) as { Id: string }[];
+  for (const image of images) await engineRequest(info, "DELETE", `/images/${image.Id}?force=1`);
+}

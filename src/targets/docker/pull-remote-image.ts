@@ -43,7 +43,8 @@ export async function pullRemoteImage(
 
 async function pullOnto(docker: DockerConnection, ref: ImageReference, options: PullRemoteImageOptions): Promise<PullOutcome<DaemonImage>> {
   const hostArch = normalizeArchitecture(docker.daemon.arch);
-  const platform = options.platform ? formatPlatform(parsePlatform(options.platform)) : `${docker.daemon.os.toLowerCase()}/${hostArch}`;
+  const requested = options.platform ? parsePlatform(options.platform) : undefined;
+  const platform = requested ? formatPlatform(requested) : `${docker.daemon.os.toLowerCase()}/${hostArch}`;
   const hostName = docker.remoteHost ?? docker.endpoint;
   const tagAs = options.tagAs === undefined ? undefined : parseTagAs(options.tagAs);
   const credential = await chooseCredential(ref.registry, options);
@@ -59,6 +60,7 @@ async function pullOnto(docker: DockerConnection, ref: ImageReference, options: 
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     },
   );
+  if (requested) checkOffered(outcome.image, requested.architecture, platform, ref);
   checkArchitecture(outcome.image, hostArch, hostName, ref);
   if (!tagAs) return outcome;
   await docker.engine.tag(outcome.image.id, tagAs.name, tagAs.tag ?? "latest");
@@ -69,6 +71,24 @@ function parseTagAs(name: string): ImageReference {
   const ref = parseReference(name);
   if (ref.digest) throw new PullbackError("usage", `--tag-as "${name}" must be a name with a tag, not a digest`);
   return ref;
+}
+
+/** dockerd 20.10 quietly hands back the only variant a single-platform image has, whatever was asked. */
+function checkOffered(image: DaemonImage, wantedArch: string, platform: string, ref: ImageReference): void {
+  const imageArch = normalizeArchitecture(image.platform.split("/")[1] ?? "");
+  if (imageArch === wantedArch) return;
+  const summary = `${ref.familiar()} offers no ${platform} variant; the registry served ${image.platform}`;
+  throw new PullbackError("platform", summary, {
+    diagnosis: {
+      summary,
+      explanation: "The image was built for other platforms only, so the daemon fetched the one it has.",
+      steps: [
+        { text: "See which platforms the image offers", command: `skopeo inspect --raw docker://${ref.familiar()}` },
+        { text: "Pull without --platform to get the host's own variant, or build the image for this platform" },
+      ],
+      retryable: false,
+    },
+  });
 }
 
 /** A stale image of another architecture under the same name is the failure this exists to catch. */

@@ -3,14 +3,8 @@ import { inspect } from "node:util";
 import { expect } from "vitest";
 import { Credential } from "../../../src/credentials/credential.js";
 import type { PullEvent } from "../../../src/events.js";
-import { engineRequest, type WorldInfo } from "../../world/client.js";
-
-/** Remove every image from the world's dockerd, so the next pull fetches everything again. */
-export async function removeAllImages(world: WorldInfo): Promise<void> {
-  const list = await engineRequest(world, "GET", "/images/json?all=1");
-  const images = JSON.parse(list.body) as { Id: string }[];
-  for (const image of images) await engineRequest(world, "DELETE", `/images/${image.Id}?force=1`);
-}
+import type { WorldInfo } from "../../world/client.js";
+export { removeAllImages } from "../../world/client.js";
 
 export const user = (world: WorldInfo, name: "alice" | "bob"): Credential =>
   Credential.basic(world.users[name].username, world.users[name].password, { type: "explicit", label: `${name}'s test credentials` });
