@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { PullbackError } from "../../errors.js";
 import { isImageMediaType, isIndexMediaType } from "./media-types.js";
-import { formatPlatform, normalizePlatform, platformRank, type Platform } from "./platform.js";
+import { formatPlatform, normalizePlatform, platformRank, type Platform } from "../../platform.js";
 
 /** Larger manifests are refused: real ones are a few KiB; this is a defence, not a format rule. */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;

@@ -19,7 +19,7 @@ import { downloadBlobs, type BlobJob } from "./download.js";
 import { REF_NAME_ANNOTATION } from "./media-types.js";
 import type { ImageManifest } from "./manifest.js";
 import { addToLayoutIndex, initLayout } from "./oci-layout.js";
-import { formatPlatform, localPlatform, normalizePlatform, parsePlatform, platformRank, type Platform } from "./platform.js";
+import { formatPlatform, localPlatform, normalizePlatform, parsePlatform, platformRank, type Platform } from "../../platform.js";
 import { resolveImage, type FetchedManifest, type ResolvedImage } from "./resolve-image.js";
 
 export { parseDestination, type PullDestination } from "./destination.js";
@@ -37,6 +37,8 @@ export interface PullImageOptions {
   readonly insecure?: boolean;
   /** Blobs downloaded at once. Default 4. */
   readonly concurrency?: number;
+  /** Longest silence from the registry (awaiting headers or between body chunks) before a try is given up. Default 30 s. */
+  readonly idleTimeoutMs?: number;
   readonly onEvent?: PullEventListener;
 }
 
@@ -83,7 +85,11 @@ type AttemptOptions = Omit<PullImageOptions, "platform"> & { readonly platform: 
 
 /** One attempt, as one identity. */
 async function pullOnce(reference: ImageReference, credential: Credential | undefined, options: AttemptOptions): Promise<OciPulledImage> {
-  const client = new RegistryClient(reference.endpoint, { credential, ...(options.insecure === undefined ? {} : { insecure: options.insecure }) });
+  const client = new RegistryClient(reference.endpoint, {
+    credential,
+    ...(options.insecure === undefined ? {} : { insecure: options.insecure }),
+    ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
+  });
   const what = reference.familiar();
   try {
     const resolved = await resolveImage((r, accept) => client.getManifest(reference.repository, r, accept), reference.digest ?? reference.tag ?? "latest", {

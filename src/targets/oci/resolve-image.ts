@@ -6,7 +6,7 @@ import { PullbackError } from "../../errors.js";
 import type { Manifest } from "../../registry/registry-client.js";
 import { parseManifest, selectPlatform, sha256Digest, verifyBytes, type Descriptor, type ImageManifest, type IndexManifest } from "./manifest.js";
 import { MANIFEST_ACCEPT, isImageMediaType } from "./media-types.js";
-import type { Platform } from "./platform.js";
+import type { Platform } from "../../platform.js";
 
 /** A manifest with its bytes, exactly as the registry served them. */
 export interface FetchedManifest<M> {

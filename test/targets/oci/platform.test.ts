@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { isPullbackError } from "../../../src/errors.js";
 import { offeredPlatforms, selectPlatform, type IndexManifest } from "../../../src/targets/oci/manifest.js";
 import { OCI_INDEX, OCI_MANIFEST } from "../../../src/targets/oci/media-types.js";
-import { formatPlatform, localPlatform, normalizePlatform, parsePlatform, platformRank } from "../../../src/targets/oci/platform.js";
+import { formatPlatform, localPlatform, normalizePlatform, parsePlatform, platformRank } from "../../../src/platform.js";
 
 const digest = (n: number): string => `sha256:${n.toString(16).padStart(64, "0")}`;
 
