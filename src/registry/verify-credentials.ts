@@ -12,6 +12,7 @@ import { parseReference, type ImageReference } from "../reference/parse-referenc
 import { RegistryClient, MANIFEST_MEDIA_TYPES } from "./registry-client.js";
 import { RegistryResponseError } from "./registry-error.js";
 import { repositoryScope } from "./scope.js";
+import type { Exchange } from "./http.js";
 
 export type Verdict = "accepted" | "rejected" | "no-access" | "unreachable";
 
@@ -39,6 +40,8 @@ export interface VerifyOptions {
   readonly timeoutMs?: number;
   /** Extra tries on 5xx/resets/timeouts. Default 2. */
   readonly retries?: number;
+  /** Sees each HTTP exchange (method, redacted URL, status), for `-v`. */
+  readonly onExchange?: ((exchange: Exchange) => void) | undefined;
 }
 
 type Answer = Pick<Verification, "verdict" | "message"> & { readonly found?: boolean };
@@ -115,6 +118,7 @@ function clientOptions(credential: Credential | undefined, options: VerifyOption
     connectTimeoutMs: timeout,
     idleTimeoutMs: timeout,
     ...(options.retries === undefined ? {} : { retries: options.retries }),
+    ...(options.onExchange === undefined ? {} : { onExchange: options.onExchange }),
   };
 }
 

@@ -155,6 +155,14 @@ describe("pullback check", () => {
     expect(run.code).toBe(0);
   });
 
+  it("-v shows each HTTP exchange with the registry, without the Authorization", async () => {
+    const run = await runCli(["check", image("private/app:1"), "-v"], { env: env("alice") });
+    expect(run.stderr).toMatch(/^.*GET http:\/\/127\.0\.0\.1:\d+\/token\?.*→ 200$/m);
+    expect(run.stderr).toMatch(/HEAD http:\/\/127\.0\.0\.1:\d+\/v2\/private\/app\/manifests\/1 → 200/);
+    expect(run.stderr).not.toMatch(/authorization|bearer|basic [a-z0-9+/=]{8,}/i);
+    expect(run.code).toBe(0);
+  });
+
   it("3 for refused credentials, even where anonymous pulls work", async () => {
     const run = await runCli(["check", image("public/app:1")], { env: env("bob") });
     expect(run.stdout).toMatch(/^NO-ACCESS .*PULLBACK_REGISTRY_TOKEN.*anonymous pull: allowed$/m);

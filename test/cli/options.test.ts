@@ -17,7 +17,8 @@ const usageError = (fn: () => unknown): string => {
 
 describe("planPull: flags → pull path", () => {
   it("uses the local daemon by default, with fallback on", () => {
-    expect(planPull({})).toEqual({ kind: "daemon", host: undefined, platform: undefined, fallback: true, failOnFallback: false });
+    expect(planPull({})).toEqual({ kind: "daemon", host: undefined, tagAs: undefined, platform: undefined, fallback: true, failOnFallback: false });
+    expect(planPull({ tagAs: "cluster:dev" })).toMatchObject({ kind: "daemon", tagAs: "cluster:dev" });
   });
 
   it("maps --host ssh:// to the remote path with key, known_hosts and --tag-as", () => {
@@ -45,7 +46,6 @@ describe("planPull: flags → pull path", () => {
 
   it("refuses combinations that cannot mean anything", () => {
     expect(usageError(() => planPull({ to: "oci:x", host: "ssh://a@b" }))).toMatch(/--to .* --host/);
-    expect(usageError(() => planPull({ tagAs: "x:1" }))).toMatch(/--tag-as/);
     expect(usageError(() => planPull({ identity: "/k" }))).toMatch(/-i\/--identity/);
     expect(usageError(() => planPull({ to: "oci:x", tagAs: "x:1" }))).toMatch(/oci:DIR:TAG/);
     expect(usageError(() => planPull({ fallback: false, failOnFallback: true }))).toMatch(/--fail-on-fallback/);

@@ -66,7 +66,7 @@ describe("main as a function", () => {
 
   it("exits 2 for a flag combination the pull command refuses, with the reason on stderr", async () => {
     const { io, out } = fakeIo();
-    expect(await main(["pull", "x:1", "--tag-as", "y:1"], io)).toBe(2);
+    expect(await main(["pull", "x:1", "--to", "oci:./out", "--tag-as", "y:1"], io)).toBe(2);
     expect(out.stderr).toMatch(/--tag-as/);
   });
 

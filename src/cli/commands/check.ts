@@ -4,7 +4,9 @@
  */
 import { resolveCredentials } from "../../credentials/resolve-credentials.js";
 import { parseReference } from "../../reference/parse-reference.js";
+import type { Exchange } from "../../registry/http.js";
 import { isBareRegistryHost, verifyCredentials, type Verification } from "../../registry/verify-credentials.js";
+import { describeExchange } from "../output/format-exchange.js";
 import type { CliIo, GlobalFlags } from "../cli-io.js";
 import { credentialRequest, type CredentialFlags } from "../credential-flags.js";
 import { ExitCode, exitCodeFor, type ExitCodeValue } from "../exit-codes.js";
@@ -25,7 +27,8 @@ export async function runCheck(targets: readonly string[], flags: CheckCommandFl
       const registry = isBareRegistryHost(target) ? target : parseReference(target).registry;
       const credential = await resolveCredentials(registry, request);
       reporter.debug(`${target}: checking ${credential ? credential.describe() : "anonymous access (no credentials configured)"}`);
-      verifications.push(await verifyCredentials(target, credential, flags.insecure ? { insecure: true } : {}));
+      const onExchange = (exchange: Exchange): void => reporter.debug(describeExchange(exchange));
+      verifications.push(await verifyCredentials(target, credential, { onExchange, ...(flags.insecure ? { insecure: true } : {}) }));
     }
     const codes = verifications.map(exitCodeForVerification);
     const code = codes.find((c) => c !== ExitCode.success) ?? ExitCode.success;

@@ -25,7 +25,7 @@ interface Common {
 
 export type PullPlan =
   /** ensureImage on a daemon reached without SSH (DOCKER_HOST, the context, or --host unix:// / tcp://). */
-  | (Common & { readonly kind: "daemon"; readonly host: string | undefined })
+  | (Common & { readonly kind: "daemon"; readonly host: string | undefined; readonly tagAs: string | undefined })
   /** pullRemoteImage over SSH. */
   | (Common & {
       readonly kind: "remote";
@@ -68,8 +68,7 @@ export function planPull(flags: PullFlags): PullPlan {
       acceptUnknownHostKey: flags.acceptUnknownHostKey === true,
     };
   }
-  if (flags.tagAs !== undefined) throw usage("--tag-as is supported with --host ssh://… (the remote path); tag locally with `docker tag`");
-  return { ...common, kind: "daemon", host: flags.host };
+  return { ...common, kind: "daemon", host: flags.host, tagAs: flags.tagAs };
 }
 
 function usage(message: string): PullbackError {

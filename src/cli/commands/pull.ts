@@ -13,6 +13,7 @@ import { pullRemoteImage } from "../../targets/docker/pull-remote-image.js";
 import { parseDestination, pullImage, type OciPulledImage } from "../../targets/oci/pull-image.js";
 import type { CliIo, GlobalFlags } from "../cli-io.js";
 import { credentialRequest, type CredentialFlags } from "../credential-flags.js";
+import { describeExchange } from "../output/format-exchange.js";
 import { exitCodeFor, exitCodeForOutcome } from "../exit-codes.js";
 import { createReporter, type Reporter } from "../output/reporter.js";
 import { planPull, type PullFlags, type PullPlan } from "./pull-plan.js";
@@ -58,7 +59,8 @@ async function pullWith(
       return pullImage(image, {
         ...common,
         to: parseDestination(plan.to),
-        ...(credential ? { credential } : {}),
+        credential,
+        onExchange: (exchange) => reporter.debug(describeExchange(exchange)),
         ...(flags.allPlatforms ? { allPlatforms: true } : {}),
       });
     case "remote":
@@ -75,7 +77,7 @@ async function pullWith(
       const docker = await connectDocker({ host: plan.host, env: io.env });
       try {
         reporter.debug(`docker daemon ${docker.endpoint}: ${docker.daemon.os}/${docker.daemon.arch}`);
-        const outcome = await ensureImage(docker, image, { ...common, credential });
+        const outcome = await ensureImage(docker, image, { ...common, credential, tagAs: plan.tagAs });
         if (outcome.attempts.length === 0) reporter.info(`${image} is already in the daemon; nothing to pull`);
         return outcome;
       } finally {

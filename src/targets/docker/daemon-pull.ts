@@ -3,8 +3,9 @@
  * pull, relay progress as layer events, and read back what the daemon stored.
  */
 import type { Credential } from "../../credentials/credential.js";
+import { PullbackError } from "../../errors.js";
 import { emit, type PullEventListener } from "../../events.js";
-import type { ImageReference } from "../../reference/parse-reference.js";
+import { parseReference, type ImageReference } from "../../reference/parse-reference.js";
 import type { DockerEngine, LocalImage } from "./engine.js";
 import type { PullStreamLine } from "./pull-stream.js";
 
@@ -85,4 +86,17 @@ function relayProgress(line: PullStreamLine, onEvent: PullEventListener | undefi
     ...(total === undefined ? {} : { total }),
     ...(host === undefined ? {} : { host }),
   });
+}
+
+/** A `tagAs` name, checked before anything is pulled so a typo costs nothing. */
+export function parseTagAs(name: string): ImageReference {
+  const ref = parseReference(name);
+  if (ref.digest) throw new PullbackError("usage", `tagAs "${name}" must be a name with a tag, not a digest`);
+  return ref;
+}
+
+/** Tag the ensured image with `tagAs` and say so in the result. */
+export async function tagImage(engine: DockerEngine, image: DaemonImage, tagAs: ImageReference): Promise<DaemonImage> {
+  await engine.tag(image.id, tagAs.name, tagAs.tag ?? "latest");
+  return { ...image, tags: [...image.tags, tagAs.familiar()] };
 }

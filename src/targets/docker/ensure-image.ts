@@ -9,7 +9,7 @@ import { pullWithFallback } from "../../fallback/pull-with-fallback.js";
 import { isLocalImageRef, parseReference, type ImageReference } from "../../reference/parse-reference.js";
 import { chooseCredential, type CredentialChoiceOptions } from "../credential-choice.js";
 import type { DockerConnection } from "./connect-docker.js";
-import { describeLocalImage, localName, pullThroughDaemon, type DaemonImage } from "./daemon-pull.js";
+import { describeLocalImage, localName, parseTagAs, pullThroughDaemon, tagImage, type DaemonImage } from "./daemon-pull.js";
 
 export interface EnsureImageOptions extends CredentialChoiceOptions {
   /** `os/arch[/variant]` to pull; default the daemon's own. */
@@ -17,6 +17,8 @@ export interface EnsureImageOptions extends CredentialChoiceOptions {
   /** `false` turns off the anonymous retry after refused credentials. */
   readonly fallback?: boolean | undefined;
   readonly onEvent?: PullEventListener | undefined;
+  /** Also tag the image with this name (e.g. "cluster:dev"), whether it was pulled or already there. */
+  readonly tagAs?: string | undefined;
 }
 
 /**
@@ -32,9 +34,15 @@ export interface EnsureImageOptions extends CredentialChoiceOptions {
 export async function ensureImage(docker: DockerConnection, ref: string | ImageReference, options: EnsureImageOptions = {}): Promise<PullOutcome<DaemonImage>> {
   const input = typeof ref === "string" ? ref : ref.toString();
   const reference = typeof ref === "string" ? parseReference(ref) : ref;
+  const tagAs = options.tagAs === undefined ? undefined : parseTagAs(options.tagAs);
+  const outcome = await presentOrPulled(docker, reference, input, options);
+  return tagAs ? { ...outcome, image: await tagImage(docker.engine, outcome.image, tagAs) } : outcome;
+}
+
+async function presentOrPulled(docker: DockerConnection, reference: ImageReference, input: string, options: EnsureImageOptions): Promise<PullOutcome<DaemonImage>> {
   const present = await docker.engine.inspectImage(localName(reference));
   if (present) return { image: describeLocalImage(reference, present, true), attempts: [], warnings: [], fellBack: false };
-  if (typeof ref === "string" && isLocalImageRef(input)) throw localOnlyError(input);
+  if (isLocalImageRef(input)) throw localOnlyError(input);
 
   const credential = await chooseCredential(reference.registry, options);
   return pullWithFallback(

@@ -10,7 +10,7 @@ import { formatPlatform, normalizeArchitecture, parsePlatform } from "../../plat
 import { parseReference, type ImageReference } from "../../reference/parse-reference.js";
 import { chooseCredential, type CredentialChoiceOptions } from "../credential-choice.js";
 import { connectDocker, type ConnectDockerOptions, type DockerConnection } from "./connect-docker.js";
-import { pullThroughDaemon, type DaemonImage } from "./daemon-pull.js";
+import { parseTagAs, pullThroughDaemon, tagImage, type DaemonImage } from "./daemon-pull.js";
 
 export interface PullRemoteImageOptions extends CredentialChoiceOptions, Omit<ConnectDockerOptions, "host"> {
   /** Also tag the pulled image with this name (e.g. "cluster:dev"). */
@@ -62,15 +62,7 @@ async function pullOnto(docker: DockerConnection, ref: ImageReference, options: 
   );
   if (requested) checkOffered(outcome.image, requested.architecture, platform, ref);
   checkArchitecture(outcome.image, hostArch, hostName, ref);
-  if (!tagAs) return outcome;
-  await docker.engine.tag(outcome.image.id, tagAs.name, tagAs.tag ?? "latest");
-  return { ...outcome, image: { ...outcome.image, tags: [tagAs.familiar()] } };
-}
-
-function parseTagAs(name: string): ImageReference {
-  const ref = parseReference(name);
-  if (ref.digest) throw new PullbackError("usage", `--tag-as "${name}" must be a name with a tag, not a digest`);
-  return ref;
+  return tagAs ? { ...outcome, image: await tagImage(docker.engine, outcome.image, tagAs) } : outcome;
 }
 
 /** dockerd 20.10 quietly hands back the only variant a single-platform image has, whatever was asked. */

@@ -22,15 +22,17 @@ import { addToLayoutIndex, initLayout } from "./oci-layout.js";
 import { formatPlatform, localPlatform, normalizePlatform, parsePlatform, platformRank, type Platform } from "../../platform.js";
 import { resolveImage, type FetchedManifest, type ResolvedImage } from "./resolve-image.js";
 
+import type { Exchange } from "../../registry/http.js";
+import { chooseCredential, type CredentialChoiceOptions } from "../credential-choice.js";
+
 export { parseDestination, type PullDestination } from "./destination.js";
 
-export interface PullImageOptions {
+export interface PullImageOptions extends CredentialChoiceOptions {
   readonly to: PullDestination;
   /** os/arch[/variant]; default the local machine's. */
   readonly platform?: string;
   /** Keep the whole multi-platform index (OCI layouts only). */
   readonly allPlatforms?: boolean;
-  readonly credential?: Credential;
   /** `false` turns the anonymous retry off. Default true. */
   readonly fallback?: boolean;
   /** Allow plain HTTP to a non-loopback registry. */
@@ -40,6 +42,8 @@ export interface PullImageOptions {
   /** Longest silence from the registry (awaiting headers or between body chunks) before a try is given up. Default 30 s. */
   readonly idleTimeoutMs?: number;
   readonly onEvent?: PullEventListener;
+  /** Sees each HTTP exchange with the registry (method, redacted URL, status), for `-v`. */
+  readonly onExchange?: ((exchange: Exchange) => void) | undefined;
 }
 
 export interface OciPulledImage {
@@ -72,10 +76,11 @@ export async function pullImage(ref: string | ImageReference, options: PullImage
     throw new PullbackError("usage", `concurrency must be an integer from 1 to 64, not ${options.concurrency}`);
   }
   const platform = options.platform === undefined ? localPlatform() : parsePlatform(options.platform);
+  const credential = await chooseCredential(reference.registry, options);
   return pullWithFallback((credential) => pullOnce(reference, credential, { ...options, platform, explicitPlatform: options.platform !== undefined }), {
     image: reference.toString(),
     registry: reference.registry,
-    credential: options.credential,
+    credential,
     ...(options.fallback === undefined ? {} : { fallback: options.fallback }),
     ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
   });
@@ -89,6 +94,7 @@ async function pullOnce(reference: ImageReference, credential: Credential | unde
     credential,
     ...(options.insecure === undefined ? {} : { insecure: options.insecure }),
     ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
+    ...(options.onExchange === undefined ? {} : { onExchange: options.onExchange }),
   });
   const what = reference.familiar();
   try {

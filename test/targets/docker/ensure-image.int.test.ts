@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { PullError } from "../../../src/fallback/pull-outcome.js";
 import { connectDocker, type DockerConnection } from "../../../src/targets/docker/connect-docker.js";
 import { ensureImage } from "../../../src/targets/docker/ensure-image.js";
-import { clearFaults, clearTokenRequests, getWorld, proxyRequests, clearProxyRequests, setFaults, tokenRequests } from "../../world/client.js";
+import { clearFaults, clearTokenRequests, engineRequest, getWorld, proxyRequests, clearProxyRequests, setFaults, tokenRequests } from "../../world/client.js";
 import { expectNoSecrets, recorder, rejectionOf, removeAllImages, user, wrongPassword } from "./helpers.js";
 
 const world = getWorld();
@@ -71,6 +71,18 @@ describe("ensureImage on the local daemon", () => {
     expect(present.attempts).toHaveLength(0);
     expect(present.image.digest).toBe(world.fixtures.publicApp.manifestDigest);
     expect(await tokenRequests(world)).toHaveLength(0);
+  });
+
+  it("tags the image with tagAs, whether it was pulled or already there", async () => {
+    const pulled = await ensureImage(docker, image("open", "public/app:1"), { credential: null, tagAs: "local/app:dev" });
+    expect(pulled.image.tags).toEqual(["local/app:dev"]);
+    const present = await ensureImage(docker, image("open", "public/app:1"), { credential: null, tagAs: "cluster:dev" });
+    expect(present.image.alreadyPresent).toBe(true);
+    for (const name of ["local/app:dev", "cluster:dev"]) {
+      const tagged = await engineRequest(world, "GET", `/images/${name}/json`);
+      expect((JSON.parse(tagged.body) as { Id: string }).Id).toBe(pulled.image.id);
+    }
+    expect(await rejectionOf(ensureImage(docker, image("open", "public/app:1"), { tagAs: "x@sha256:" + "a".repeat(64) }))).toMatchObject({ kind: "usage" });
   });
 
   it("fails private/app:1 with bob as auth after two attempts, with a diagnosis", async () => {
