@@ -54,8 +54,12 @@ const AUTH_PHRASE =
   /^(authentication required|no basic auth credentials|incorrect username or password|invalid username(?: or |\/)password|your authorization token has expired|access to the requested resource is not authorized|requested access to the resource is denied|authentication failed)\b/i;
 const NOT_FOUND_WORDS = new Set(["manifest unknown", "name unknown", "blob unknown", "manifest_unknown", "name_unknown", "blob_unknown", "not found", "no such image", "repository name not known to registry"]);
 const NOT_FOUND_PHRASE = /^(manifest|name|blob) unknown\b|^(manifest|repository|image|reference|tag)\b.* not found$/i;
-/** An HTTP status embedded in a clause: "403 Forbidden", "error parsing HTTP 403 response body". */
-const EMBEDDED_STATUS = /^([45]\d\d)(?: [a-z][a-z' -]*)?$|^error parsing HTTP ([45]\d\d) response body$|^(?:unexpected )?status(?: code)? ([45]\d\d)\b/i;
+/**
+ * An HTTP status embedded in a clause: "403 Forbidden", "error parsing HTTP 403 response body",
+ * podman 4.3's (containers/image) "invalid status code from registry 403 (Forbidden)".
+ */
+const EMBEDDED_STATUS =
+  /^([45]\d\d)(?: [a-z][a-z' -]*)?$|^error parsing HTTP ([45]\d\d) response body$|^(?:unexpected )?status(?: code)? ([45]\d\d)\b|^invalid status code from registry ([45]\d\d)(?: \([a-z' -]*\))?$/i;
 const OCI_CODES: Readonly<Record<string, FailureKind>> = {
   UNAUTHORIZED: "auth",
   DENIED: "auth",
@@ -172,7 +176,7 @@ function kindOfStatus(status: number): FailureKind | undefined {
 function embeddedStatus(clauses: readonly string[]): { status: number; at: number } | undefined {
   for (const [at, clause] of clauses.entries()) {
     const match = EMBEDDED_STATUS.exec(clause);
-    const digits = match?.[1] ?? match?.[2] ?? match?.[3];
+    const digits = match?.[1] ?? match?.[2] ?? match?.[3] ?? match?.[4];
     if (digits !== undefined) return { status: Number(digits), at };
   }
   return undefined;
@@ -222,6 +226,9 @@ function stripWrappers(message: string): string {
 /**
  * Split a Go-style error chain ("a: b: c") into clauses, leaving quoted parts
  * (URLs, quoted bodies) whole and unquoted. A single linear pass.
+ *
+ * A line break ends a clause too: podman (containers/image) lists a registry's
+ * several errors as "errors:\ndenied: …\nunauthorized: …\n", one per line.
  */
 function splitClauses(message: string): string[] {
   const clauses: string[] = [];
@@ -230,7 +237,10 @@ function splitClauses(message: string): string[] {
   for (let i = 0; i < message.length; i++) {
     const c = message.charAt(i);
     if (c === '"' && message.charAt(i - 1) !== "\\") quoted = !quoted;
-    else if (!quoted && c === ":" && message.charAt(i + 1) === " ") {
+    else if (!quoted && c === "\n") {
+      clauses.push(message.slice(start, i).replace(/:$/, ""));
+      start = i + 1;
+    } else if (!quoted && c === ":" && message.charAt(i + 1) === " ") {
       clauses.push(message.slice(start, i));
       start = i + 2;
     }

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { PullbackError } from "../../src/errors.js";
 import { classifyPullError } from "../../src/fallback/classification.js";
@@ -28,6 +29,20 @@ const CTR = "unexpected status from HEAD request to https://x/v2/y/manifests/1";
 const PULL_ACCESS =
   "pull access denied for 127.0.0.1:5101/private/app, repository does not exist or may require 'docker login': denied: requested access to the resource is denied";
 
+/** podman 4.3's failures (`podman system service`), as test/targets/docker/podman.int.test.ts recorded them. */
+const PODMAN = JSON.parse(readFileSync(new URL("../fixtures/podman-messages.json", import.meta.url), "utf8")) as Record<string, { status: number; message: string }>;
+const podmanCases = new Set<string>();
+/** A recorded podman failure: always an error line inside an HTTP 200 pull stream. */
+function podman(name: string): unknown {
+  const recorded = PODMAN[name];
+  if (recorded === undefined) throw new Error(`test/fixtures/podman-messages.json has no ${name}`);
+  expect(recorded.status).toBe(200);
+  podmanCases.add(name);
+  return stream(recorded.message.replaceAll("<registry>", "127.0.0.1:5101"));
+}
+const PODMAN_403 = "invalid status code from registry 403 (Forbidden)";
+const PODMAN_DENIED = "denied: requested access to the resource is denied: unauthorized: authentication required";
+
 /** One row per observed message: [expected kind, error value, expected reason (or undefined to skip), ambiguousNotFound]. */
 type Row = readonly [FailureKind, unknown, string | undefined, boolean?];
 const rows: readonly Row[] = [
@@ -39,6 +54,21 @@ const rows: readonly Row[] = [
   ["auth", daemon(500, 'Head "http://127.0.0.1:5101/v2/public/app/manifests/1": unauthorized: incorrect username or password'), "unauthorized: incorrect username or password"],
   ["auth", daemon(404, PULL_ACCESS), "denied: requested access to the resource is denied", true],
   ["auth", daemonText(500, "unauthorized: authentication required"), "unauthorized: authentication required"],
+  // podman 4.3 (containers/image 5.23): HTTP 200, the failure as a stream line
+  ["auth", podman("bobPublicOnTokenRegistry"), PODMAN_403],
+  ["auth", podman("bobPublicOnOtherRealmRegistry"), PODMAN_403],
+  ["auth", podman("bobPrivateOnTokenRegistry"), PODMAN_403],
+  ["auth", podman("wrongPasswordOnTokenRegistry"), "invalid username/password: unauthorized"],
+  ["auth", podman("bobOnEmptyAccessRegistry"), PODMAN_DENIED],
+  ["auth", podman("anonymousPrivateOnTokenRegistry"), PODMAN_DENIED],
+  ["auth", podman("wrongPasswordOnBasicRegistry"), "unauthorized: authentication required"],
+  ["auth", podman("anonymousOnBasicRegistry"), "unauthorized: authentication required"],
+  ["not-found", podman("missingRepoWithAlice"), "manifest unknown: manifest unknown"],
+  ["network", podman("closedPort"), "dial tcp 127.0.0.1:5101: connect: connection refused"],
+  ["network", podman("registryNotMarkedInsecure"), "server gave HTTP response to HTTPS client"],
+  // the same containers/image path with other token-service statuses (not observed here)
+  ["rate-limited", stream("initializing source docker://r/x:1: Requesting bearer token: invalid status code from registry 429 (Too Many Requests)"), "invalid status code from registry 429 (Too Many Requests)"],
+  ["registry", stream("initializing source docker://r/x:1: Requesting bearer token: invalid status code from registry 503 (Service Unavailable)"), "invalid status code from registry 503 (Service Unavailable)"],
   // Docker Hub
   ["auth", daemon(500, "unauthorized: incorrect username or password"), "unauthorized: incorrect username or password"],
   ["auth", "Error response from daemon: pull access denied for nosuch/thing, repository does not exist or may require 'docker login': denied: requested access to the resource is denied", undefined, true],
@@ -107,6 +137,8 @@ const rows: readonly Row[] = [
   // anchoring: the auth word must be the registry's, not part of a name
   ["other", "the tag unauthorized-app could not be used", undefined],
   ["other", "copying unauthorized content failed", undefined],
+  ["other", "invalid status code from registry 403 (Forbidden) was the name of a test", undefined],
+  ["other", "errors:\nunauthorized-app could not be tagged\n", undefined],
   ["other", "", undefined],
   ["other", 42, undefined],
   ["other", null, undefined],
@@ -133,6 +165,10 @@ describe("classifyPullError", () => {
     if (reason !== undefined) expect(result.reason).toBe(reason);
     expect(result.ambiguousNotFound).toBe(ambiguous ?? false);
     expect(result.reason).not.toBe("");
+  });
+
+  it("has a row for every recorded podman failure", () => {
+    expect([...podmanCases].sort()).toEqual(Object.keys(PODMAN).sort());
   });
 
   it("never calls a rate limit or a network failure auth, whatever the status", () => {
