@@ -1,0 +1,70 @@
+/**
+ * Running one command as the benchmark sees it: wall time around the whole
+ * child process, peak RSS from `/usr/bin/time` (written to a file, so the
+ * child's own stderr stays its own), stdout and stderr kept for checks.
+ */
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface RunOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  /** Exit codes that count as success; default [0]. */
+  readonly okCodes?: readonly number[];
+}
+
+export interface RunResult {
+  readonly wallMs: number;
+  /** Peak resident set size of the command in KiB (its largest process). */
+  readonly maxRssKiB: number;
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export const repoRoot = new URL("../..", import.meta.url).pathname;
+
+let scratch: string | undefined;
+let counter = 0;
+
+/**
+ * Run `command args…` under `/usr/bin/time -f %M`; rejects on an exit code not in `okCodes`.
+ *
+ * @example
+ * const { wallMs, maxRssKiB } = await measure("node", ["-e", "0"]);
+ */
+export async function measure(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  scratch ??= await mkdtemp(join(tmpdir(), "pullback-bench-time-"));
+  const rssFile = join(scratch, `rss-${counter++}`);
+  const started = performance.now();
+  const child = spawn("/usr/bin/time", ["-f", "%M", "-o", rssFile, command, ...args], {
+    cwd: options.cwd ?? repoRoot,
+    env: options.env ?? process.env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (exit) => resolve(exit ?? -1));
+  });
+  const wallMs = performance.now() - started;
+  const rssText = await readFile(rssFile, "utf8").catch(() => "");
+  await rm(rssFile, { force: true });
+  if (!(options.okCodes ?? [0]).includes(code)) {
+    throw new Error(`${command} ${args.join(" ")} exited ${code}: ${stderr.slice(-1500)}${stdout.slice(-500)}`);
+  }
+  // time(1) prefixes "Command exited with non-zero status N" on failure; the figure is the last line.
+  const rss = Number(rssText.trim().split("\n").at(-1));
+  return { wallMs, maxRssKiB: Number.isFinite(rss) ? rss : 0, code, stdout, stderr };
+}
+
+/** Remove measure()'s scratch directory. @example await cleanupMeasure() */
+export async function cleanupMeasure(): Promise<void> {
+  if (scratch !== undefined) await rm(scratch, { recursive: true, force: true });
+  scratch = undefined;
+}
