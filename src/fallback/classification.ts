@@ -7,6 +7,7 @@
  * kind: only `auth` leads to an anonymous retry.
  */
 import { PullbackError, redactUrl } from "../errors.js";
+import { RegistryResponseError } from "../registry/registry-error.js";
 import type { ErrorKind } from "../errors.js";
 
 /** What a failed pull attempt means for the fallback decision and for the user. */
@@ -107,7 +108,7 @@ function classifyAt(error: unknown, depth: number): Classification {
     const kind = FAILURE_KINDS.has(error.kind) ? (error.kind as FailureKind) : (FROM_ERROR_KIND[error.kind] ?? "other");
     const clauses = splitClauses(stripWrappers(error.message));
     const ambiguous = kind === "auth" && clauses.some((c) => AMBIGUOUS_NOT_FOUND.test(c));
-    return { kind, reason: reasonFrom(clauses, undefined, error.message), ambiguousNotFound: ambiguous };
+    return { kind, reason: registryWords(error) ?? reasonFrom(clauses, undefined, error.message), ambiguousNotFound: ambiguous };
   }
   const facts = factsOf(error);
   const clauses = splitClauses(facts.message);
@@ -124,6 +125,13 @@ function classifyAt(error: unknown, depth: number): Classification {
     if (inner.kind !== "other") return inner;
   }
   return classification;
+}
+
+/** A registry's answer speaks for itself: "denied: requested access to the resource is denied", as dockerd words it. */
+function registryWords(error: PullbackError): string | undefined {
+  if (!(error instanceof RegistryResponseError) || !error.registryMessage) return undefined;
+  const code = error.codes[0]?.toLowerCase();
+  return code && !error.registryMessage.toLowerCase().startsWith(code) ? `${code}: ${error.registryMessage}` : error.registryMessage;
 }
 
 /** The rules, in order: each earlier rule outranks the later ones. */

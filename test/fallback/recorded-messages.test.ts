@@ -26,3 +26,16 @@ describe("classification of the messages dockerd 20.10 returned in the world", (
     expect({ kind: classification.kind, ambiguousNotFound: classification.ambiguousNotFound }).toEqual(expected[name]);
   });
 });
+
+describe("the reason of a registry's own answer", () => {
+  it("reads like dockerd's: code, then the registry's words — not our wrapper around them", async () => {
+    const { RegistryResponseError } = await import("../../src/registry/registry-error.js");
+    const error = new RegistryResponseError("auth", "token request to http://127.0.0.1:1/token: token service answered HTTP 403: requested access to the resource is denied", {
+      status: 403,
+      codes: ["DENIED"],
+      registryMessage: "requested access to the resource is denied",
+      source: "token-service",
+    });
+    expect(classifyPullError(error)).toMatchObject({ kind: "auth", reason: "denied: requested access to the resource is denied" });
+  });
+});
