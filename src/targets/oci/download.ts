@@ -10,6 +10,11 @@ import type { BlobStore, BlobTarget, OpenBlob } from "./blob-store.js";
 export const DEFAULT_CONCURRENCY = 4;
 /** How often a broken transfer is resumed within one pull, as long as each try made progress. */
 export const RESUME_TRIES = 5;
+/**
+ * Breaks before the first byte that are retried anyway: a reset right after the headers
+ * (the peer's RST can discard bytes already in flight) is as transient as one later on.
+ */
+export const NO_PROGRESS_RETRIES = 1;
 /** Progress events per blob at most this often: enough for a progress bar, few enough to be cheap. */
 const PROGRESS_INTERVAL_MS = 250;
 
@@ -79,6 +84,7 @@ async function fetchOne(store: BlobStore, job: BlobJob, options: DownloadOptions
   }
   const progress = throttledProgress(options, job);
   const what = options.describe?.(job.digest) ?? job.digest;
+  let idleBreaks = 0;
   for (let tries = 1; ; tries++) {
     let reached = -1;
     try {
@@ -89,8 +95,10 @@ async function fetchOne(store: BlobStore, job: BlobJob, options: DownloadOptions
       if (job.reportProgress) layerEvent(options, job, "done", job.size);
       return true;
     } catch (error) {
-      // A transfer that broke off after making progress is worth resuming; one that made none is not.
-      if (!isPullbackError(error, "network") || reached <= 0 || tries >= RESUME_TRIES) throw error;
+      // A transfer that broke off after making progress is worth resuming; one that made none
+      // only once (the registry may be refusing for good, and the request level already retried).
+      if (!isPullbackError(error, "network") || tries >= RESUME_TRIES) throw error;
+      if (reached <= 0 && ++idleBreaks > NO_PROGRESS_RETRIES) throw error;
     }
   }
 }

@@ -1,0 +1,401 @@
+/**
+ * The fault matrix: each fault the world can inject, on each path pullback pulls or
+ * verifies through, ends in success or a classified error — never a hang, never an
+ * anonymous retry after a non-auth failure, never a half-written result.
+ * Every scenario records `{fault, path, outcome}`; afterAll writes docs/reliability.md.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { PullbackError } from "../../src/errors.js";
+import { PullError } from "../../src/fallback/pull-outcome.js";
+import { verifyCredentials } from "../../src/registry/verify-credentials.js";
+import { writeRegistriesConfig } from "../../src/targets/cluster/write-registries-config.js";
+import { connectDocker, type DockerConnection } from "../../src/targets/docker/connect-docker.js";
+import { ensureImage } from "../../src/targets/docker/ensure-image.js";
+import { pullRemoteImage } from "../../src/targets/docker/pull-remote-image.js";
+import { parseDestination, pullImage } from "../../src/targets/oci/pull-image.js";
+import { closedPort } from "../cli/run-cli.js";
+import { expectNoSecrets, removeAllImages, user } from "../targets/docker/helpers.js";
+import { clearFaults, clearProxyRequests, engineRequest, getWorld, proxyRequests, setFaults, type FaultRule } from "../world/client.js";
+import { recordRow, rows, writeReport } from "./matrix-report.js";
+import { deadRealmRegistry, startStub } from "./stub-server.js";
+
+const world = getWorld();
+const alice = user(world, "alice");
+const proxied = `${world.faultProxy.host}/public/app:1`;
+const { publicApp } = world.fixtures;
+const bigLayer = publicApp.layers.reduce((a, b) => (b.size > a.size ? b : a));
+const ssh = { identityFile: world.ssh.keyFile, knownHostsFile: world.ssh.knownHostsFile };
+const scratch = mkdtempSync(join(tmpdir(), "pullback-faults-"));
+let counter = 0;
+const freshDir = (): string => join(scratch, `out-${++counter}`);
+
+let docker: DockerConnection;
+beforeAll(async () => {
+  docker = await connectDocker({ host: world.dockerHost });
+});
+afterAll(() => {
+  docker.close();
+  rmSync(scratch, { recursive: true, force: true });
+  writeReport(join(import.meta.dirname, "..", "..", "docs", "reliability.md"));
+});
+beforeEach(async () => {
+  await clearFaults(world);
+  await clearProxyRequests(world);
+});
+afterEach(async () => {
+  await clearFaults(world);
+});
+
+type Path = "local daemon" | "ssh daemon" | "oci layout" | "cluster verify";
+
+/** How a scenario ended: the value, or the error with its kind and the kind of its cause. */
+type Ending = { ok: true; value: unknown; ms: number } | { ok: false; error: unknown; kind: string; causeKind: string | undefined; ms: number };
+
+async function ending(promise: Promise<unknown>): Promise<Ending> {
+  const started = Date.now();
+  try {
+    return { ok: true, value: await promise, ms: Date.now() - started };
+  } catch (error) {
+    const kind = error instanceof PullbackError ? error.kind : `foreign ${(error as Error).name}`;
+    const cause = (error as { cause?: unknown }).cause;
+    return { ok: false, error, kind, causeKind: cause instanceof PullbackError ? cause.kind : undefined, ms: Date.now() - started };
+  }
+}
+
+/** The one-line outcome the report shows. */
+function summary(end: Ending): string {
+  if (end.ok) {
+    const value = end.value as { fellBack?: boolean; verdict?: string };
+    if (value.verdict !== undefined) return `verdict ${value.verdict}`;
+    return value.fellBack === true ? "success via anonymous fallback" : "success";
+  }
+  const attempts = end.error instanceof PullError ? `, ${end.error.attempts.length} attempt${end.error.attempts.length === 1 ? "" : "s"}` : "";
+  const cause = end.causeKind !== undefined && end.causeKind !== end.kind ? ` (cause: ${end.causeKind})` : "";
+  return `${end.kind} error${cause}${attempts}`;
+}
+
+function pull(path: Exclude<Path, "cluster verify">, ref: string, extra: { idleTimeoutMs?: number; to?: string } = {}): Promise<unknown> {
+  if (path === "local daemon") return ensureImage(docker, ref, { credential: alice });
+  if (path === "ssh daemon") return pullRemoteImage(world.ssh.url, ref, { ...ssh, credential: alice });
+  return pullImage(ref, {
+    to: parseDestination(extra.to ?? `oci:${freshDir()}:x`),
+    credential: alice,
+    ...(extra.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: extra.idleTimeoutMs }),
+  });
+}
+
+/** A pull or verification that failed must not have been retried anonymously (only auth refusals are). */
+function expectNoFallback(end: Ending): void {
+  if (!end.ok && end.error instanceof PullError) expect(end.error.attempts.every((a) => !a.identity.anonymous)).toBe(true);
+  if (end.ok) expect((end.value as { fellBack?: boolean }).fellBack ?? false).toBe(false);
+}
+
+async function daemonHas(ref: string): Promise<boolean> {
+  return (await engineRequest(world, "GET", `/images/${encodeURIComponent(ref)}/json`)).status === 200;
+}
+
+const DAEMONS = ["local daemon", "ssh daemon"] as const;
+const PULLS = ["local daemon", "ssh daemon", "oci layout"] as const;
+const serverError = (status: number, times?: number): FaultRule => ({
+  match: { path: "/manifests/" },
+  action: { type: "respond", status, headers: { "content-type": "text/plain" }, body: `injected ${status}` },
+  ...(times === undefined ? {} : { times }),
+});
+
+describe("registry 5xx", () => {
+  for (const status of [500, 502, 503]) {
+    for (const path of PULLS) {
+      it(`${status} twice, then served: ${path}`, async () => {
+        if (path !== "oci layout") await removeAllImages(world);
+        await setFaults(world, [serverError(status, 2)]);
+        const end = await ending(pull(path, proxied));
+        recordRow(`registry ${status} ×2 (intermittent)`, path, summary(end));
+        expectNoFallback(end);
+        const fired = (await proxyRequests(world)).filter((r) => r.fault !== null).length;
+        expect(fired).toBe(2);
+        // pullback's client retries 5xx; dockerd 20.10 does not retry a manifest request, so the daemon paths fail classified.
+        if (path === "oci layout") expect(end.ok).toBe(true);
+        else if (!end.ok) expect(end.kind).toBe("registry");
+        expectNoSecrets(world, end);
+      }, 60_000);
+    }
+    it(`${status} twice, then served: cluster verify`, async () => {
+      await setFaults(world, [serverError(status, 2)]);
+      const end = await ending(verifyCredentials(proxied, alice));
+      recordRow(`registry ${status} ×2 (intermittent)`, "cluster verify", summary(end));
+      expect(end.ok && (end.value as { verdict: string }).verdict).toBe("accepted");
+    }, 30_000);
+  }
+
+  for (const path of PULLS) {
+    it(`503 for good: ${path} fails as registry, naming the status`, async () => {
+      if (path !== "oci layout") await removeAllImages(world);
+      await setFaults(world, [serverError(503)]);
+      const end = await ending(pull(path, proxied));
+      recordRow("registry 503 permanently", path, summary(end));
+      expect(end.ok).toBe(false);
+      if (end.ok) return;
+      expect(end.kind).toBe("registry");
+      expect(`${(end.error as Error).message} ${(end.error as PullError).diagnosis.explanation}`).toMatch(/503|Service Unavailable/i);
+      expectNoFallback(end);
+      expectNoSecrets(world, end);
+    }, 60_000);
+  }
+  it("503 for good: cluster verify says unreachable, never rejected", async () => {
+    await setFaults(world, [serverError(503)]);
+    const end = await ending(verifyCredentials(proxied, alice));
+    recordRow("registry 503 permanently", "cluster verify", summary(end));
+    expect(end.ok && (end.value as { verdict: string; message: string }).verdict).toBe("unreachable");
+    expect((end as { value: { message: string } }).value.message).toMatch(/503/);
+  }, 30_000);
+});
+
+describe("connection reset mid-blob", () => {
+  const reset = (times?: number): FaultRule => ({
+    match: { method: "GET", path: `/blobs/${bigLayer.digest}` },
+    action: { type: "reset", afterBytes: 200_000 },
+    ...(times === undefined ? {} : { times }),
+  });
+
+  it("once: oci layout resumes inside the same pull with a Range request", async () => {
+    await setFaults(world, [reset(1)]);
+    const end = await ending(pull("oci layout", proxied));
+    recordRow("reset mid-blob, once", "oci layout", `${summary(end)} (resumed with Range)`);
+    expect(end.ok).toBe(true);
+    const statuses = (await proxyRequests(world)).filter((r) => r.path.includes(bigLayer.digest)).map((r) => r.status);
+    expect(statuses).toEqual([200, 206]);
+  }, 60_000);
+
+  it("every time: oci layout fails as network and keeps the partial blob for the next run, no index", async () => {
+    await setFaults(world, [reset()]);
+    const dir = freshDir();
+    const end = await ending(pull("oci layout", proxied, { to: `oci:${dir}:x` }));
+    recordRow("reset mid-blob, every time", "oci layout", summary(end));
+    expect(end.ok).toBe(false);
+    expect(!end.ok && end.kind).toBe("network");
+    expect(existsSync(join(dir, "index.json"))).toBe(false);
+    expect(readdirSync(join(dir, "blobs", "sha256")).some((n) => n.endsWith(".partial"))).toBe(true);
+  }, 60_000);
+
+  for (const path of DAEMONS) {
+    it(`every time: ${path} reports a classified error and keeps no image`, async () => {
+      await removeAllImages(world);
+      await setFaults(world, [reset()]);
+      const end = await ending(pull(path, proxied));
+      recordRow("reset mid-blob, every time", path, summary(end));
+      expect(end.ok).toBe(false);
+      expect(!end.ok && end.kind).toBe("network");
+      expectNoFallback(end);
+      expect(await daemonHas(proxied)).toBe(false);
+    }, 180_000);
+  }
+});
+
+describe("a blob slower than the idle timeout", () => {
+  const slow: FaultRule = { match: { method: "GET", path: `/blobs/${bigLayer.digest}` }, action: { type: "delay", ms: 3_000 } };
+
+  it("oci layout with idleTimeoutMs 500: network error, bounded", async () => {
+    await setFaults(world, [slow]);
+    const end = await ending(pull("oci layout", proxied, { idleTimeoutMs: 500 }));
+    recordRow("blob silent 3 s, idle timeout 0.5 s", "oci layout", `${summary(end)} after ${(end.ms / 1000).toFixed(1)} s`);
+    expect(!end.ok && end.kind).toBe("network");
+    expect(end.ms).toBeLessThan(15_000);
+  }, 30_000);
+
+  for (const path of DAEMONS) {
+    it(`${path}: dockerd's own timeout is longer; the pull waits and succeeds`, async () => {
+      await removeAllImages(world);
+      await setFaults(world, [slow]);
+      const end = await ending(pull(path, proxied));
+      recordRow("blob silent 3 s", path, `${summary(end)} after ${(end.ms / 1000).toFixed(1)} s`);
+      expect(end.ok).toBe(true);
+    }, 60_000);
+  }
+
+  it("cluster verify with timeoutMs 500 on a silent manifest: unreachable, bounded", async () => {
+    await setFaults(world, [{ match: { path: "/manifests/" }, action: { type: "delay", ms: 3_000 } }]);
+    const end = await ending(verifyCredentials(proxied, alice, { timeoutMs: 500 }));
+    recordRow("manifest silent 3 s, timeout 0.5 s", "cluster verify", `${summary(end)} after ${(end.ms / 1000).toFixed(1)} s`);
+    expect(end.ok && (end.value as { verdict: string }).verdict).toBe("unreachable");
+    expect(end.ms).toBeLessThan(15_000);
+  }, 30_000);
+});
+
+describe("token service down while the registry is up", () => {
+  for (const path of [...PULLS, "cluster verify"] as const) {
+    it(`${path}: network or registry, never auth, no anonymous fallback`, async () => {
+      const stub = await startStub(deadRealmRegistry(await closedPort()));
+      try {
+        const ref = `${stub.host}/public/app:1`;
+        const end = await ending(path === "cluster verify" ? verifyCredentials(ref, alice) : pull(path, ref));
+        recordRow("token realm refuses connections", path, summary(end));
+        if (path === "cluster verify") {
+          expect(end.ok && (end.value as { verdict: string }).verdict).toBe("unreachable");
+          return;
+        }
+        expect(end.ok).toBe(false);
+        expect(["network", "registry"]).toContain(!end.ok && end.kind);
+        expect((end as { error: PullError }).error.attempts).toHaveLength(1);
+        expectNoSecrets(world, end);
+      } finally {
+        await stub.close();
+      }
+    }, 60_000);
+  }
+});
+
+describe("429 with Retry-After", () => {
+  const tooMany = (retryAfter: string, times?: number): FaultRule => ({
+    match: { path: "/manifests/" },
+    action: { type: "respond", status: 429, headers: { "retry-after": retryAfter, "content-type": "application/json" }, body: '{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}' },
+    ...(times === undefined ? {} : { times }),
+  });
+
+  it("oci layout: Retry-After 1 once → waits and succeeds", async () => {
+    await setFaults(world, [tooMany("1", 1)]);
+    const end = await ending(pull("oci layout", proxied));
+    recordRow("429 Retry-After 1 s, once", "oci layout", `${summary(end)} after ${(end.ms / 1000).toFixed(1)} s`);
+    expect(end.ok).toBe(true);
+    expect(end.ms).toBeGreaterThanOrEqual(900);
+  }, 30_000);
+
+  for (const path of PULLS) {
+    it(`${path}: Retry-After 3600 for good → rate-limited at once, no anonymous fallback`, async () => {
+      if (path !== "oci layout") await removeAllImages(world);
+      await setFaults(world, [tooMany("3600")]);
+      const end = await ending(pull(path, proxied));
+      recordRow("429 Retry-After 1 h, permanently", path, `${summary(end)} after ${(end.ms / 1000).toFixed(1)} s`);
+      expect(!end.ok && end.kind).toBe("rate-limited");
+      expectNoFallback(end);
+      // No manifest request went out without a credential-bought token: no anonymous retry.
+      expect((await proxyRequests(world)).filter((r) => r.path.includes("/manifests/") && !r.authenticated)).toEqual([]);
+    }, 60_000);
+  }
+
+  it("cluster verify: rate limit is unreachable, never rejected", async () => {
+    await setFaults(world, [tooMany("3600")]);
+    const end = await ending(verifyCredentials(proxied, alice));
+    recordRow("429 Retry-After 1 h, permanently", "cluster verify", summary(end));
+    expect(end.ok && (end.value as { verdict: string }).verdict).toBe("unreachable");
+  }, 30_000);
+});
+
+describe("digest mismatch", () => {
+  const corrupt: FaultRule = { match: { method: "GET", path: `/blobs/${bigLayer.digest}` }, action: { type: "corrupt", offset: 1000 } };
+
+  it("oci layout: rejected as integrity, nothing kept", async () => {
+    await setFaults(world, [corrupt]);
+    const dir = freshDir();
+    const end = await ending(pull("oci layout", proxied, { to: `oci:${dir}:x` }));
+    recordRow("blob corrupted (1 byte flipped)", "oci layout", summary(end));
+    expect(!end.ok && end.causeKind).toBe("integrity");
+    expectNoFallback(end);
+    const names = existsSync(join(dir, "blobs", "sha256")) ? readdirSync(join(dir, "blobs", "sha256")) : [];
+    expect(names.filter((n) => n.startsWith(bigLayer.digest.slice(7)))).toEqual([]);
+    expect(existsSync(join(dir, "index.json"))).toBe(false);
+  }, 60_000);
+
+  for (const path of DAEMONS) {
+    it(`${path}: dockerd refuses the layer; classified, no image kept`, async () => {
+      await removeAllImages(world);
+      await setFaults(world, [corrupt]);
+      const end = await ending(pull(path, proxied));
+      recordRow("blob corrupted (1 byte flipped)", path, summary(end));
+      expect(end.ok).toBe(false);
+      expect(["registry", "network", "other"]).toContain(!end.ok && end.kind);
+      expectNoFallback(end);
+      expect(await daemonHas(proxied)).toBe(false);
+    }, 180_000);
+  }
+});
+
+describe("nothing listens", () => {
+  for (const path of PULLS) {
+    it(`registry on a closed port: ${path} fails as network`, async () => {
+      const end = await ending(pull(path, `127.0.0.1:${await closedPort()}/public/app:1`));
+      recordRow("registry port closed", path, summary(end));
+      expect(!end.ok && end.kind).toBe("network");
+      expectNoFallback(end);
+    }, 60_000);
+  }
+  it("registry on a closed port: cluster verify says unreachable", async () => {
+    const end = await ending(verifyCredentials(`127.0.0.1:${await closedPort()}/public/app:1`, alice));
+    recordRow("registry port closed", "cluster verify", summary(end));
+    expect(end.ok && (end.value as { verdict: string }).verdict).toBe("unreachable");
+  });
+  it("daemon on a closed port: local daemon is daemon-unreachable", async () => {
+    const end = await ending(connectDocker({ host: `tcp://127.0.0.1:${await closedPort()}`, timeoutMs: 5_000 }));
+    recordRow("daemon port closed", "local daemon", summary(end));
+    expect(!end.ok && end.kind).toBe("daemon-unreachable");
+  }, 30_000);
+  it("sshd on a closed port: ssh daemon is daemon-unreachable", async () => {
+    const end = await ending(pullRemoteImage(`ssh://root@127.0.0.1:${await closedPort()}`, proxied, { ...ssh, credential: alice }));
+    recordRow("ssh port closed", "ssh daemon", summary(end));
+    expect(!end.ok && end.kind).toBe("daemon-unreachable");
+  }, 30_000);
+});
+
+describe("the local filesystem refuses", () => {
+  const registries = [{ host: world.registries.token.host, credential: alice, verifyRepositories: ["public/app"] }];
+
+  it("registries.yaml under a regular file: io error", async () => {
+    const file = join(freshDir(), "not-a-dir");
+    mkdirSync(join(file, ".."), { recursive: true });
+    writeFileSync(file, "x");
+    const end = await ending(writeRegistriesConfig({ registries, path: join(file, "registries.yaml") }));
+    recordRow("registries.yaml parent is a file", "cluster verify", summary(end));
+    expect(["io", "config"]).toContain(!end.ok && end.kind);
+    expect(readFileSync(file, "utf8")).toBe("x");
+    expectNoSecrets(world, end);
+  });
+
+  it("registries.yaml in a read-only directory: io error, the old file intact", async () => {
+    const dir = freshDir();
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, "registries.yaml");
+    const old = "mirrors:\n  docker.io:\n    endpoint:\n      - https://mirror.example\n";
+    writeFileSync(path, old);
+    execFileSync("mount", ["--bind", dir, dir]);
+    try {
+      execFileSync("mount", ["-o", "remount,ro,bind", dir]);
+      const end = await ending(writeRegistriesConfig({ registries, path }));
+      recordRow("registries.yaml directory read-only", "cluster verify", summary(end));
+      expect(["io", "config"]).toContain(!end.ok && end.kind);
+      expect(readFileSync(path, "utf8")).toBe(old);
+      expect(readdirSync(dir)).toEqual(["registries.yaml"]);
+      expectNoSecrets(world, end);
+    } finally {
+      execFileSync("umount", [dir]);
+    }
+  });
+
+  it("disk full under an OCI layout: io error, index.json unchanged and valid", async () => {
+    const mount = freshDir();
+    mkdirSync(mount, { recursive: true });
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=8m", "tmpfs", mount]);
+    try {
+      const layout = join(mount, "layout");
+      await pullImage(`${world.registries.token.host}/public/multi:1`, { to: parseDestination(`oci:${layout}:small`), platform: "linux/amd64" });
+      const before = readFileSync(join(layout, "index.json"), "utf8");
+      const end = await ending(pull("oci layout", `${world.registries.token.host}/public/app:1`, { to: `oci:${layout}:big` }));
+      recordRow("disk full (8 MiB tmpfs, 20 MiB image)", "oci layout", summary(end));
+      expect(!end.ok && end.causeKind).toBe("io");
+      expectNoFallback(end);
+      const after = readFileSync(join(layout, "index.json"), "utf8");
+      expect(after).toBe(before);
+      expect((JSON.parse(after) as { manifests: unknown[] }).manifests).toHaveLength(1);
+    } finally {
+      execFileSync("umount", ["-l", mount]);
+    }
+  }, 60_000);
+});
+
+describe("the report", () => {
+  it("has one row per scenario run so far", () => {
+    expect(rows.length).toBeGreaterThan(20);
+  });
+});
