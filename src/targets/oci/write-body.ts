@@ -1,8 +1,9 @@
 /**
  * Copy a response body into a file: chunks are gathered into ~1 MiB batches and
- * written with one writev each, while the next batch is being read — fewer
- * syscalls than a 16 KiB write stream, and network and disk overlap. At most
- * two batches are held, so memory stays flat whatever the blob's size.
+ * written with one writev each (no copy into a bigger buffer), while the next
+ * batch is being read — fewer syscalls than a 16 KiB write stream, and network
+ * and disk overlap. At most two batches are held, and the body is not read
+ * while a write is pending, so memory stays flat whatever the blob's size.
  */
 import type { FileHandle } from "node:fs/promises";
 import type { Readable } from "node:stream";
@@ -16,10 +17,11 @@ export class BodyReadError extends Error {
 }
 
 export interface BodyObserver {
-  /** Every chunk as it arrives, before it is written (counting, limits); may throw to stop the copy. */
+  /**
+   * Every chunk as it arrives, in order, before it is written (counting, limits,
+   * hashing while the previous batch is on its way to disk); may throw to stop the copy.
+   */
   readonly inspect: (chunk: Buffer) => void;
-  /** Every batch once it is on disk, in order; it is handed over (e.g. transferred to a hashing worker). */
-  readonly written: (batch: Buffer) => Promise<void>;
 }
 
 /**
@@ -27,7 +29,7 @@ export interface BodyObserver {
  * throws BodyReadError; of the file, `io`; of the observer, its own error.
  *
  * @example
- * await writeBody(response.body, handle, 0, { inspect: count, written: (batch) => hasher.update(batch) });
+ * await writeBody(response.body, handle, 0, { inspect: (chunk) => hash.update(chunk) });
  */
 export async function writeBody(body: Readable, handle: FileHandle, position: number, observer: BodyObserver): Promise<number> {
   let batch: Buffer[] = [];
@@ -37,8 +39,7 @@ export async function writeBody(body: Readable, handle: FileHandle, position: nu
   const flush = async (): Promise<void> => {
     await pending; // one write in flight at a time keeps the order and the memory bound
     if (batchBytes === 0) return;
-    const data = batch.length === 1 && batch[0] ? batch[0] : Buffer.concat(batch, batchBytes);
-    pending = writeAll(handle, [data], at).then(() => observer.written(data));
+    pending = writeAll(handle, batch, at);
     at += batchBytes;
     batch = [];
     batchBytes = 0;
