@@ -53,7 +53,7 @@ export interface RegistriesConfigReadResult {
   readonly warnings: readonly ConfigIssue[];
 }
 
-/** What the writer needs beyond the model: the document itself, so comments and other hosts survive. */
+/** @internal What the writer needs beyond the model: the document itself, so comments and other hosts survive (not in the published declarations: it exposes yaml's Document). */
 export interface ParsedRegistriesConfig extends RegistriesConfigReadResult {
   readonly document: Document;
 }
@@ -74,7 +74,7 @@ export function readRegistriesConfig(text: string): RegistriesConfigReadResult {
   return { value, errors, warnings };
 }
 
-/** Parse and validate, keeping the YAML document for an in-place edit. */
+/** @internal Parse and validate, keeping the YAML document for an in-place edit. */
 export function parseRegistriesConfig(text: string): ParsedRegistriesConfig {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
