@@ -197,7 +197,14 @@ function identityOf(credential: Credential | undefined): string {
   return `${credential.kind}:${credential.username}:${digest}`;
 }
 
-async function readTokenResponse(response: HttpResponse, what: string): Promise<{ token: string; expiresIn: number | undefined }> {
+/**
+ * The token in a token service's 200 answer (`token` or `access_token`, and `expires_in`);
+ * a `registry` error when the body is not JSON or holds no token. Exported for the fuzz tests.
+ *
+ * @example
+ * const { token, expiresIn } = await readTokenResponse(response, "token request to https://ghcr.io/token");
+ */
+export async function readTokenResponse(response: HttpResponse, what: string): Promise<{ token: string; expiresIn: number | undefined }> {
   const text = (await readBodyCapped(response.body, TOKEN_BODY_LIMIT)).toString("utf8");
   let body: unknown;
   try {

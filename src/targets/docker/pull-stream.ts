@@ -29,7 +29,10 @@ export class PullStreamParser {
   /** Feed a chunk; returns the complete lines it finished. Non-JSON lines are skipped. */
   push(chunk: string): PullStreamLine[] {
     this.#pending += chunk;
-    if (this.#pending.length > MAX_LINE && !this.#pending.includes("\n")) {
+    // Only the new chunk can hold a newline (the pending rest never does): scanning the whole
+    // rest on each push made a long line quadratic.
+    if (!chunk.includes("\n")) {
+      if (this.#pending.length <= MAX_LINE) return [];
       this.#pending = "";
       return [{ error: "daemon sent a pull-stream line longer than 1 MiB" }];
     }
