@@ -6,7 +6,12 @@
  * logged or serialized as it is.
  */
 
-/** What went wrong, in the terms a user acts on. Closed: add a kind here, never ad hoc. */
+/**
+ * What went wrong, in the terms a user acts on. Closed: add a kind here, never ad hoc.
+ *
+ * @example
+ * if (error instanceof PullbackError && error.kind === "auth") console.error("check the token");
+ */
 export type ErrorKind =
   | "usage" // the caller asked for something malformed (bad flag, bad option)
   | "reference" // an image reference that does not parse
@@ -25,13 +30,23 @@ export type ErrorKind =
   | "io" // the local filesystem refused a write
   | "other";
 
-/** One recovery step: what to do, and the command that does it where one fits. */
+/**
+ * One recovery step: what to do, and the command that does it where one fits.
+ *
+ * @example
+ * for (const step of error.diagnosis?.steps ?? []) console.error(step.command ? `${step.text}: ${step.command}` : step.text);
+ */
 export interface RecoveryStep {
   readonly text: string;
   readonly command?: string;
 }
 
-/** What a person needs to fix a failure: a summary, the why, and numbered steps. */
+/**
+ * What a person needs to fix a failure: a summary, the why, and numbered steps.
+ *
+ * @example
+ * const { summary, steps, retryable } = pullError.diagnosis;
+ */
 export interface Diagnosis {
   readonly summary: string;
   readonly explanation: string;
@@ -63,7 +78,12 @@ export class PullbackError extends Error {
   }
 }
 
-/** True when `error` is a PullbackError, optionally of one of the given kinds. */
+/**
+ * True when `error` is a PullbackError, optionally of one of the given kinds.
+ *
+ * @example
+ * if (isPullbackError(error, "rate-limited", "network")) scheduleRetry();
+ */
 export function isPullbackError(error: unknown, ...kinds: ErrorKind[]): error is PullbackError {
   return error instanceof PullbackError && (kinds.length === 0 || kinds.includes(error.kind));
 }

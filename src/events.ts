@@ -4,9 +4,20 @@
  */
 import type { FailureKind } from "./fallback/classification.js";
 
-/** Who an attempt pulled as: a credential's source ("the token from PULLBACK_REGISTRY_TOKEN") or nobody. */
+/**
+ * Who an attempt pulled as: a credential's source ("the token from PULLBACK_REGISTRY_TOKEN") or nobody.
+ *
+ * @example
+ * const who = event.identity.anonymous ? "anonymously" : `with ${event.identity.source}`;
+ */
 export type AttemptIdentity = { readonly anonymous: true } | { readonly anonymous: false; readonly source: string };
 
+/**
+ * An attempt begins: which one (1, or 2 for the anonymous retry), of what, as whom.
+ *
+ * @example
+ * // { type: "attempt-started", attempt: 1, image: "ghcr.io/acme/app:1", identity: { anonymous: false, source: "the token from PULLBACK_REGISTRY_TOKEN" } }
+ */
 export interface AttemptStartedEvent {
   readonly type: "attempt-started";
   readonly attempt: number;
@@ -16,6 +27,12 @@ export interface AttemptStartedEvent {
   readonly host?: string;
 }
 
+/**
+ * Progress of one layer (or blob); `current`/`total` in bytes when known.
+ *
+ * @example
+ * if (event.type === "layer" && event.total) bar(event.id).update(event.current ?? 0, event.total);
+ */
 export interface LayerEvent {
   readonly type: "layer";
   readonly id: string;
@@ -26,6 +43,12 @@ export interface LayerEvent {
   readonly host?: string;
 }
 
+/**
+ * Something the user must see although the pull goes on, such as refused credentials.
+ *
+ * @example
+ * if (event.type === "warning" && event.code === "credentials-refused") console.warn(event.message);
+ */
 export interface WarningEvent {
   readonly type: "warning";
   readonly code: "credentials-refused" | "credentials-unverified" | "realm-other-host" | "other";
@@ -33,6 +56,12 @@ export interface WarningEvent {
   readonly host?: string;
 }
 
+/**
+ * An attempt failed; `willRetryAnonymously` says whether the anonymous retry follows.
+ *
+ * @example
+ * if (event.type === "attempt-failed" && !event.willRetryAnonymously) console.error(`${event.kind}: ${event.message}`);
+ */
 export interface AttemptFailedEvent {
   readonly type: "attempt-failed";
   readonly attempt: number;
@@ -42,6 +71,12 @@ export interface AttemptFailedEvent {
   readonly host?: string;
 }
 
+/**
+ * The image is there; `digest` is the manifest digest when known.
+ *
+ * @example
+ * if (event.type === "done") console.log(`${event.image} ${event.digest ?? ""}`);
+ */
 export interface DoneEvent {
   readonly type: "done";
   readonly image: string;
@@ -49,9 +84,22 @@ export interface DoneEvent {
   readonly host?: string;
 }
 
+/**
+ * Every event a pull emits, told apart by `type`.
+ *
+ * @example
+ * const onEvent = (event: PullEvent): void => {
+ *   if (event.type === "warning") console.warn(event.message);
+ * };
+ */
 export type PullEvent = AttemptStartedEvent | LayerEvent | WarningEvent | AttemptFailedEvent | DoneEvent;
 
-/** Where callers receive events. Listeners must not throw; a throwing listener is ignored. */
+/**
+ * Where callers receive events. Listeners must not throw; a throwing listener is ignored.
+ *
+ * @example
+ * const listener: PullEventListener = (event) => { if (event.type === "done") console.log(event.image) };
+ */
 export type PullEventListener = (event: PullEvent) => void;
 
 /** Deliver an event without letting a faulty listener break a pull. */

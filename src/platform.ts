@@ -6,7 +6,12 @@
 import { arch as nodeArch } from "node:process";
 import { PullbackError } from "./errors.js";
 
-/** os/architecture[/variant], normalized. */
+/**
+ * os/architecture[/variant], normalized.
+ *
+ * @example
+ * const p: Platform = parsePlatform("linux/arm/v7"); // { os: "linux", architecture: "arm", variant: "v7" }
+ */
 export interface Platform {
   readonly os: string;
   readonly architecture: string;

@@ -8,13 +8,24 @@ import { homedir } from "node:os";
 import { inspect, type InspectOptions } from "node:util";
 import { PullbackError } from "../errors.js";
 
-/** Where a credential came from, in terms a person can check. Never holds the secret. */
+/**
+ * Where a credential came from, in terms a person can check. Never holds the secret.
+ *
+ * @example
+ * Credential.basic("ci-bot", token, { type: "env", usernameVariable: "CI_USER", secretVariable: "CI_TOKEN" });
+ */
 export type CredentialSource =
   | { readonly type: "explicit"; readonly label?: string } // API argument / CLI flags (secret from stdin)
   | { readonly type: "env"; readonly usernameVariable?: string; readonly secretVariable: string }
   | { readonly type: "helper"; readonly helper: string; readonly registry?: string } // docker-credential-<helper>
   | { readonly type: "config"; readonly file: string; readonly key: string }; // docker config auths[key]
 
+/**
+ * How the secret is sent: HTTP Basic / token-service basic grant, or an OAuth2 refresh token.
+ *
+ * @example
+ * if (credential.kind === "identity-token") console.log("exchanged at the token service");
+ */
 export type CredentialKind = "basic" | "identity-token";
 
 /** The username docker uses for an identity token that comes without one. */

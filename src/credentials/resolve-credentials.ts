@@ -9,6 +9,12 @@ import { Credential, tildePath } from "./credential.js";
 import { getFromCredentialHelper } from "./credential-helper.js";
 import { credentialFromAuthEntry, findRegistryKey, helperServerUrl, readDockerConfig } from "./docker-config.js";
 
+/**
+ * Where resolveCredentials looks, and what it is given.
+ *
+ * @example
+ * await resolveCredentials("ghcr.io", { env: {}, dockerConfigDir: "/etc/ci/docker" });
+ */
 export interface ResolveCredentialsOptions {
   /** From the API or the CLI (--username + --password-stdin). No username means a bare token. */
   readonly explicit?: { readonly username?: string; readonly secret: string; readonly label?: string } | undefined;

@@ -10,9 +10,20 @@ import { PullbackError, redactUrl } from "../errors.js";
 import { RegistryResponseError } from "../registry/registry-error.js";
 import type { ErrorKind } from "../errors.js";
 
-/** What a failed pull attempt means for the fallback decision and for the user. */
+/**
+ * What a failed pull attempt means for the fallback decision and for the user.
+ *
+ * @example
+ * const kind: FailureKind = classifyPullError(error).kind; // only "auth" falls back
+ */
 export type FailureKind = "auth" | "not-found" | "rate-limited" | "network" | "registry" | "platform" | "other";
 
+/**
+ * What a pull failure means: its kind, and the registry's own short reason.
+ *
+ * @example
+ * const { kind, reason } = classifyPullError(error); // "auth", "denied"
+ */
 export interface Classification {
   readonly kind: FailureKind;
   /** The registry's own reason, short and secret-free ("denied", "incorrect username or password"). */

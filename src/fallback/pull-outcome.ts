@@ -5,7 +5,12 @@ import { PullbackError, type Diagnosis } from "../errors.js";
 import type { AttemptIdentity } from "../events.js";
 import type { Classification, FailureKind } from "./classification.js";
 
-/** One try at pulling: as whom, and how it ended. Never holds a secret. */
+/**
+ * One try at pulling: as whom, and how it ended. Never holds a secret.
+ *
+ * @example
+ * for (const a of outcome.attempts) console.log(a.attempt, a.succeeded, a.failure?.reason);
+ */
 export interface PullAttempt {
   readonly attempt: number;
   readonly identity: AttemptIdentity;
@@ -14,7 +19,13 @@ export interface PullAttempt {
   readonly failure?: { readonly kind: FailureKind; readonly reason: string; readonly message: string };
 }
 
-/** A successful pull: the image, every attempt made, and warnings the user must see. */
+/**
+ * A successful pull: the image, every attempt made, and warnings the user must see.
+ *
+ * @example
+ * const { image, fellBack, warnings } = await ensureImage(docker, "ghcr.io/acme/app:1");
+ * if (fellBack) warnings.forEach((w) => console.warn(w));
+ */
 export interface PullOutcome<Image> {
   readonly image: Image;
   readonly attempts: readonly PullAttempt[];
@@ -24,7 +35,14 @@ export interface PullOutcome<Image> {
   readonly fellBack: boolean;
 }
 
-/** Every attempt failed: the classification of the last one, all attempts, and what to do. */
+/**
+ * Every attempt failed: the classification of the last one, all attempts, and what to do.
+ *
+ * @example
+ * try { await pullImage(ref, { to }) } catch (e) {
+ *   if (e instanceof PullError) console.error(e.kind, e.attempts.length, e.diagnosis.steps);
+ * }
+ */
 export class PullError extends PullbackError {
   override readonly name = "PullError";
   override readonly kind: FailureKind;

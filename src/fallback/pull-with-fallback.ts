@@ -8,6 +8,12 @@ import { classifyPullError, type Classification } from "./classification.js";
 import { diagnosePullFailure, refusedBy } from "./diagnose.js";
 import { PullError, type PullAttempt, type PullOutcome } from "./pull-outcome.js";
 
+/**
+ * What the fallback policy needs to know about the pull it wraps.
+ *
+ * @example
+ * await pullWithFallback(attempt, { image: "ghcr.io/acme/app:1", registry: "ghcr.io", credential, fallback: false });
+ */
 export interface FallbackOptions {
   /** The image as the user wrote it or as it is canonically named; used in events and messages. */
   readonly image: string;
@@ -21,7 +27,12 @@ export interface FallbackOptions {
   readonly host?: string;
 }
 
-/** One try: pull with this credential (undefined = anonymous). */
+/**
+ * One try: pull with this credential (undefined = anonymous).
+ *
+ * @example
+ * const attempt: PullAttemptFn<{ digest?: string }> = async (credential) => myTarget.pull(ref, credential);
+ */
 export type PullAttemptFn<Image> = (credential: Credential | undefined, attempt: number) => Promise<Image>;
 
 /**

@@ -9,7 +9,13 @@ export const DOCKER_HUB_ENDPOINT = "registry-1.docker.io";
 /** Namespace of Docker Hub's official images, implied by a one-component name. */
 export const OFFICIAL_NAMESPACE = "library/";
 
-/** An image reference, fully qualified the way docker normalizes it. */
+/**
+ * An image reference, fully qualified the way docker normalizes it.
+ *
+ * @example
+ * const ref = parseReference("nginx:1.27");
+ * ref.registry; ref.repository; ref.tag; // "docker.io", "library/nginx", "1.27"
+ */
 export interface ImageReference {
   /** "docker.io", "ghcr.io", "localhost:5000", "[::1]:5000". */
   readonly registry: string;

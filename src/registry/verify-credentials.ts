@@ -14,8 +14,20 @@ import { RegistryResponseError } from "./registry-error.js";
 import { repositoryScope } from "./scope.js";
 import type { Exchange } from "./http.js";
 
+/**
+ * What a registry said about a credential; `unreachable` says nothing about it.
+ *
+ * @example
+ * const writeAuth = (await verifyCredentials(ref, credential)).verdict === "accepted";
+ */
 export type Verdict = "accepted" | "rejected" | "no-access" | "unreachable";
 
+/**
+ * The answer of verifyCredentials: the verdict, the registry's words, and whether anonymous pulls work.
+ *
+ * @example
+ * const { verdict, message, anonymousPull } = await verifyCredentials("ghcr.io/acme/app:1", credential);
+ */
 export interface Verification {
   readonly verdict: Verdict;
   /** The registry host as named in the reference ("docker.io", "127.0.0.1:5000"). */
@@ -33,6 +45,12 @@ export interface Verification {
   readonly credentialSource: string | undefined;
 }
 
+/**
+ * How verifyCredentials talks to the registry.
+ *
+ * @example
+ * await verifyCredentials("registry.internal:5000", credential, { insecure: true, timeoutMs: 5_000 });
+ */
 export interface VerifyOptions {
   /** Allow plain HTTP to a non-loopback registry (credentials still never cross it). */
   readonly insecure?: boolean;

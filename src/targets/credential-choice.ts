@@ -5,6 +5,12 @@
 import type { Credential } from "../credentials/credential.js";
 import { resolveCredentials, type ResolveCredentialsOptions } from "../credentials/resolve-credentials.js";
 
+/**
+ * How every target chooses credentials: a Credential, `null` for anonymous, or resolution.
+ *
+ * @example
+ * await ensureImage(docker, ref, { resolve: { env: { PULLBACK_REGISTRY_TOKEN: token } } });
+ */
 export interface CredentialChoiceOptions {
   /** A credential to use, `null` to pull anonymously; absent: resolve (env, then Docker config). */
   readonly credential?: Credential | null | undefined;

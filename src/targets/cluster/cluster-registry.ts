@@ -8,6 +8,12 @@
 import type { Credential } from "../../credentials/credential.js";
 import { PullbackError } from "../../errors.js";
 
+/**
+ * One registry as the cluster should see it: host, mirror endpoint, TLS, credential, repositories to verify.
+ *
+ * @example
+ * const entry: ClusterRegistry = { host: "ghcr.io", credential, verifyRepositories: ["acme/app:1"] };
+ */
 export interface ClusterRegistry {
   /** The registry host as images name it: "ghcr.io", "127.0.0.1:5000". */
   readonly host: string;

@@ -11,6 +11,12 @@ import { decideCredential, type VerifyCredentialsFunction } from "./credential-d
 import type { ClusterRegistry } from "./cluster-registry.js";
 import type { RegistryDecision } from "./write-registries-config.js";
 
+/**
+ * What renderPullSecret renders: the Secret's name and namespace, and the registries.
+ *
+ * @example
+ * await renderPullSecret({ name: "regcred", namespace: "apps", registries: [{ host: "ghcr.io", credential }] });
+ */
 export interface RenderPullSecretOptions {
   /** metadata.name, a DNS-1123 subdomain. */
   readonly name: string;
@@ -23,6 +29,12 @@ export interface RenderPullSecretOptions {
   readonly verify?: VerifyCredentialsFunction;
 }
 
+/**
+ * The Secret manifest (holding only accepted credentials), the decisions, and a masked copy.
+ *
+ * @example
+ * const { manifest, warnings } = await renderPullSecret(options); // pipe manifest to kubectl apply -f -
+ */
 export interface PullSecretResult {
   /** The Secret manifest (YAML). It holds the accepted secrets: write it to a 0600 file or pipe it to kubectl, never log it. */
   readonly manifest: string;

@@ -34,18 +34,36 @@ export interface HostConfig {
   readonly tls?: TlsConfig;
 }
 
+/**
+ * The k3s/RKE2 registries.yaml model: mirrors and per-host configs.
+ *
+ * @example
+ * const { value } = readRegistriesConfig(text);
+ * console.log(Object.keys(value?.mirrors ?? {}));
+ */
 export interface RegistriesConfig {
   readonly mirrors: Readonly<Record<string, MirrorConfig>>;
   readonly configs: Readonly<Record<string, HostConfig>>;
 }
 
-/** One problem in the file, with where it is (1-based) when known. */
+/**
+ * One problem in the file, with where it is (1-based) when known.
+ *
+ * @example
+ * for (const e of readRegistriesConfig(text).errors) console.error(`${e.line ?? "?"}:${e.column ?? "?"} ${e.message}`);
+ */
 export interface ConfigIssue {
   readonly message: string;
   readonly line?: number;
   readonly column?: number;
 }
 
+/**
+ * A validated registries.yaml: the model when there are no errors, and every issue with its position.
+ *
+ * @example
+ * const { value, errors, warnings } = readRegistriesConfig(text);
+ */
 export interface RegistriesConfigReadResult {
   /** The model, when the file has no errors. */
   readonly value: RegistriesConfig | undefined;

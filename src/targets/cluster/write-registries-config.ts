@@ -17,6 +17,12 @@ import type { Verdict } from "../../registry/verify-credentials.js";
 
 export type { ClusterRegistry } from "./cluster-registry.js";
 
+/**
+ * What writeRegistriesConfig writes, where, and how strictly.
+ *
+ * @example
+ * await writeRegistriesConfig({ path: "/etc/rancher/k3s/registries.yaml", registries, strict: true, dryRun: true });
+ */
 export interface WriteRegistriesConfigOptions {
   readonly registries: readonly ClusterRegistry[];
   /** The file to write; k3s and RKE2 read /etc/rancher/{k3s,rke2}/registries.yaml. */
@@ -31,6 +37,12 @@ export interface WriteRegistriesConfigOptions {
   readonly beforeRename?: (tempPath: string) => void | Promise<void>;
 }
 
+/**
+ * What was decided for one registry's credential, and why.
+ *
+ * @example
+ * for (const d of result.decisions) console.log(d.host, d.verdict, d.wroteAuth, d.explanation);
+ */
 export interface RegistryDecision {
   /** The registry host as images name it. */
   readonly host: string;
@@ -42,6 +54,12 @@ export interface RegistryDecision {
   readonly explanation: string;
 }
 
+/**
+ * What writeRegistriesConfig did: the decisions, the masked text, the warnings.
+ *
+ * @example
+ * const { written, text, warnings } = await writeRegistriesConfig({ path, registries, dryRun: true });
+ */
 export interface WriteRegistriesConfigResult {
   readonly path: string;
   readonly written: boolean;

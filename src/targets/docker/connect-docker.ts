@@ -8,6 +8,12 @@ import { findAlternativeSockets, resolveDockerEndpoint, type ResolvedEndpoint } 
 import { DockerEngine, type DaemonVersion, type EngineAddress } from "./engine.js";
 import { SshDockerTunnel, parseSshUrl, type SshOptions } from "./ssh-tunnel.js";
 
+/**
+ * Which daemon to connect to, and how (SSH key, known_hosts, timeouts).
+ *
+ * @example
+ * await connectDocker({ host: "ssh://deploy@build-1", identityFile: "/home/me/.ssh/id_ed25519", knownHostsFile: "/home/me/.ssh/known_hosts" });
+ */
 export interface ConnectDockerOptions extends SshOptions {
   /** `unix:///path`, `tcp://host:port`, `ssh://user@host[:port]`; default: DOCKER_HOST, the Docker context, /var/run/docker.sock. */
   readonly host?: string | undefined;
@@ -16,7 +22,13 @@ export interface ConnectDockerOptions extends SshOptions {
   readonly timeoutMs?: number | undefined;
 }
 
-/** A daemon that answered ping and version. Close it when done (it may hold an SSH connection). */
+/**
+ * A daemon that answered ping and version. Close it when done (it may hold an SSH connection).
+ *
+ * @example
+ * const docker = await connectDocker();
+ * try { console.log(docker.endpoint, docker.daemon.arch) } finally { docker.close() }
+ */
 export interface DockerConnection {
   /** The endpoint URL, secret-free: `unix:///var/run/docker.sock`, `ssh://root@host:22`. */
   readonly endpoint: string;

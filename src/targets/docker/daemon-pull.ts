@@ -9,7 +9,12 @@ import { parseReference, type ImageReference } from "../../reference/parse-refer
 import type { DockerEngine, LocalImage } from "./engine.js";
 import type { PullStreamLine } from "./pull-stream.js";
 
-/** An image in a daemon's store, as pullback reports it. */
+/**
+ * An image in a daemon's store, as pullback reports it.
+ *
+ * @example
+ * const { id, digest, platform, tags } = (await ensureImage(docker, "ghcr.io/acme/app:1")).image;
+ */
 export interface DaemonImage {
   /** The reference it was ensured under (canonical). */
   readonly reference: string;

@@ -18,6 +18,12 @@ export type EngineAddress =
   | { readonly kind: "tcp"; readonly host: string; readonly port: number; readonly tls: boolean }
   | { readonly kind: "agent"; readonly agent: Agent };
 
+/**
+ * What the daemon says it is: its version and the platform it runs on.
+ *
+ * @example
+ * const { os, arch } = (await connectDocker()).daemon; // "linux", "arm64"
+ */
 export interface DaemonVersion {
   readonly version: string;
   readonly apiVersion: string;

@@ -11,6 +11,12 @@ import { chooseCredential, type CredentialChoiceOptions } from "../credential-ch
 import type { DockerConnection } from "./connect-docker.js";
 import { describeLocalImage, localName, parseTagAs, pullThroughDaemon, tagImage, type DaemonImage } from "./daemon-pull.js";
 
+/**
+ * Options of ensureImage: credentials, platform, fallback, events.
+ *
+ * @example
+ * await ensureImage(docker, "ghcr.io/acme/app:1", { credential: null, platform: "linux/arm64" });
+ */
 export interface EnsureImageOptions extends CredentialChoiceOptions {
   /** `os/arch[/variant]` to pull; default the daemon's own. */
   readonly platform?: string | undefined;

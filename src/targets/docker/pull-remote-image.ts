@@ -12,6 +12,12 @@ import { chooseCredential, type CredentialChoiceOptions } from "../credential-ch
 import { connectDocker, type ConnectDockerOptions, type DockerConnection } from "./connect-docker.js";
 import { parseTagAs, pullThroughDaemon, tagImage, type DaemonImage } from "./daemon-pull.js";
 
+/**
+ * Options of pullRemoteImage: SSH, credentials, platform, the tag to add, events.
+ *
+ * @example
+ * await pullRemoteImage("ssh://deploy@build-1", ref, { identityFile: key, tagAs: "app:dev", fallback: false });
+ */
 export interface PullRemoteImageOptions extends CredentialChoiceOptions, Omit<ConnectDockerOptions, "host"> {
   /** Also tag the pulled image with this name (e.g. "cluster:dev"). */
   readonly tagAs?: string | undefined;

@@ -4,6 +4,12 @@
  */
 import { PullbackError } from "../../errors.js";
 
+/**
+ * Where pullImage writes: an OCI layout directory (with an optional tag) or a docker-archive file.
+ *
+ * @example
+ * const to: PullDestination = { kind: "oci", dir: "./images", tag: "app-1" };
+ */
 export type PullDestination = { readonly kind: "oci"; readonly dir: string; readonly tag?: string } | { readonly kind: "docker-archive"; readonly file: string };
 
 const USAGE = 'expected "oci:DIR", "oci:DIR:TAG" or "docker-archive:FILE"';

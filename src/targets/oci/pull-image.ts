@@ -27,6 +27,12 @@ import { chooseCredential, type CredentialChoiceOptions } from "../credential-ch
 
 export { parseDestination, type PullDestination } from "./destination.js";
 
+/**
+ * Options of pullImage: the destination, platform(s), credential, fallback, concurrency, events.
+ *
+ * @example
+ * await pullImage(ref, { to: parseDestination("docker-archive:app.tar"), platform: "linux/arm64", concurrency: 2 });
+ */
 export interface PullImageOptions extends CredentialChoiceOptions {
   readonly to: PullDestination;
   /** os/arch[/variant]; default the local machine's. */
@@ -46,6 +52,12 @@ export interface PullImageOptions extends CredentialChoiceOptions {
   readonly onExchange?: ((exchange: Exchange) => void) | undefined;
 }
 
+/**
+ * What pullImage wrote: the manifest digest, platform, sizes and destination.
+ *
+ * @example
+ * const { digest, platform, destination } = (await pullImage(ref, { to })).image;
+ */
 export interface OciPulledImage {
   /** The canonical reference pulled: "docker.io/library/nginx:latest". */
   readonly reference: string;
