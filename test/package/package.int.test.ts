@@ -4,9 +4,9 @@
  * and every docs/examples/*.ts — compiled against the installed package and run
  * against the real world.
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { engineRequest, getWorld, removeAllImages } from "../world/client.js";
 import { CONSUMER_TS } from "./consumer-source.js";
 import {
@@ -39,8 +39,13 @@ async function inProject(file: string, args: string[], extra: Record<string, str
   return result;
 }
 
+const work = tempDir("package");
+
+afterAll(() => {
+  for (const dir of [work, home]) rmSync(dir, { recursive: true, force: true });
+});
+
 beforeAll(async () => {
-  const work = tempDir("package");
   ({ tarball, report } = await packFromStaging(work));
   project = join(work, "project");
   mkdirSync(project);
