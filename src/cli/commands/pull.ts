@@ -6,11 +6,8 @@ import { resolveCredentials } from "../../credentials/resolve-credentials.js";
 import type { Credential } from "../../credentials/credential.js";
 import type { PullOutcome } from "../../fallback/pull-outcome.js";
 import { parseReference } from "../../reference/parse-reference.js";
-import { connectDocker } from "../../targets/docker/connect-docker.js";
 import type { DaemonImage } from "../../targets/docker/daemon-pull.js";
-import { ensureImage } from "../../targets/docker/ensure-image.js";
-import { pullRemoteImage } from "../../targets/docker/pull-remote-image.js";
-import { parseDestination, pullImage, type OciPulledImage } from "../../targets/oci/pull-image.js";
+import type { OciPulledImage } from "../../targets/oci/pull-image.js";
 import type { CliIo, GlobalFlags } from "../cli-io.js";
 import { credentialRequest, type CredentialFlags } from "../credential-flags.js";
 import { describeExchange } from "../output/format-exchange.js";
@@ -54,8 +51,10 @@ async function pullWith(
 ): Promise<PullOutcome<DaemonImage | OciPulledImage>> {
   const onEvent = reporter.event.bind(reporter);
   const common = { fallback: plan.fallback, onEvent, ...(plan.platform === undefined ? {} : { platform: plan.platform }) };
+  // Each path loads only its own door: a daemonless pull never loads dockerode or ssh2.
   switch (plan.kind) {
-    case "daemonless":
+    case "daemonless": {
+      const { parseDestination, pullImage } = await import("../../targets/oci/pull-image.js");
       return pullImage(image, {
         ...common,
         to: parseDestination(plan.to),
@@ -63,7 +62,9 @@ async function pullWith(
         onExchange: (exchange) => reporter.debug(describeExchange(exchange)),
         ...(flags.allPlatforms ? { allPlatforms: true } : {}),
       });
-    case "remote":
+    }
+    case "remote": {
+      const { pullRemoteImage } = await import("../../targets/docker/pull-remote-image.js");
       return pullRemoteImage(plan.host, image, {
         ...common,
         credential,
@@ -73,7 +74,10 @@ async function pullWith(
         acceptUnknownHostKey: plan.acceptUnknownHostKey,
         env: io.env,
       });
+    }
     case "daemon": {
+      const { connectDocker } = await import("../../targets/docker/connect-docker.js");
+      const { ensureImage } = await import("../../targets/docker/ensure-image.js");
       const docker = await connectDocker({ host: plan.host, env: io.env });
       try {
         reporter.debug(`docker daemon ${docker.endpoint}: ${docker.daemon.os}/${docker.daemon.arch}`);

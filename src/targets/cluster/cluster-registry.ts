@@ -18,19 +18,19 @@ export interface ClusterRegistry {
   /** The registry host as images name it: "ghcr.io", "127.0.0.1:5000". */
   readonly host: string;
   /** Mirror endpoint URL: https, or http when `insecure`. */
-  readonly endpoint?: string;
+  readonly endpoint?: string | undefined;
   /** Plain HTTP: without an endpoint, writes the mirror `http://<host>`. */
-  readonly insecure?: boolean;
+  readonly insecure?: boolean | undefined;
   /** Repository rewrites (regular expression → replacement), as k3s applies them. */
   readonly rewrite?: Readonly<Record<string, string>>;
   readonly tls?: { caFile?: string; certFile?: string; keyFile?: string; insecureSkipVerify?: boolean };
-  readonly credential?: Credential;
+  readonly credential?: Credential | undefined;
   /**
    * The images the cluster will pull, as repository paths with an optional tag or digest
    * ("private/app", "private/app:1"); verified one by one. With a tag the verifier can also
    * tell whether anonymous pulls would work; without one it probes "latest".
    */
-  readonly verifyRepositories?: readonly string[];
+  readonly verifyRepositories?: readonly string[] | undefined;
 }
 
 /** What to write and verify for one registry. */

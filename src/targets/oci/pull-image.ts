@@ -36,18 +36,18 @@ export { parseDestination, type PullDestination } from "./destination.js";
 export interface PullImageOptions extends CredentialChoiceOptions {
   readonly to: PullDestination;
   /** os/arch[/variant]; default the local machine's. */
-  readonly platform?: string;
+  readonly platform?: string | undefined;
   /** Keep the whole multi-platform index (OCI layouts only). */
-  readonly allPlatforms?: boolean;
+  readonly allPlatforms?: boolean | undefined;
   /** `false` turns the anonymous retry off. Default true. */
-  readonly fallback?: boolean;
+  readonly fallback?: boolean | undefined;
   /** Allow plain HTTP to a non-loopback registry. */
-  readonly insecure?: boolean;
+  readonly insecure?: boolean | undefined;
   /** Blobs downloaded at once. Default 4. */
-  readonly concurrency?: number;
+  readonly concurrency?: number | undefined;
   /** Longest silence from the registry (awaiting headers or between body chunks) before a try is given up. Default 30 s. */
-  readonly idleTimeoutMs?: number;
-  readonly onEvent?: PullEventListener;
+  readonly idleTimeoutMs?: number | undefined;
+  readonly onEvent?: PullEventListener | undefined;
   /** Sees each HTTP exchange with the registry (method, redacted URL, status), for `-v`. */
   readonly onExchange?: ((exchange: Exchange) => void) | undefined;
 }
