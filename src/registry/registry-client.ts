@@ -6,11 +6,12 @@
 import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import type { Credential } from "../credentials/credential.js";
-import { PullbackError, redactUrl } from "../errors.js";
+import { PullbackError, isPullbackError, redactUrl } from "../errors.js";
 import { parseWwwAuthenticate } from "./challenge.js";
 import { HttpClient, type Exchange, type HttpResponse } from "./http.js";
 import { isLoopbackHost } from "./loopback.js";
-import { errorFromResponse, readBodyCapped } from "./registry-error.js";
+import { readBodyWhole } from "./read-body.js";
+import { errorFromResponse } from "./registry-error.js";
 import { repositoryScope } from "./scope.js";
 import { Authenticator, type Authorization, type AuthSummary } from "./token-auth.js";
 import type { TokenCache } from "./token-cache.js";
@@ -88,10 +89,12 @@ export class RegistryClient {
   readonly baseUrl: string;
   readonly #http: HttpClient;
   readonly #auth: Authenticator;
+  readonly #retries: number;
   #pinged: Promise<PingResult> | undefined;
 
   constructor(host: string, options: RegistryClientOptions = {}) {
     this.host = host;
+    this.#retries = Math.max(0, options.retries ?? 2);
     const plain = options.insecure === true || isLoopbackHost(host);
     this.baseUrl = `${plain ? "http" : "https"}://${host}`;
     this.#http = new HttpClient({
@@ -154,14 +157,8 @@ export class RegistryClient {
    * checked against it (`integrity`).
    */
   async getManifest(repository: string, reference: string, accept: readonly string[] = MANIFEST_MEDIA_TYPES): Promise<Manifest> {
-    const response = await this.#expectOk("GET", manifestPath(repository, reference), repository, { accept: accept.join(", ") });
     const what = `manifest ${repository}:${reference} from ${this.host}`;
-    if (Number(response.header("content-length")) > MANIFEST_SIZE_LIMIT) {
-      response.body.destroy();
-      throw new PullbackError("limit", `${what} is larger than ${MANIFEST_SIZE_LIMIT} bytes`);
-    }
-    const bytes = await readBodyCapped(response.body, MANIFEST_SIZE_LIMIT + 1);
-    if (bytes.length > MANIFEST_SIZE_LIMIT) throw new PullbackError("limit", `${what} is larger than ${MANIFEST_SIZE_LIMIT} bytes`);
+    const { response, bytes } = await this.#fetchWhole(what, () => this.#expectOk("GET", manifestPath(repository, reference), repository, { accept: accept.join(", ") }));
     const asked = /^([a-z0-9]+(?:[+._-][a-z0-9]+)*):/.exec(reference)?.[1];
     const algorithm = asked === "sha512" ? "sha512" : "sha256";
     const digest = `${algorithm}:${createHash(algorithm).update(bytes).digest("hex")}`;
@@ -170,6 +167,27 @@ export class RegistryClient {
     }
     const mediaType = mediaTypeOf(response.header("content-type")) ?? mediaTypeInside(bytes) ?? "application/octet-stream";
     return { mediaType, digest, bytes };
+  }
+
+  /**
+   * The whole manifest body, capped at 4 MiB (`limit`). HttpClient retries the request; a body
+   * that breaks off (`network`) is asked for again here, as often, rather than read short.
+   */
+  async #fetchWhole(what: string, send: () => Promise<HttpResponse>): Promise<{ response: HttpResponse; bytes: Buffer }> {
+    for (let attempt = 0; ; attempt++) {
+      const response = await send();
+      if (Number(response.header("content-length")) > MANIFEST_SIZE_LIMIT) {
+        response.body.destroy();
+        throw new PullbackError("limit", `${what} is larger than ${MANIFEST_SIZE_LIMIT} bytes`);
+      }
+      try {
+        const bytes = await readBodyWhole(response.body, MANIFEST_SIZE_LIMIT + 1, what);
+        if (bytes.length > MANIFEST_SIZE_LIMIT) throw new PullbackError("limit", `${what} is larger than ${MANIFEST_SIZE_LIMIT} bytes`);
+        return { response, bytes };
+      } catch (error) {
+        if (!isPullbackError(error, "network") || attempt >= this.#retries) throw error;
+      }
+    }
   }
 
   /**

@@ -40,6 +40,9 @@ export async function writeBody(body: Readable, handle: FileHandle, position: nu
     await pending; // one write in flight at a time keeps the order and the memory bound
     if (batchBytes === 0) return;
     pending = writeAll(handle, batch, at);
+    // Awaited before the next write or at the end; a failure meanwhile (ENOSPC while the
+    // next chunk is still on the network) must not count as an unhandled rejection.
+    pending.catch(() => undefined);
     at += batchBytes;
     batch = [];
     batchBytes = 0;
