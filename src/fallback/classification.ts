@@ -57,6 +57,8 @@ const NETWORK_CODE =
 const NETWORK_PHRASE =
   /dial tcp|connection refused|connection reset|i\/o timeout|tls handshake timeout|no such host|network is unreachable|host is unreachable|no route to host|context deadline exceeded|client\.timeout exceeded|timeout awaiting response headers|server gave http response to https client|temporary failure in name resolution|server misbehaving|broken pipe|unexpected eof|proxyconnect tcp|^(x509|tls|remote error)$|certificate signed by unknown authority/i;
 const RATE_PHRASE = /^toomanyrequests\b|rate limit|too many requests/i;
+/** The registry served bytes that are not what its manifest promised: its fault, not the credentials'. */
+const INTEGRITY_PHRASE = /^filesystem layer verification failed\b|^failed to verify\b|digest mismatch|does not match (?:the )?expected digest|^unexpected commit digest/i;
 const PLATFORM_PHRASE =
   /no matching manifest for|does not match the specified platform|does not match the detected host platform|architecture mismatch|image operating system .* cannot be used on this platform/i;
 const AMBIGUOUS_NOT_FOUND = /^pull access denied(?: for [^,]*)?, repository does not exist or may require/i;
@@ -175,6 +177,9 @@ function judge(facts: Facts, clauses: readonly string[]): Verdict {
   if (auth !== undefined) return { kind: "auth", at: auth };
   const notFound = find((c) => NOT_FOUND_WORDS.has(c.toLowerCase()) || NOT_FOUND_PHRASE.test(c));
   if (notFound !== undefined) return { kind: "not-found", at: notFound };
+
+  const integrity = find((c) => INTEGRITY_PHRASE.test(c));
+  if (integrity !== undefined) return { kind: "registry", at: integrity };
 
   const fromCode = code === undefined ? undefined : OCI_CODES[code];
   if (fromCode !== undefined) return { kind: fromCode, at: undefined };

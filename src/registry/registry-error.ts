@@ -7,9 +7,7 @@
  */
 import type { Readable } from "node:stream";
 import { PullbackError, type ErrorKind, type PullbackErrorOptions } from "../errors.js";
-
-/** Error bodies are explanations, not payloads: read at most this much of one. */
-export const ERROR_BODY_LIMIT = 64 * 1024;
+import { readBodyCapped } from "./read-body.js";
 
 /** Who answered: the registry itself, or the token service its challenge pointed at. */
 export type ResponseSource = "registry" | "token-service";
@@ -42,24 +40,6 @@ export class RegistryResponseError extends PullbackError {
   }
 }
 
-/** Read up to `limit` bytes of a body and discard the rest; never throws (a broken body reads as what arrived). */
-export async function readBodyCapped(body: Readable, limit: number = ERROR_BODY_LIMIT): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of body as AsyncIterable<Buffer | string>) {
-      const buffer = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
-      chunks.push(buffer.subarray(0, limit - size));
-      size += Math.min(buffer.length, limit - size);
-      if (size >= limit) break;
-    }
-  } catch {
-    // A reset mid-body: the part we have is still the best explanation there is.
-  } finally {
-    body.destroy();
-  }
-  return Buffer.concat(chunks);
-}
 
 export interface ParsedErrorBody {
   readonly codes: string[];

@@ -9,7 +9,8 @@ import { PullbackError, redactUrl } from "../errors.js";
 import { findChallenge, type Challenge } from "./challenge.js";
 import { hostnameOf } from "./loopback.js";
 import type { HttpClient, HttpResponse } from "./http.js";
-import { errorFromResponse, readBodyCapped } from "./registry-error.js";
+import { readBodyCapped } from "./read-body.js";
+import { errorFromResponse } from "./registry-error.js";
 import { mergeScopes } from "./scope.js";
 import { TokenCache, type TokenKey } from "./token-cache.js";
 

@@ -128,6 +128,9 @@ const rows: readonly Row[] = [
   // registry
   ["registry", daemon(500, "received unexpected HTTP status: 502 Bad Gateway"), "502 Bad Gateway"],
   ["registry", daemon(500, "something broke inside the registry"), "something broke inside the registry"],
+  // A corrupted layer (dockerd 20.10, seen through the world's fault proxy): the registry's fault, retryable.
+  ["registry", stream("filesystem layer verification failed for digest sha256:" + "ab".repeat(32)), undefined],
+  ["registry", stream("failed commit on ref \"layer-sha256:" + "ab".repeat(32) + "\": unexpected commit digest sha256:" + "cd".repeat(32) + ", expected sha256:" + "ab".repeat(32) + ": failed precondition"), undefined],
   ["registry", registry(503, "Service Unavailable"), "Service Unavailable"],
   ["registry", registry(400, "manifest invalid", "MANIFEST_INVALID"), "manifest invalid"],
   // platform
