@@ -18,10 +18,13 @@ import { ensureImage } from "../../src/targets/docker/ensure-image.js";
 import { pullRemoteImage } from "../../src/targets/docker/pull-remote-image.js";
 import { parseDestination, pullImage } from "../../src/targets/oci/pull-image.js";
 import { closedPort } from "../cli/run-cli.js";
+import { removeStateDir } from "../world/cleanup.js";
+import { startDockerd } from "../world/dockerd.js";
 import { expectNoSecrets, removeAllImages, user } from "../targets/docker/helpers.js";
 import { clearFaults, clearProxyRequests, engineRequest, getWorld, proxyRequests, setFaults, type FaultRule } from "../world/client.js";
 import { recordRow, rows, writeReport } from "./matrix-report.js";
-import { deadRealmRegistry, startStub } from "./stub-server.js";
+import { descendantsOf, killEach, listeningSshdPid } from "./process-tree.js";
+import { deadRealmRegistry, forwarder, startStub, type StubServer } from "./stub-server.js";
 
 const world = getWorld();
 const alice = user(world, "alice");
@@ -251,6 +254,40 @@ describe("token service down while the registry is up", () => {
   }
 });
 
+describe("token service slow while the registry is up", () => {
+  // The token registry behind a forwarder that sends clients to a realm answering 3 s late (then the real token service).
+  let slowRealm: StubServer;
+  let registry: StubServer;
+  beforeAll(async () => {
+    slowRealm = await startStub(forwarder(world.tokenService.url, { delayMs: 3_000 }));
+    registry = await startStub(forwarder(world.registries.token.url, { rewriteRealm: (realm) => realm.replace(new URL(world.tokenService.url).host, slowRealm.host) }));
+  });
+  afterAll(async () => {
+    await registry.close();
+    await slowRealm.close();
+  });
+
+  for (const path of [...PULLS, "cluster verify"] as const) {
+    it(`realm answers after 3 s: ${path} waits and succeeds with the credential`, async () => {
+      if (path === "local daemon" || path === "ssh daemon") await removeAllImages(world);
+      const ref = `${registry.host}/public/app:1`;
+      const end = await ending(path === "cluster verify" ? verifyCredentials(ref, alice) : pull(path, ref));
+      recordRow("token realm answers after 3 s", path, `${summary(end)} after ${(end.ms / 1000).toFixed(1)} s`);
+      if (path === "cluster verify") expect(end.ok && (end.value as { verdict: string }).verdict).toBe("accepted");
+      else expect(end.ok).toBe(true);
+      expectNoFallback(end);
+      expect(end.ms).toBeGreaterThanOrEqual(2_900);
+    }, 60_000);
+  }
+
+  it("realm answers after 3 s, timeout 0.5 s: cluster verify is unreachable, bounded", async () => {
+    const end = await ending(verifyCredentials(`${registry.host}/public/app:1`, alice, { timeoutMs: 500 }));
+    recordRow("token realm answers after 3 s, timeout 0.5 s", "cluster verify", `${summary(end)} after ${(end.ms / 1000).toFixed(1)} s`);
+    expect(end.ok && (end.value as { verdict: string }).verdict).toBe("unreachable");
+    expect(end.ms).toBeLessThan(15_000);
+  }, 30_000);
+});
+
 describe("429 with Retry-After", () => {
   const tooMany = (retryAfter: string, times?: number): FaultRule => ({
     match: { path: "/manifests/" },
@@ -395,6 +432,95 @@ describe("the local filesystem refuses", () => {
       execFileSync("umount", ["-l", mount]);
     }
   }, 60_000);
+});
+
+describe("the daemon's transport dies mid-pull", () => {
+  // Every blob waits 5 s at the proxy, so the pull is surely in flight when its first layer line arrives.
+  const slowBlobs: FaultRule = { match: { method: "GET", path: "/blobs/" }, action: { type: "delay", ms: 5_000 } };
+
+  /** Runs `work`, collecting every unhandled rejection and uncaught exception until shortly after it settles. */
+  async function watchingUnhandled(work: () => Promise<Ending>): Promise<{ end: Ending; unhandled: unknown[] }> {
+    const unhandled: unknown[] = [];
+    const collect = (error: unknown): void => void unhandled.push(error);
+    process.on("unhandledRejection", collect);
+    process.on("uncaughtException", collect);
+    try {
+      const end = await work();
+      // A socket or SSH error that escapes does so on a later tick: give it the chance.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      return { end, unhandled };
+    } finally {
+      process.off("unhandledRejection", collect);
+      process.off("uncaughtException", collect);
+    }
+  }
+
+  /** Calls `kill` once, on the first layer line: the daemon is pulling, the blobs are not yet through the proxy. */
+  function onFirstLayer(kill: () => void): { onEvent: (event: { type: string }) => void; fired: () => boolean } {
+    let fired = false;
+    return {
+      onEvent: (event) => {
+        if (fired || event.type !== "layer") return;
+        fired = true;
+        kill();
+      },
+      fired: () => fired,
+    };
+  }
+
+  it("SSH connection dropped (sshd session killed): ssh daemon fails classified, bounded, nothing unhandled", async () => {
+    await removeAllImages(world);
+    await setFaults(world, [slowBlobs]);
+    const sshd = listeningSshdPid(world.stateDir);
+    const before = new Set(descendantsOf(sshd));
+    let killed = 0;
+    // Only the sessions opened by this pull go (their dial-stdio children with them); the listener stays.
+    const trigger = onFirstLayer(() => (killed = killEach(descendantsOf(sshd).filter((pid) => !before.has(pid)))));
+    const { end, unhandled } = await watchingUnhandled(() => ending(pullRemoteImage(world.ssh.url, proxied, { ...ssh, credential: alice, onEvent: trigger.onEvent })));
+    recordRow("SSH connection dropped mid-pull (sshd session killed)", "ssh daemon", `${summary(end)} after ${(end.ms / 1000).toFixed(1)} s`);
+    expect(trigger.fired()).toBe(true);
+    expect(killed).toBeGreaterThan(0);
+    expect(end.ok).toBe(false);
+    expect(["network", "daemon-unreachable"]).toContain(!end.ok && end.kind);
+    expect(end.ms).toBeLessThan(20_000);
+    expect(unhandled).toEqual([]);
+    expectNoFallback(end);
+    expectNoSecrets(world, end);
+    // The listening sshd survived: a new connection still reaches the daemon.
+    expect(() => process.kill(sshd, 0)).not.toThrow();
+    const again = await connectDocker({ host: world.ssh.url, ...ssh });
+    again.close();
+  }, 60_000);
+
+  it("dockerd SIGKILLed (a private one): local daemon fails classified, bounded, nothing unhandled", async () => {
+    // Its own state dir under the world's prefix, so the world's cleanup may unmount what a killed dockerd leaves mounted.
+    const stateDir = mkdtempSync("/tmp/pullback-world-killed-dockerd-");
+    const dockerd = await startDockerd(stateDir).catch(async (error: unknown) => {
+      await removeStateDir(stateDir);
+      throw error;
+    });
+    let privateDocker: DockerConnection | undefined;
+    try {
+      privateDocker = await connectDocker({ host: dockerd.dockerHost, timeoutMs: 10_000 });
+      const pid = Number(readFileSync(join(stateDir, "docker", "dockerd.pid"), "utf8").trim());
+      await setFaults(world, [slowBlobs]);
+      const trigger = onFirstLayer(() => process.kill(pid, "SIGKILL"));
+      const connection = privateDocker;
+      const { end, unhandled } = await watchingUnhandled(() => ending(ensureImage(connection, proxied, { credential: alice, onEvent: trigger.onEvent })));
+      recordRow("dockerd killed mid-pull (SIGKILL)", "local daemon", `${summary(end)} after ${(end.ms / 1000).toFixed(1)} s`);
+      expect(trigger.fired()).toBe(true);
+      expect(end.ok).toBe(false);
+      expect(["network", "daemon-unreachable"]).toContain(!end.ok && end.kind);
+      expect(end.ms).toBeLessThan(20_000);
+      expect(unhandled).toEqual([]);
+      expectNoFallback(end);
+      expectNoSecrets(world, end);
+    } finally {
+      privateDocker?.close();
+      await dockerd.stop();
+      await removeStateDir(stateDir);
+    }
+  }, 120_000);
 });
 
 describe("the report", () => {

@@ -2,7 +2,7 @@
  * A tiny HTTP server on 127.0.0.1 for the narrow cases the world does not cover:
  * a registry whose token realm is dead, hostile registries. Each test owns one.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, request, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
 export interface StubServer {
@@ -40,5 +40,33 @@ export function deadRealmRegistry(realmPort: number): (req: IncomingMessage, res
       "www-authenticate": `Bearer realm="http://127.0.0.1:${realmPort}/token",service="dead-realm"`,
     });
     res.end('{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}');
+  };
+}
+
+/**
+ * Forwards every request to `target` ("http://127.0.0.1:PORT") after `delayMs`,
+ * rewriting a token challenge's realm with `rewriteRealm` (a registry whose realm is elsewhere).
+ *
+ * @example
+ * const slowRealm = await startStub(forwarder(world.tokenService.url, { delayMs: 3_000 }));
+ */
+export function forwarder(target: string, options: { delayMs?: number; rewriteRealm?: (realm: string) => string } = {}): (req: IncomingMessage, res: ServerResponse) => void {
+  const to = new URL(target);
+  return (req, res) => {
+    const forward = (): void => {
+      const upstream = request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: { ...req.headers, host: to.host } }, (answer) => {
+        const headers = { ...answer.headers };
+        const challenge = headers["www-authenticate"];
+        if (typeof challenge === "string" && options.rewriteRealm) {
+          headers["www-authenticate"] = challenge.replace(/realm="([^"]*)"/, (_all, realm: string) => `realm="${options.rewriteRealm!(realm)}"`);
+        }
+        res.writeHead(answer.statusCode ?? 502, headers);
+        answer.pipe(res);
+      });
+      upstream.on("error", () => res.destroy());
+      req.pipe(upstream);
+    };
+    if (options.delayMs) setTimeout(forward, options.delayMs);
+    else forward();
   };
 }
