@@ -5,10 +5,14 @@
  * dropped when a blob redirect leaves the registry's host, and a redirect to
  * plain HTTP is refused), we need repeated `WWW-Authenticate` lines kept apart,
  * and separate connect and idle timeouts.
+ *
+ * Why node:http and not undici: the same streaming client, native parser, no
+ * ~100 ms / ~20 MB import on every CLI start-up and fewer copies per body byte (measured).
  */
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type RequestOptions } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Agent, request } from "undici";
 import { PullbackError, messageOf, redactUrl } from "../errors.js";
 import { isLoopbackHost } from "./loopback.js";
 import { errorFromResponse, type ResponseSource } from "./registry-error.js";
@@ -74,21 +78,18 @@ const RETRYABLE_CODES = new Set([
   "EPIPE",
   "ETIMEDOUT",
   "EAI_AGAIN",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "UND_ERR_HEADERS_TIMEOUT",
-  "UND_ERR_BODY_TIMEOUT",
 ]);
+/** Response bodies are read in slices this big (Node's default is 16 KiB): fewer chunks, fewer turns per byte. */
+const BODY_HIGH_WATER_MARK = 1024 * 1024;
 
 /** An HTTP client with the registry rules built in. Reuse one per registry; `close()` when done. */
 export class HttpClient {
   readonly #options: HttpOptions;
-  readonly #agent: Agent;
+  readonly #agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
   readonly #insecure: Set<string>;
 
   constructor(options: HttpOptions = {}) {
     this.#options = options;
-    this.#agent = new Agent({ connect: { timeout: options.connectTimeoutMs ?? 10_000 } });
     this.#insecure = new Set((options.insecureHosts ?? []).map((host) => host.toLowerCase()));
   }
 
@@ -132,8 +133,10 @@ export class HttpClient {
   }
 
   /** Release pooled connections. */
-  async close(): Promise<void> {
-    await this.#agent.close();
+  close(): Promise<void> {
+    this.#agents.http.destroy();
+    this.#agents.https.destroy();
+    return Promise.resolve();
   }
 
   #checkTransport(url: URL, credentialed: boolean): void {
@@ -200,32 +203,43 @@ export class HttpClient {
     }
   }
 
-  async #sendOnce(method: string, url: URL, headers: Record<string, string>, body: string | undefined): Promise<HttpResponse> {
+  #sendOnce(method: string, url: URL, headers: Record<string, string>, body: string | undefined): Promise<HttpResponse> {
     const idle = this.#options.idleTimeoutMs ?? 30_000;
-    const answer = await request(url, {
-      method: method as "GET",
-      headers,
-      ...(body === undefined ? {} : { body }),
-      dispatcher: this.#agent,
-      headersTimeout: idle,
-      bodyTimeout: idle,
+    const connectTimeout = this.#options.connectTimeoutMs ?? 10_000;
+    const secure = url.protocol === "https:";
+    return new Promise((resolve, reject) => {
+      // highWaterMark is honoured by Node's client (it sizes the socket's and the body's buffers) but missing from its types.
+      const options: RequestOptions & { highWaterMark: number } = {
+        method,
+        headers,
+        agent: secure ? this.#agents.https : this.#agents.http,
+        highWaterMark: BODY_HIGH_WATER_MARK,
+      };
+      const req = (secure ? httpsRequest : httpRequest)(url, options);
+      let answer: IncomingMessage | undefined;
+      const fail = (error: Error): void => {
+        // After the headers the failure belongs to the body: its reader sees it.
+        if (answer) answer.destroy(error);
+        else req.destroy(error);
+      };
+      req.setTimeout(idle, () => fail(timeoutError(answer ? `no body bytes from ${url.host} for ${idle} ms` : `no response headers from ${url.host} within ${idle} ms`)));
+      req.once("socket", (socket) => {
+        if (!socket.connecting) return; // a pooled keep-alive connection
+        const timer = setTimeout(() => fail(timeoutError(`could not connect to ${url.host} within ${connectTimeout} ms`)), connectTimeout);
+        socket.once(secure ? "secureConnect" : "connect", () => clearTimeout(timer));
+        socket.once("close", () => clearTimeout(timer));
+      });
+      // Kept for the whole exchange: the socket reports late errors on the request too.
+      req.on("error", reject);
+      req.once("response", (res) => {
+        answer = res;
+        // A caller that discards a body it does not need (destroy unread) must not crash
+        // the process with an unhandled error; readers still see errors.
+        res.on("error", ignore);
+        resolve(wrapResponse(res, url));
+      });
+      req.end(body);
     });
-    // undici's body errors with "Request aborted" when destroyed unread; a caller that
-    // discards a body it does not need must not crash the process. Readers still see errors.
-    answer.body.on("error", ignore);
-    const raw = answer.headers;
-    const headerValues = (name: string): string[] => {
-      const value = raw[name.toLowerCase()];
-      if (value === undefined) return [];
-      return Array.isArray(value) ? value : [value];
-    };
-    return {
-      status: answer.statusCode,
-      url,
-      body: answer.body,
-      headerValues,
-      header: (name) => headerValues(name)[0],
-    };
   }
 
   #report(exchange: Exchange): void {
@@ -235,6 +249,17 @@ export class HttpClient {
       // A logger that throws must not break a pull.
     }
   }
+}
+
+function wrapResponse(res: IncomingMessage, url: URL): HttpResponse {
+  const distinct = res.headersDistinct;
+  const headerValues = (name: string): string[] => distinct[name.toLowerCase()] ?? [];
+  return { status: res.statusCode ?? 0, url, body: res, headerValues, header: (name) => headerValues(name)[0] };
+}
+
+/** A timeout as a transport error with the code Node gives its own (retryable, classified `network`). */
+function timeoutError(message: string): Error {
+  return Object.assign(new Error(message), { code: "ETIMEDOUT" });
 }
 
 function ignore(): void {
