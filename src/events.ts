@@ -51,7 +51,8 @@ export interface LayerEvent {
  */
 export interface WarningEvent {
   readonly type: "warning";
-  readonly code: "credentials-refused" | "credentials-unverified" | "realm-other-host" | "other";
+  /** Closed: add a code here when a new kind of warning is emitted. */
+  readonly code: "credentials-refused" | "other";
   readonly message: string;
   readonly host?: string;
 }
