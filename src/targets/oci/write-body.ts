@@ -28,51 +28,94 @@ export interface BodyObserver {
  * Write `body` at `position`. Returns the bytes written. A failure of the body
  * throws BodyReadError; of the file, `io`; of the observer, its own error.
  *
+ * Read with `data` events, not the async iterator: the iterator's read() concatenates
+ * whatever is buffered into a new Buffer (a copy of every byte) and costs a promise per chunk.
+ *
  * @example
  * await writeBody(response.body, handle, 0, { inspect: (chunk) => hash.update(chunk) });
  */
-export async function writeBody(body: Readable, handle: FileHandle, position: number, observer: BodyObserver): Promise<number> {
-  let batch: Buffer[] = [];
-  let batchBytes = 0;
-  let at = position;
-  let pending: Promise<void> = Promise.resolve();
-  const flush = async (): Promise<void> => {
-    await pending; // one write in flight at a time keeps the order and the memory bound
-    if (batchBytes === 0) return;
-    pending = writeAll(handle, batch, at);
-    // Awaited before the next write or at the end; a failure meanwhile (ENOSPC while the
-    // next chunk is still on the network) must not count as an unhandled rejection.
-    pending.catch(() => undefined);
-    at += batchBytes;
-    batch = [];
-    batchBytes = 0;
-  };
-  try {
-    const iterator = (body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-    for (;;) {
-      let next: IteratorResult<Buffer>;
-      try {
-        next = await iterator.next();
-      } catch (error) {
-        // Keep what arrived: it is the prefix the next try resumes from.
-        await flush();
-        await pending;
-        throw new BodyReadError(messageOf(error), { cause: error });
+export function writeBody(body: Readable, handle: FileHandle, position: number, observer: BodyObserver): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let batch: Buffer[] = [];
+    let batchBytes = 0;
+    let at = position;
+    let writing = false;
+    let ended = false; // no more bytes will come: the body ended, broke, or was stopped
+    // The first failure wins. A broken body keeps what arrived: the prefix the next try resumes from.
+    let failure: { error: Error; keepPrefix: boolean } | undefined;
+    // Called after every event: starts the next write, or settles, or reads on.
+    const step = (): void => {
+      if (writing) return; // one write in flight at a time keeps the order and the memory bound
+      if (batchBytes > 0 && (batchBytes >= BATCH_BYTES || ended) && (!failure || failure.keepPrefix)) {
+        startWrite();
+        if (!ended) body.resume(); // the next batch is read while this one is written
+        return;
       }
-      if (next.done) break;
-      observer.inspect(next.value);
-      batch.push(next.value);
-      batchBytes += next.value.length;
-      if (batchBytes >= BATCH_BYTES) await flush();
-    }
-    await flush();
-    await pending;
-  } catch (error) {
-    body.destroy();
-    await pending.catch(() => undefined);
-    throw error;
-  }
-  return at - position;
+      if (failure) return reject(failure.error);
+      if (ended) return resolve(at - position);
+      body.resume();
+    };
+    const startWrite = (): void => {
+      const buffers = batch;
+      const bytes = batchBytes;
+      batch = [];
+      batchBytes = 0;
+      writing = true;
+      // Handled right here, so a failure while the next chunk is still on the network
+      // (ENOSPC) is never an unhandled rejection.
+      writeAll(handle, buffers, at).then(
+        () => {
+          at += bytes;
+          writing = false;
+          step();
+        },
+        (error: unknown) => {
+          writing = false;
+          stop(error, false);
+        },
+      );
+    };
+    const stop = (error: unknown, keepPrefix: boolean): void => {
+      if (!failure) failure = { error: asError(error), keepPrefix };
+      if (!ended) {
+        ended = true;
+        if (!keepPrefix) body.destroy();
+      }
+      step();
+    };
+    body.on("data", (chunk: Buffer) => {
+      if (failure) return;
+      try {
+        observer.inspect(chunk);
+      } catch (error) {
+        return stop(error, false);
+      }
+      batch.push(chunk);
+      batchBytes += chunk.length;
+      if (batchBytes < BATCH_BYTES) return;
+      // Not read while a write is pending: at most two batches are held.
+      if (writing) body.pause();
+      else step();
+    });
+    body.once("end", () => {
+      if (failure) return;
+      ended = true;
+      step();
+    });
+    const broke = (error: unknown): void => {
+      if (!ended) stop(new BodyReadError(messageOf(error), { cause: error }), true);
+    };
+    const closedEarly = (): Error => body.errored ?? Object.assign(new Error("the body closed before its end"), { code: "ERR_STREAM_PREMATURE_CLOSE" });
+    // The body may have broken before it got here (a reset while the file was being opened):
+    // its error and close events are gone, so ask the stream itself.
+    if (body.destroyed) return broke(closedEarly());
+    body.on("error", broke);
+    body.once("close", () => broke(closedEarly()));
+  });
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 /** writev until every byte is down (a regular file may take fewer bytes than offered). */
