@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { getFromCredentialHelper } from "../../src/credentials/credential-helper.js";
 import { resolveCredentials } from "../../src/credentials/resolve-credentials.js";
 import { PullbackError } from "../../src/errors.js";
-import { NOT_FOUND_BODY, answers, makeSandbox, type Sandbox } from "./fixtures.js";
+import { NOT_FOUND_BODY, answers, makeSandbox, type Sandbox, caught } from "./fixtures.js";
 
 const SENTINEL = "SENTINEL-helper-secret-7f3a";
 
@@ -15,14 +15,6 @@ afterEach(() => box.remove());
 
 const resolve = (registry: string) => resolveCredentials(registry, { env: box.env, dockerConfigDir: box.configDir });
 
-async function caught(promise: Promise<unknown>): Promise<PullbackError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(PullbackError);
-  return error as PullbackError;
-}
 
 /** Every text an error could leak through: message, cause chain, diagnosis, inspect and JSON. */
 function everythingSaidBy(error: unknown): string {

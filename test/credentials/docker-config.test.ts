@@ -2,8 +2,7 @@ import { chmod } from "node:fs/promises";
 import { inspect } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { resolveCredentials } from "../../src/credentials/resolve-credentials.js";
-import { PullbackError } from "../../src/errors.js";
-import { basicAuth, makeSandbox, type Sandbox } from "./fixtures.js";
+import { basicAuth, makeSandbox, type Sandbox, caught } from "./fixtures.js";
 
 let box: Sandbox;
 beforeEach(async () => {
@@ -13,14 +12,6 @@ afterEach(() => box.remove());
 
 const resolve = (registry: string) => resolveCredentials(registry, { env: box.env, dockerConfigDir: box.configDir });
 
-async function caught(promise: Promise<unknown>): Promise<PullbackError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(PullbackError);
-  return error as PullbackError;
-}
 
 describe("Docker Hub aliases", () => {
   const hubKeys = ["https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io", "http://index.docker.io/v1/"];

@@ -2,6 +2,8 @@
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { expect } from "vitest";
+import { PullbackError } from "../../src/errors.js";
 
 export interface Sandbox {
   readonly root: string;
@@ -87,4 +89,14 @@ export const NOT_FOUND_BODY = "echo 'credentials not found in native keychain'; 
 
 export function basicAuth(username: string, password: string): string {
   return Buffer.from(`${username}:${password}`).toString("base64");
+}
+
+/** Await a promise that must reject with a PullbackError, and return that error. */
+export async function caught(promise: Promise<unknown>): Promise<PullbackError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(PullbackError);
+  return error as PullbackError;
 }

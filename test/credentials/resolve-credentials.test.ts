@@ -3,8 +3,7 @@ import { join } from "node:path";
 import { inspect } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { resolveCredentials } from "../../src/credentials/resolve-credentials.js";
-import { PullbackError } from "../../src/errors.js";
-import { NOT_FOUND_BODY, answers, basicAuth, makeSandbox, type Sandbox } from "./fixtures.js";
+import { NOT_FOUND_BODY, answers, basicAuth, makeSandbox, type Sandbox, caught } from "./fixtures.js";
 
 let box: Sandbox;
 beforeEach(async () => {
@@ -15,14 +14,6 @@ beforeEach(async () => {
 });
 afterEach(() => box.remove());
 
-async function caught(promise: Promise<unknown>): Promise<PullbackError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(PullbackError);
-  return error as PullbackError;
-}
 
 describe("precedence: explicit > env > credHelpers > credsStore > auths", () => {
   const explicit = { username: "flag-user", secret: "flag-secret" };
