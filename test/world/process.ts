@@ -35,8 +35,13 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-/** Every live descendant of `root`, found through /proc (sshd's sessions call setsid and leave our group). */
-function descendants(root: number): number[] {
+/**
+ * Every live descendant of `root`, found through /proc (sshd's sessions call setsid and leave our group).
+ *
+ * @example
+ * const sessions = descendants(sshdPid);
+ */
+export function descendants(root: number): number[] {
   const parents = new Map<number, number>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
