@@ -107,11 +107,6 @@ export class BlobStore {
       hasher = createHash("sha256");
       offset = 0;
     }
-    const { body, rangeHonoured } = await openBlob(offset);
-    if (offset > 0 && !rangeHonoured) {
-      hasher = createHash("sha256"); // the body starts over at 0
-      offset = 0;
-    }
     let received = offset;
     const observer = {
       inspect: (chunk: Buffer): void => {
@@ -122,8 +117,17 @@ export class BlobStore {
       },
     };
     try {
+      // The file is open before the request goes out: a body that breaks while a file is being
+      // opened loses what it had buffered, and the next try could not resume from it.
       const handle = await io(() => open(partial, offset > 0 ? "r+" : "w"), `create ${partial}`);
       try {
+        const { body, rangeHonoured } = await openBlob(offset);
+        if (offset > 0 && !rangeHonoured) {
+          hasher = createHash("sha256"); // the body starts over at 0
+          offset = 0;
+          received = 0;
+          await handle.truncate(0); // rare: the registry ignored Range, so the old prefix goes
+        }
         await writeBody(body, handle, offset, observer);
         // Durable before it gets its final name: a crash must not leave a short blob that looks complete.
         await io(() => handle.datasync(), `flush ${partial}`);
