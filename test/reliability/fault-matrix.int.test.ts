@@ -201,14 +201,7 @@ describe("connection reset mid-blob", () => {
 
   for (const path of DAEMONS) {
     it(`every time: ${path} reports a classified error and keeps no image`, async () => {
-      await removeAllImages(world);
-      await setFaults(world, [reset()]);
-      const end = await ending(pull(path, proxied));
-      recordRow("reset mid-blob, every time", path, summary(end));
-      expect(end.ok).toBe(false);
-      expect(!end.ok && end.kind).toBe("network");
-      expectNoFallback(end);
-      expect(await daemonHas(proxied)).toBe(false);
+      await expectDaemonFailure(path, reset(), "reset mid-blob, every time", "network");
     }, 180_000);
   }
 });
@@ -353,17 +346,22 @@ describe("digest mismatch", () => {
 
   for (const path of DAEMONS) {
     it(`${path}: dockerd refuses the layer; classified, no image kept`, async () => {
-      await removeAllImages(world);
-      await setFaults(world, [corrupt]);
-      const end = await ending(pull(path, proxied));
-      recordRow("blob corrupted (1 byte flipped)", path, summary(end));
-      expect(end.ok).toBe(false);
-      expect(!end.ok && end.kind).toBe("registry");
-      expectNoFallback(end);
-      expect(await daemonHas(proxied)).toBe(false);
+      await expectDaemonFailure(path, corrupt, "blob corrupted (1 byte flipped)", "registry");
     }, 180_000);
   }
 });
+
+/** A daemon pull through the proxy under `fault`: classified as `kind`, recorded, no fallback, no image left. */
+async function expectDaemonFailure(path: (typeof DAEMONS)[number], fault: FaultRule, row: string, kind: string): Promise<void> {
+  await removeAllImages(world);
+  await setFaults(world, [fault]);
+  const end = await ending(pull(path, proxied));
+  recordRow(row, path, summary(end));
+  expect(end.ok).toBe(false);
+  expect(!end.ok && end.kind).toBe(kind);
+  expectNoFallback(end);
+  expect(await daemonHas(proxied)).toBe(false);
+}
 
 describe("nothing listens", () => {
   for (const path of PULLS) {
