@@ -363,6 +363,16 @@ async function expectDaemonFailure(path: (typeof DAEMONS)[number], fault: FaultR
   expect(await daemonHas(proxied)).toBe(false);
 }
 
+/** A transport killed mid-pull: a typed network-side failure, bounded, nothing unhandled, no fallback, no secret. */
+function expectTransportFailure(end: Awaited<ReturnType<typeof ending>>, unhandled: readonly unknown[]): void {
+  expect(end.ok).toBe(false);
+  expect(["network", "daemon-unreachable"]).toContain(!end.ok && end.kind);
+  expect(end.ms).toBeLessThan(20_000);
+  expect(unhandled).toEqual([]);
+  expectNoFallback(end);
+  expectNoSecrets(world, end);
+}
+
 describe("nothing listens", () => {
   for (const path of PULLS) {
     it(`registry on a closed port: ${path} fails as network`, async () => {
@@ -490,12 +500,7 @@ describe("the daemon's transport dies mid-pull", () => {
     recordRow("SSH connection dropped mid-pull (sshd session killed)", "ssh daemon", `${summary(end)} after ${(end.ms / 1000).toFixed(1)} s`);
     expect(trigger.fired()).toBe(true);
     expect(killed).toBeGreaterThan(0);
-    expect(end.ok).toBe(false);
-    expect(["network", "daemon-unreachable"]).toContain(!end.ok && end.kind);
-    expect(end.ms).toBeLessThan(20_000);
-    expect(unhandled).toEqual([]);
-    expectNoFallback(end);
-    expectNoSecrets(world, end);
+    expectTransportFailure(end, unhandled);
     // The listening sshd survived: a new connection still reaches the daemon.
     expect(() => process.kill(sshd, 0)).not.toThrow();
     const again = await connectDocker({ host: world.ssh.url, ...ssh });
@@ -519,12 +524,7 @@ describe("the daemon's transport dies mid-pull", () => {
       const { end, unhandled } = await watchingUnhandled(() => ending(ensureImage(connection, proxied, { credential: alice, onEvent: trigger.onEvent })));
       recordRow("dockerd killed mid-pull (SIGKILL)", "local daemon", `${summary(end)} after ${(end.ms / 1000).toFixed(1)} s`);
       expect(trigger.fired()).toBe(true);
-      expect(end.ok).toBe(false);
-      expect(["network", "daemon-unreachable"]).toContain(!end.ok && end.kind);
-      expect(end.ms).toBeLessThan(20_000);
-      expect(unhandled).toEqual([]);
-      expectNoFallback(end);
-      expectNoSecrets(world, end);
+      expectTransportFailure(end, unhandled);
     } finally {
       privateDocker?.close();
       await dockerd.stop();
