@@ -57,7 +57,9 @@ export interface Diagnosis {
 
 export interface PullbackErrorOptions {
   readonly cause?: unknown;
-  readonly diagnosis?: Diagnosis;
+  readonly diagnosis?: Diagnosis | undefined;
+  /** A stable, machine-readable refinement of `kind` ("tls-unknown-ca", "proxy-unreachable", "disk-full", …). */
+  readonly reason?: string | undefined;
 }
 
 /**
@@ -70,11 +72,14 @@ export class PullbackError extends Error {
   override readonly name: string = "PullbackError";
   readonly kind: ErrorKind;
   readonly diagnosis: Diagnosis | undefined;
+  /** A stable refinement of `kind` for scripts (`--json` carries it); undefined where the kind says all. */
+  readonly reason: string | undefined;
 
   constructor(kind: ErrorKind, message: string, options: PullbackErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.kind = kind;
     this.diagnosis = options.diagnosis;
+    this.reason = options.reason;
   }
 }
 
