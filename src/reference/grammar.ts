@@ -10,6 +10,10 @@
 /** The longest tag the grammar allows: `[\w][\w.-]{0,127}`. */
 export const MAX_TAG_LENGTH = 128;
 
+/** TCP ports a registry can listen on. */
+export const MIN_PORT = 1;
+export const MAX_PORT = 65535;
+
 /** Digest algorithms whose encoded length is fixed (go-digest's registered algorithms). */
 const KNOWN_DIGEST_LENGTHS: Readonly<Record<string, number>> = { sha256: 64, sha384: 96, sha512: 128 };
 
@@ -138,6 +142,11 @@ function scanPort(port: string, offset: number): string | undefined {
   for (let i = 0; i < port.length; i++) {
     const c = port.charAt(i);
     if (!isDigit(c)) return `invalid character ${showChar(c)} at position ${offset + i + 1} in registry port (digits only)`;
+  }
+  // The grammar allows any digits; a connection does not. Port 0 would silently become the scheme's default.
+  const value = Number(port);
+  if (value < MIN_PORT || value > MAX_PORT) {
+    return `port ${port} at position ${offset + 1} in registry is out of range (valid ports are ${MIN_PORT}–${MAX_PORT})`;
   }
   return undefined;
 }

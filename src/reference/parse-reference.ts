@@ -15,6 +15,8 @@ const LEGACY_DOCKER_HUB = "index.docker.io";
 const DEFAULT_TAG = "latest";
 /** How much of a (possibly huge) input an error message repeats. */
 const ECHO_LIMIT = 100;
+/** "http://", "https://", "docker://", "oci://" … at the start of the input. */
+const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 
 /**
  * Parse and normalize an image reference the way `docker pull` reads it.
@@ -33,6 +35,9 @@ export function parseReference(input: string): ImageReference {
     return new PullbackError("reference", `invalid image reference ${echo(input)}: ${what}${note}`);
   };
   if (input === "") throw fail("empty reference");
+  const scheme = SCHEME.exec(input)?.[0];
+  // docker reads "http://host/x" as a malformed name; say what the user meant instead.
+  if (scheme !== undefined) throw fail(`references have no scheme; drop ${scheme}`);
   if (isImageId(input)) throw fail("a 64-character hex string is an image ID, not a reference");
 
   // The digest and the tag contain neither '@' nor '/', so they split off from the right.
@@ -103,6 +108,21 @@ function splitRegistry(name: string): RegistrySplit {
     }
   }
   return { registry: DOCKER_HUB, registryGiven: false, path: name, pathOffset: 0 };
+}
+
+/**
+ * What is wrong with a bare registry host (`host[:port]`, as `check` and `cluster-config`
+ * take it), by the same rules as the registry part of a reference; undefined when valid.
+ *
+ * @example
+ * registryHostProblem("127.0.0.1:5000");  // undefined
+ * registryHostProblem("127.0.0.1:99999"); // "port 99999 at position 11 in registry is out of range (valid ports are 1–65535)"
+ */
+export function registryHostProblem(host: string): string | undefined {
+  const scheme = SCHEME.exec(host)?.[0];
+  if (scheme !== undefined) return `registry hosts have no scheme; drop ${scheme}`;
+  if (host === "") return "empty registry host";
+  return scanDomain(host, 0);
 }
 
 function isImageId(input: string): boolean {

@@ -3,7 +3,8 @@
  * registry accept them, and would an anonymous pull work. One verdict line per target.
  */
 import { resolveCredentials } from "../../credentials/resolve-credentials.js";
-import { parseReference } from "../../reference/parse-reference.js";
+import { PullbackError } from "../../errors.js";
+import { parseReference, registryHostProblem } from "../../reference/parse-reference.js";
 import type { Exchange } from "../../registry/http.js";
 import { isBareRegistryHost, verifyCredentials, type Verification } from "../../registry/verify-credentials.js";
 import { describeExchange } from "../output/format-exchange.js";
@@ -24,7 +25,7 @@ export async function runCheck(targets: readonly string[], flags: CheckCommandFl
     const request = await credentialRequest(flags, io.stdin, io.env);
     const verifications: Verification[] = [];
     for (const target of targets) {
-      const registry = isBareRegistryHost(target) ? target : parseReference(target).registry;
+      const registry = isBareRegistryHost(target) ? checkedHost(target) : parseReference(target).registry;
       const credential = await resolveCredentials(registry, request);
       reporter.debug(`${target}: checking ${credential ? credential.describe() : "anonymous access (no credentials configured)"}`);
       const onExchange = (exchange: Exchange): void => reporter.debug(describeExchange(exchange));
@@ -68,4 +69,11 @@ export function verdictLine(v: Verification): string {
   const anonymous = v.anonymousPull === undefined ? "" : `; anonymous pull: ${v.anonymousPull ? "allowed" : "refused"}`;
   const realm = v.realmOnOtherHost && v.realm ? `; token service on another host: ${v.realm}` : "";
   return `${v.verdict.toUpperCase().padEnd(11)} ${where} — ${who}: ${v.message}${anonymous}${realm}`;
+}
+
+/** A bare host is checked by the reference grammar's rules, so a bad port is a usage error, not "Invalid URL". */
+function checkedHost(host: string): string {
+  const problem = registryHostProblem(host);
+  if (problem !== undefined) throw new PullbackError("reference", `invalid registry host ${JSON.stringify(host)}: ${problem}`);
+  return host;
 }

@@ -7,6 +7,7 @@
  */
 import type { Credential } from "../../credentials/credential.js";
 import { PullbackError } from "../../errors.js";
+import { MAX_PORT, MIN_PORT } from "../../reference/grammar.js";
 
 /**
  * One registry as the cluster should see it: host, mirror endpoint, TLS, credential, repositories to verify.
@@ -68,6 +69,10 @@ export function planRegistry(registry: ClusterRegistry): RegistryPlan {
 function checkHost(host: string): string {
   if (!/^[A-Za-z0-9.\-_]+(:\d+)?$|^\[[0-9A-Fa-f:.]+\](:\d+)?$/.test(host)) {
     throw new PullbackError("usage", `${JSON.stringify(host)} is not a registry host (expected e.g. "ghcr.io" or "127.0.0.1:5000", without scheme or path)`);
+  }
+  const port = /:(\d+)$/.exec(host)?.[1];
+  if (port !== undefined && !(Number(port) >= MIN_PORT && Number(port) <= MAX_PORT)) {
+    throw new PullbackError("usage", `The registry host ${host} has port ${port}; valid ports are ${MIN_PORT}–${MAX_PORT}`);
   }
   return host;
 }
