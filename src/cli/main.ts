@@ -4,8 +4,8 @@
  * cli-progress. Runs as a function (argv and streams in, exit code out).
  */
 import { Command, Option } from "commander";
-import type { CliIo } from "./cli-io.js";
-import { exitCodeFor, isCommanderError } from "./exit-codes.js";
+import { guardOutput, type CliIo } from "./cli-io.js";
+import { ExitCode, exitCodeFor, isCommanderError } from "./exit-codes.js";
 import { packageVersion } from "./version.js";
 
 export type { CliIo } from "./cli-io.js";
@@ -17,6 +17,16 @@ export type { CliIo } from "./cli-io.js";
  * process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env });
  */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  // A closed pipe (`| head -1`) ends output quietly; the command still finishes its work.
+  const output = guardOutput(io);
+  const code = await run(argv, io);
+  const failure = output.failure;
+  if (failure === undefined || code !== ExitCode.success) return code;
+  if (!io.stderr.destroyed) io.stderr.write(`error: could not write the output: ${failure.message}\n`);
+  return ExitCode.other;
+}
+
+async function run(argv: readonly string[], io: CliIo): Promise<number> {
   let code = 0;
   const program = buildProgram(io, (result) => {
     code = result;
