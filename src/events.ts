@@ -82,6 +82,8 @@ export interface DoneEvent {
   readonly type: "done";
   readonly image: string;
   readonly digest?: string;
+  /** The registry was asked and the daemon already held this image: nothing was downloaded ("Image is up to date"). */
+  readonly upToDate?: true;
   readonly host?: string;
 }
 

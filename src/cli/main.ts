@@ -71,6 +71,11 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .option("--platform <os/arch[/variant]>", "platform to pull (default: the daemon's, or this machine's with --to)")
     .option("--all-platforms", "with --to oci:…, keep every platform of a multi-platform image")
     .option("--tag-as <name>", "also tag the pulled image on the remote host (with --host ssh://…)")
+    .addOption(
+      new Option("--pull <policy>", "always: ask the registry every time, as docker pull does; missing: only when the image is not there; never: use what is there")
+        .choices(["always", "missing", "never"])
+        .default("always"),
+    )
     .option("--no-fallback", "do not retry anonymously when the credentials are refused")
     .option("--fail-on-fallback", "exit 6 when the image came from the anonymous retry");
   addCredentialOptions(pull).addHelpText(
@@ -81,7 +86,8 @@ Examples:
   $ printf '%s' "$TOKEN" | pullback pull ghcr.io/acme/app:1.2 --username ci-bot --password-stdin
   $ pullback pull ghcr.io/acme/app:1.2 --host ssh://deploy@build-1 -i ~/.ssh/id_ed25519 --tag-as app:dev
   $ pullback pull nginx:1.27 --to oci:./images:nginx --platform linux/arm64
-  $ pullback pull ghcr.io/acme/app:1.2 --json --fail-on-fallback`,
+  $ pullback pull ghcr.io/acme/app:1.2 --json --fail-on-fallback
+  $ pullback pull ghcr.io/acme/app:1.2 --pull missing`,
   );
   pull.action(async (image: string, _options: unknown, command: Command) => {
     const { runPull } = await import("./commands/pull.js");

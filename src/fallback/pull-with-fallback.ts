@@ -133,6 +133,6 @@ function hostOf(options: FallbackOptions): { host?: string } {
   return options.host === undefined ? {} : { host: options.host };
 }
 
-function digestOf(image: { readonly digest?: string | undefined }): { digest?: string } {
-  return image.digest === undefined ? {} : { digest: image.digest };
+function digestOf(image: { readonly digest?: string | undefined; readonly alreadyPresent?: boolean }): { digest?: string; upToDate?: true } {
+  return { ...(image.digest === undefined ? {} : { digest: image.digest }), ...(image.alreadyPresent === true ? { upToDate: true as const } : {}) };
 }

@@ -3,6 +3,7 @@
  * Pure: checks flag combinations and names the target; touches nothing.
  */
 import { PullbackError } from "../../errors.js";
+import { parsePullPolicy, type PullPolicy } from "../../targets/pull-policy.js";
 
 export interface PullFlags {
   readonly host?: string | undefined;
@@ -15,10 +16,13 @@ export interface PullFlags {
   /** commander's `--no-fallback` sets this to false. */
   readonly fallback?: boolean | undefined;
   readonly failOnFallback?: boolean | undefined;
+  /** --pull missing|always|never; default always, as `docker pull`. */
+  readonly pull?: string | undefined;
 }
 
 interface Common {
   readonly platform: string | undefined;
+  readonly pull: PullPolicy;
   readonly fallback: boolean;
   readonly failOnFallback: boolean;
 }
@@ -45,7 +49,12 @@ export type PullPlan =
  */
 export function planPull(flags: PullFlags): PullPlan {
   if (flags.failOnFallback && flags.fallback === false) throw usage("--fail-on-fallback has no effect with --no-fallback; give one of them");
-  const common: Common = { platform: flags.platform, fallback: flags.fallback !== false, failOnFallback: flags.failOnFallback === true };
+  const common: Common = {
+    platform: flags.platform,
+    pull: parsePullPolicy(flags.pull ?? "always"),
+    fallback: flags.fallback !== false,
+    failOnFallback: flags.failOnFallback === true,
+  };
   const ssh = flags.host !== undefined && /^ssh:\/\//i.test(flags.host);
   if (!ssh) {
     if (flags.identity !== undefined) throw usage("-i/--identity applies to --host ssh://… only");

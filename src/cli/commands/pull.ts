@@ -30,6 +30,7 @@ export async function runPull(image: string, flags: PullCommandFlags, io: CliIo)
     const reference = parseReference(image);
     const credential = (await resolveCredentials(reference.registry, await credentialRequest(flags, io.stdin, io.env))) ?? null;
     const outcome = await pullWith(plan, image, credential, flags, io, reporter);
+    if (outcome.attempts.length === 0) reporter.info(`${image} is already ${placeOf(plan)}; --pull ${plan.pull} does not ask the registry`);
     if (outcome.fellBack && plan.failOnFallback) reporter.warn("the image came from an anonymous retry and --fail-on-fallback was given: exit code 6");
     reporter.result(outcomeJson(outcome), []);
     return exitCodeForOutcome(outcome, plan);
@@ -50,7 +51,7 @@ async function pullWith(
   reporter: Reporter,
 ): Promise<PullOutcome<DaemonImage | OciPulledImage>> {
   const onEvent = reporter.event.bind(reporter);
-  const common = { fallback: plan.fallback, onEvent, ...(plan.platform === undefined ? {} : { platform: plan.platform }) };
+  const common = { fallback: plan.fallback, pull: plan.pull, onEvent, ...(plan.platform === undefined ? {} : { platform: plan.platform }) };
   // Each path loads only its own door: a daemonless pull never loads dockerode or ssh2.
   switch (plan.kind) {
     case "daemonless": {
@@ -81,9 +82,7 @@ async function pullWith(
       const docker = await connectDocker({ host: plan.host, env: io.env });
       try {
         reporter.debug(`docker daemon ${docker.endpoint}: ${docker.daemon.os}/${docker.daemon.arch}`);
-        const outcome = await ensureImage(docker, image, { ...common, credential, tagAs: plan.tagAs });
-        if (outcome.attempts.length === 0) reporter.info(`${image} is already in the daemon; nothing to pull`);
-        return outcome;
+        return await ensureImage(docker, image, { ...common, credential, tagAs: plan.tagAs });
       } finally {
         docker.close();
       }
@@ -93,4 +92,9 @@ async function pullWith(
 
 function outcomeJson(outcome: PullOutcome<DaemonImage | OciPulledImage>): Record<string, unknown> {
   return { image: outcome.image, attempts: outcome.attempts, warnings: outcome.warnings, fellBack: outcome.fellBack };
+}
+
+function placeOf(plan: PullPlan): string {
+  if (plan.kind === "daemonless") return `in ${plan.to}`;
+  return plan.kind === "remote" ? `in the Docker daemon on ${plan.host}` : "in the Docker daemon";
 }

@@ -48,7 +48,7 @@ export class HumanReporter implements Reporter {
         break;
       case "done":
         this.#stopProgress();
-        this.info(`${this.#style.green("✓")} Pulled ${event.image}${on}${event.digest ? ` (${event.digest})` : ""}`);
+        this.info(`${this.#style.green("✓")} ${event.upToDate ? `${event.image}${on} is up to date` : `Pulled ${event.image}${on}`}${event.digest ? ` (${event.digest})` : ""}`);
         break;
     }
   }

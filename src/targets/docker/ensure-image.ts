@@ -1,15 +1,16 @@
 /**
- * ensureImage — the local daemon path: nothing to do when the image is there,
- * otherwise pull it with the fallback policy.
+ * ensureImage — the local daemon path: by default nothing to do when the image is
+ * there, otherwise pull it with the fallback policy; `pull` chooses docker's policy.
  */
 import { PullbackError } from "../../errors.js";
 import type { PullEventListener } from "../../events.js";
 import type { PullOutcome } from "../../fallback/pull-outcome.js";
-import { pullWithFallback } from "../../fallback/pull-with-fallback.js";
 import { isLocalImageRef, parseReference, type ImageReference } from "../../reference/parse-reference.js";
-import { chooseCredential, type CredentialChoiceOptions } from "../credential-choice.js";
+import type { CredentialChoiceOptions } from "../credential-choice.js";
+import type { PullPolicy } from "../pull-policy.js";
 import type { DockerConnection } from "./connect-docker.js";
-import { describeLocalImage, localName, parseTagAs, pullThroughDaemon, tagImage, type DaemonImage } from "./daemon-pull.js";
+import { describeLocalImage, localName, parseTagAs, tagImage, type DaemonImage } from "./daemon-pull.js";
+import { pullByPolicy } from "./policy-pull.js";
 
 /**
  * Options of ensureImage: credentials, platform, fallback, events.
@@ -25,10 +26,17 @@ export interface EnsureImageOptions extends CredentialChoiceOptions {
   readonly onEvent?: PullEventListener | undefined;
   /** Also tag the image with this name (e.g. "cluster:dev"), whether it was pulled or already there. */
   readonly tagAs?: string | undefined;
+  /**
+   * When to ask the registry (docker's `--pull`). Default `"missing"`: an image already in the
+   * daemon (for `platform`, when given) is used as it is, without a registry request.
+   * `"always"` resolves the tag every time, as `docker pull` does; `"never"` fails when it is absent.
+   */
+  readonly pull?: PullPolicy | undefined;
 }
 
 /**
- * Make sure `ref` is in the daemon's image store.
+ * Make sure `ref` is in the daemon's image store. With the default policy `"missing"` an image
+ * already there is used without asking the registry; `pull: "always"` behaves like `docker pull`.
  *
  * @example
  * const docker = await connectDocker();
@@ -46,23 +54,13 @@ export async function ensureImage(docker: DockerConnection, ref: string | ImageR
 }
 
 async function presentOrPulled(docker: DockerConnection, reference: ImageReference, input: string, options: EnsureImageOptions): Promise<PullOutcome<DaemonImage>> {
-  const present = await docker.engine.inspectImage(localName(reference));
-  if (present) return { image: describeLocalImage(reference, present, true), attempts: [], warnings: [], fellBack: false };
-  if (isLocalImageRef(input)) throw localOnlyError(input);
-
-  const credential = await chooseCredential(reference.registry, options);
-  return pullWithFallback(
-    (attemptCredential) =>
-      pullThroughDaemon({ engine: docker.engine, ref: reference, credential: attemptCredential, platform: options.platform, onEvent: options.onEvent, host: docker.remoteHost }),
-    {
-      image: reference.toString(),
-      registry: reference.registry,
-      credential,
-      ...(options.fallback === undefined ? {} : { fallback: options.fallback }),
-      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-      ...(docker.remoteHost ? { host: docker.remoteHost } : {}),
-    },
-  );
+  if (isLocalImageRef(input)) {
+    // A locally built name is never looked up on Docker Hub, whatever the policy.
+    const present = await docker.engine.inspectImage(localName(reference));
+    if (present) return { image: describeLocalImage(reference, present, true), attempts: [], warnings: [], fellBack: false };
+    throw localOnlyError(input);
+  }
+  return pullByPolicy({ ...options, docker, ref: reference, policy: options.pull ?? "missing", platform: options.platform, host: docker.remoteHost });
 }
 
 function localOnlyError(name: string): PullbackError {

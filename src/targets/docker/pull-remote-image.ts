@@ -5,12 +5,13 @@
 import { PullbackError } from "../../errors.js";
 import type { PullEventListener } from "../../events.js";
 import type { PullOutcome } from "../../fallback/pull-outcome.js";
-import { pullWithFallback } from "../../fallback/pull-with-fallback.js";
 import { formatPlatform, normalizeArchitecture, parsePlatform } from "../../platform.js";
 import { parseReference, type ImageReference } from "../../reference/parse-reference.js";
-import { chooseCredential, type CredentialChoiceOptions } from "../credential-choice.js";
+import type { CredentialChoiceOptions } from "../credential-choice.js";
+import type { PullPolicy } from "../pull-policy.js";
 import { connectDocker, type ConnectDockerOptions, type DockerConnection } from "./connect-docker.js";
-import { parseTagAs, pullThroughDaemon, tagImage, type DaemonImage } from "./daemon-pull.js";
+import { parseTagAs, tagImage, type DaemonImage } from "./daemon-pull.js";
+import { pullByPolicy } from "./policy-pull.js";
 
 /**
  * Options of pullRemoteImage: SSH, credentials, platform, the tag to add, events.
@@ -25,6 +26,8 @@ export interface PullRemoteImageOptions extends CredentialChoiceOptions, Omit<Co
   readonly platform?: string | undefined;
   readonly fallback?: boolean | undefined;
   readonly onEvent?: PullEventListener | undefined;
+  /** When to ask the registry (docker's `--pull`); default `"always"`. See ensureImage. */
+  readonly pull?: PullPolicy | undefined;
 }
 
 /**
@@ -53,19 +56,8 @@ async function pullOnto(docker: DockerConnection, ref: ImageReference, options: 
   const platform = requested ? formatPlatform(requested) : `${docker.daemon.os.toLowerCase()}/${hostArch}`;
   const hostName = docker.remoteHost ?? docker.endpoint;
   const tagAs = options.tagAs === undefined ? undefined : parseTagAs(options.tagAs);
-  const credential = await chooseCredential(ref.registry, options);
-
-  const outcome = await pullWithFallback(
-    (attemptCredential) => pullThroughDaemon({ engine: docker.engine, ref, credential: attemptCredential, platform, onEvent: options.onEvent, host: hostName }),
-    {
-      image: ref.toString(),
-      registry: ref.registry,
-      credential,
-      host: hostName,
-      ...(options.fallback === undefined ? {} : { fallback: options.fallback }),
-      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-    },
-  );
+  // The same policy as every path (src/targets/pull-policy.ts); a pull by default, like `docker pull`.
+  const outcome = await pullByPolicy({ ...options, docker, ref, policy: options.pull ?? "always", platform, host: hostName });
   if (requested) checkOffered(outcome.image, requested.architecture, platform, ref);
   checkArchitecture(outcome.image, hostArch, hostName, ref);
   return tagAs ? { ...outcome, image: await tagImage(docker.engine, outcome.image, tagAs) } : outcome;

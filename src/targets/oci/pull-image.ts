@@ -24,6 +24,8 @@ import { resolveImage, type FetchedManifest, type ResolvedImage } from "./resolv
 
 import type { Exchange } from "../../registry/http.js";
 import { chooseCredential, type CredentialChoiceOptions } from "../credential-choice.js";
+import type { PullPolicy } from "../pull-policy.js";
+import { usePresentImage } from "./present-image.js";
 
 export { parseDestination, type PullDestination } from "./destination.js";
 
@@ -37,6 +39,8 @@ export interface PullImageOptions extends CredentialChoiceOptions {
   readonly to: PullDestination;
   /** os/arch[/variant]; default the local machine's. */
   readonly platform?: string | undefined;
+  /** When to ask the registry (docker's `--pull`); default `"always"`. See ensureImage. */
+  readonly pull?: PullPolicy | undefined;
   /** Keep the whole multi-platform index (OCI layouts only). */
   readonly allPlatforms?: boolean | undefined;
   /** `false` turns the anonymous retry off. Default true. */
@@ -88,6 +92,8 @@ export async function pullImage(ref: string | ImageReference, options: PullImage
     throw new PullbackError("usage", `concurrency must be an integer from 1 to 64, not ${options.concurrency}`);
   }
   const platform = options.platform === undefined ? localPlatform() : parsePlatform(options.platform);
+  const present = await usePresentImage(reference, options.to, options.pull ?? "always", options.platform === undefined ? undefined : platform);
+  if (present) return present;
   const credential = await chooseCredential(reference.registry, options);
   return pullWithFallback((credential) => pullOnce(reference, credential, { ...options, platform, explicitPlatform: options.platform !== undefined }), {
     image: reference.toString(),

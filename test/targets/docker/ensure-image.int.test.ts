@@ -73,6 +73,24 @@ describe("ensureImage on the local daemon", () => {
     expect(await tokenRequests(world)).toHaveLength(0);
   });
 
+  it("pull: \"always\" asks the registry although the image is there, and says it was up to date", async () => {
+    await ensureImage(docker, image("token", "public/app:1"), { credential: null });
+    await clearTokenRequests(world);
+    const { events, onEvent } = recorder();
+    const again = await ensureImage(docker, image("token", "public/app:1"), { credential: wrongPassword(world), pull: "always", onEvent });
+    // The credentials were checked, refused, and the anonymous retry found nothing new.
+    expect(again.fellBack).toBe(true);
+    expect(again.image.alreadyPresent).toBe(true);
+    expect(events.find((e) => e.type === "done")).toMatchObject({ upToDate: true, digest: world.fixtures.publicApp.manifestDigest });
+    expect((await tokenRequests(world)).length).toBeGreaterThan(0);
+  });
+
+  it("pull: \"never\" fails as not-found without a registry request when the image is missing", async () => {
+    const error = await rejectionOf(ensureImage(docker, image("token", "public/app:1"), { credential: null, pull: "never" }));
+    expect(error).toMatchObject({ kind: "not-found", reason: "pull-never" });
+    expect(await tokenRequests(world)).toHaveLength(0);
+  });
+
   it("tags the image with tagAs, whether it was pulled or already there", async () => {
     const pulled = await ensureImage(docker, image("open", "public/app:1"), { credential: null, tagAs: "local/app:dev" });
     expect(pulled.image.tags).toEqual(["local/app:dev"]);

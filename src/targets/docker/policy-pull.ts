@@ -1,0 +1,68 @@
+/**
+ * The pull policy on a Docker daemon, shared by the local and the SSH path: look
+ * at what the daemon holds, then either use it or pull through the daemon with
+ * the fallback policy. Under `always` the daemon itself resolves the tag against
+ * the registry, exactly as for `docker pull`: with the daemon's own trust, proxy
+ * and mirror settings, one manifest request when nothing changed, the new digest
+ * when the tag moved, the platform asked for when another one is stored.
+ */
+import type { PullEventListener } from "../../events.js";
+import type { PullOutcome } from "../../fallback/pull-outcome.js";
+import { pullWithFallback } from "../../fallback/pull-with-fallback.js";
+import { formatPlatform, normalizePlatform, parsePlatform, platformRank } from "../../platform.js";
+import type { ImageReference } from "../../reference/parse-reference.js";
+import { chooseCredential, type CredentialChoiceOptions } from "../credential-choice.js";
+import { decidePull, type Presence, type PullPolicy } from "../pull-policy.js";
+import type { DockerConnection } from "./connect-docker.js";
+import { describeLocalImage, localName, pullThroughDaemon, type DaemonImage } from "./daemon-pull.js";
+import type { LocalImage } from "./engine.js";
+
+export interface DaemonPullRequest extends CredentialChoiceOptions {
+  readonly docker: DockerConnection;
+  readonly ref: ImageReference;
+  readonly policy: PullPolicy;
+  /** `os/arch[/variant]` asked for; a stored image of another platform does not count as present. */
+  readonly platform: string | undefined;
+  readonly fallback?: boolean | undefined;
+  readonly onEvent?: PullEventListener | undefined;
+  /** The remote host, for events and messages of the SSH path. */
+  readonly host?: string | undefined;
+}
+
+/**
+ * Ensure `ref` in the daemon under `policy`. An image the daemon already held at the
+ * same ID comes back with `alreadyPresent: true` (docker's "Image is up to date").
+ *
+ * @example
+ * const outcome = await pullByPolicy({ docker, ref: parseReference("ghcr.io/acme/app:1"), policy: "always", platform: undefined });
+ */
+export async function pullByPolicy(request: DaemonPullRequest): Promise<PullOutcome<DaemonImage>> {
+  const { docker, ref, host } = request;
+  const stored = await docker.engine.inspectImage(localName(ref));
+  const where = host === undefined ? "the Docker daemon" : `the Docker daemon on ${host}`;
+  if (decidePull(request.policy, presenceOf(stored, request.platform), { image: ref.familiar(), where }) === "use-present" && stored) {
+    return { image: describeLocalImage(ref, stored, true), attempts: [], warnings: [], fellBack: false };
+  }
+  const credential = await chooseCredential(ref.registry, request);
+  const attempt = async (attemptCredential: typeof credential): Promise<DaemonImage> => {
+    const image = await pullThroughDaemon({ engine: docker.engine, ref, credential: attemptCredential, platform: request.platform, onEvent: request.onEvent, host });
+    // The daemon asked the registry and kept what it had: nothing new was fetched.
+    return stored?.id === image.id ? { ...image, alreadyPresent: true } : image;
+  };
+  return pullWithFallback(attempt, {
+    image: ref.toString(),
+    registry: ref.registry,
+    credential,
+    ...(request.fallback === undefined ? {} : { fallback: request.fallback }),
+    ...(request.onEvent ? { onEvent: request.onEvent } : {}),
+    ...(host === undefined ? {} : { host }),
+  });
+}
+
+/** Present only for the platform asked for: an arm64 copy does not satisfy `--platform linux/amd64`. */
+export function presenceOf(stored: LocalImage | undefined, platform: string | undefined): Presence {
+  if (!stored) return { state: "absent" };
+  if (platform === undefined) return { state: "present" };
+  const have = normalizePlatform(stored.variant ? { os: stored.os, architecture: stored.architecture, variant: stored.variant } : { os: stored.os, architecture: stored.architecture });
+  return platformRank(parsePlatform(platform), have) === undefined ? { state: "other-platform", platform: formatPlatform(have) } : { state: "present" };
+}
