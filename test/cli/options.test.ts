@@ -17,7 +17,7 @@ const usageError = (fn: () => unknown): string => {
 
 describe("planPull: flags → pull path", () => {
   it("uses the local daemon by default, with fallback on", () => {
-    expect(planPull({})).toEqual({ kind: "daemon", host: undefined, tagAs: undefined, platform: undefined, fallback: true, failOnFallback: false });
+    expect(planPull({})).toEqual({ kind: "daemon", host: undefined, tagAs: undefined, platform: undefined, pull: "always", fallback: true, failOnFallback: false });
     expect(planPull({ tagAs: "cluster:dev" })).toMatchObject({ kind: "daemon", tagAs: "cluster:dev" });
   });
 
@@ -30,9 +30,16 @@ describe("planPull: flags → pull path", () => {
       knownHostsFile: "/kh",
       acceptUnknownHostKey: false,
       platform: "linux/arm64",
+      pull: "always",
       fallback: true,
       failOnFallback: false,
     });
+  });
+
+  it("takes docker's --pull policy, always by default, and refuses others", () => {
+    expect(planPull({ pull: "missing" })).toMatchObject({ kind: "daemon", pull: "missing" });
+    expect(planPull({ to: "oci:x", pull: "never" })).toMatchObject({ kind: "daemonless", pull: "never" });
+    expect(usageError(() => planPull({ pull: "newer" }))).toMatch(/--pull must be one of missing, always, never/);
   });
 
   it("keeps a non-SSH --host on the daemon path", () => {

@@ -33,8 +33,10 @@ export async function runClusterConfig(flags: ClusterConfigCommandFlags, io: Cli
     if (plan.format === "k3s") {
       const result = await writeRegistriesConfig({ registries, path: plan.output, strict: plan.strict, dryRun: plan.dryRun });
       reportDecisions(reporter, result.decisions, result.warnings, plan.explain);
-      if (!plan.dryRun) reporter.info(`Wrote ${result.path}`);
-      reporter.result({ format: "k3s", path: result.path, written: result.written, decisions: result.decisions, warnings: result.warnings, text: result.text }, plan.dryRun ? [result.text.trimEnd()] : []);
+      if (result.nothingToWrite) reporter.info(`Nothing to write: no registry needs a mirror, TLS settings or credentials${plan.dryRun ? "." : `, so ${result.path} was not created.`}`);
+      else if (!plan.dryRun) reporter.info(`Wrote ${result.path}`);
+      const json = { format: "k3s", path: result.path, written: result.written, nothingToWrite: result.nothingToWrite, decisions: result.decisions, warnings: result.warnings, text: result.text };
+      reporter.result(json, plan.dryRun && !result.nothingToWrite ? [result.text.trimEnd()] : []);
       return 0;
     }
     const secret = await renderPullSecret({ name: plan.secretName, registries, strict: plan.strict, ...(plan.namespace === undefined ? {} : { namespace: plan.namespace }) });
@@ -64,8 +66,21 @@ export async function runClusterConfig(flags: ClusterConfigCommandFlags, io: Cli
 function reportDecisions(reporter: Reporter, decisions: readonly RegistryDecision[], warnings: readonly string[], explain: boolean): void {
   for (const decision of decisions) {
     const via = decision.authHost === decision.host ? "" : ` (via ${decision.authHost})`;
-    reporter.info(`${decision.host}${via}: ${decision.verdict} — ${decision.wroteAuth ? "credentials kept" : "no credentials written"}`);
+    reporter.info(`${decision.host}${via}: ${decision.verdict} — ${authOutcome(decision)}`);
     if (explain) reporter.info(`  ${decision.explanation}`);
   }
   for (const warning of warnings) reporter.warn(warning);
+}
+
+function authOutcome(decision: RegistryDecision): string {
+  switch (decision.existingAuth) {
+    case "kept":
+      return "the credentials already in the file kept";
+    case "replaced":
+      return "credentials written, replacing the ones in the file";
+    case "removed":
+      return "the credentials in the file removed (refused)";
+    default:
+      return decision.wroteAuth ? "credentials kept" : "no credentials written";
+  }
 }

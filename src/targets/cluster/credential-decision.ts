@@ -20,6 +20,8 @@ export interface CredentialDecision {
   readonly include: boolean;
   /** Set when the user must know something: refused, or unverified. Never holds a secret. */
   readonly warning?: string;
+  /** For a refusal: the sentence saying who refused what, without the consequence (for callers that merge). */
+  readonly refusal?: string;
   readonly explanation: string;
 }
 
@@ -95,14 +97,15 @@ function explain({ target, verification: v }: Check, options: DecideOptions, cre
       return { authHost, verdict: v.verdict, include: true, explanation: `${authHost} accepted ${who} (${scope}).${realm}` };
     case "rejected":
     case "no-access": {
-      const refusal = v.verdict === "rejected" ? "rejected" : `refused access to ${target}`;
+      const refusal = v.verdict === "rejected" ? `${authHost} rejected ${who}: ${sentence(message)}` : `${authHost} refused access to ${target} for ${who}: ${sentence(message)}`;
       // Only a named tag or digest makes the anonymous probe meaningful; without one it probed "latest".
       const anonymous = v.anonymousPull === false && /[:@]/.test(target.slice(authHost.length)) ? " Anonymous pulls of it are refused too, so those pulls will fail until valid credentials are configured." : "";
       return {
         authHost,
         verdict: v.verdict,
         include: false,
-        warning: `${authHost} ${refusal} ${who} (${message}); it was left out, so nodes will pull from ${authHost} anonymously.${anonymous}`,
+        refusal,
+        warning: `${refusal} These credentials were left out, so nodes will pull from ${authHost} anonymously.${anonymous}`,
         explanation: `${capitalize(scope)}.${realm} A refused credential would make every pull from ${authHost} fail on every node, public images included.`,
       };
     }
@@ -111,10 +114,15 @@ function explain({ target, verification: v }: Check, options: DecideOptions, cre
         authHost,
         verdict: v.verdict,
         include: true,
-        warning: `${who} for ${authHost} could not be verified (${message}); written unverified.`,
+        warning: `${capitalize(who)} for ${authHost} could not be verified (${message}), so they were written unverified.`,
         explanation: `${authHost} did not answer; that says nothing about the credentials, so they are kept.`,
       };
   }
+}
+
+/** A registry's words as the end of a sentence: one final period. */
+function sentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
 }
 
 function capitalize(text: string): string {

@@ -27,6 +27,41 @@ export function setEntry(document: Document, section: "mirrors" | "configs", key
   else map.add({ key: quoted(key), value: node });
 }
 
+/**
+ * Update `configs.<key>`: `auth` set, kept as written, or removed; `tls` set when given,
+ * else kept as written. The entry goes when nothing is left in it.
+ */
+export function setHostConfig(document: Document, key: string, auth: object | "keep" | undefined, tls: object | undefined): void {
+  const configs = document.get("configs");
+  const pair = isMap(configs) ? configs.items.find((item) => isScalar(item.key) && String(item.key.value) === key) : undefined;
+  let entry = isMap(pair?.value) ? pair.value : undefined;
+  if (!entry) {
+    if ((auth === undefined || auth === "keep") && tls === undefined) {
+      if (pair && isMap(configs)) configs.delete(key); // an empty `host:` entry
+      return;
+    }
+    entry = new YAMLMap();
+    if (pair) pair.value = entry;
+    else sectionMap(document, "configs").add({ key: quoted(key), value: entry });
+  }
+  if (auth === undefined) entry.delete("auth");
+  else if (auth !== "keep") entry.set("auth", quotedNode(document, auth));
+  if (tls !== undefined) entry.set("tls", quotedNode(document, tls));
+  if (entry.items.length === 0 && isMap(configs)) configs.delete(key);
+}
+
+/** True when the document holds nothing at all (it would render as `null`). */
+export function isEmptyDocument(document: Document): boolean {
+  const contents = document.contents;
+  return contents === null || (isMap(contents) && contents.items.length === 0) || (isScalar(contents) && contents.value === null);
+}
+
+function quotedNode(document: Document, value: object): Node {
+  const node = document.createNode(value) as Node;
+  quoteValues(node);
+  return node;
+}
+
 /** Drop a top-level section we left empty, so an untouched file does not grow `mirrors: {}`. */
 export function dropEmptySections(document: Document): void {
   for (const section of ["mirrors", "configs"] as const) {

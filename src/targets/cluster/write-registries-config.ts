@@ -9,10 +9,11 @@ import { readFile } from "node:fs/promises";
 import type { Credential } from "../../credentials/credential.js";
 import { PullbackError, messageOf } from "../../errors.js";
 import { writeFileAtomic } from "./atomic-write.js";
-import { decideCredential, type VerifyCredentialsFunction } from "./credential-decision.js";
+import { decideCredential, type CredentialDecision, type VerifyCredentialsFunction } from "./credential-decision.js";
+import { existingCredential, mergeDecision, type AuthAction } from "./existing-credential.js";
 import { planRegistry, type ClusterRegistry, type RegistryPlan } from "./cluster-registry.js";
 import { formatIssue, parseRegistriesConfig } from "./registries-config.js";
-import { dropEmptySections, redactedCopy, renderDocument, setEntry } from "./registries-document.js";
+import { dropEmptySections, isEmptyDocument, redactedCopy, renderDocument, setEntry, setHostConfig } from "./registries-document.js";
 import type { Verdict } from "../../registry/verify-credentials.js";
 
 export type { ClusterRegistry } from "./cluster-registry.js";
@@ -49,7 +50,11 @@ export interface RegistryDecision {
   /** The host that receives requests and credentials: the mirror endpoint's, or `host`. */
   readonly authHost: string;
   readonly verdict: Verdict | "no-credentials";
+  /** Whether `configs.<authHost>.auth` holds a credential now (a new one, or the one already there). */
   readonly wroteAuth: boolean;
+  /** What became of a credential the file already held for `authHost`: kept, replaced by the new one, or removed because it was refused. */
+  readonly existingAuth?: "kept" | "replaced" | "removed";
+  /** Every warning for this registry, as one text. */
   readonly warning?: string;
   readonly explanation: string;
 }
@@ -63,6 +68,8 @@ export interface RegistryDecision {
 export interface WriteRegistriesConfigResult {
   readonly path: string;
   readonly written: boolean;
+  /** True when the result would be an empty document: then nothing is written (and `text` is ""). */
+  readonly nothingToWrite: boolean;
   readonly decisions: RegistryDecision[];
   /** The file's text with every secret shown as `***` (the real text is only on disk). */
   readonly text: string;
@@ -97,18 +104,23 @@ export async function writeRegistriesConfig(options: WriteRegistriesConfigOption
   const warnings = parsed.warnings.map((issue) => `${options.path}: ${formatIssue(issue)}`);
   const decisions: RegistryDecision[] = [];
   for (const plan of plans) {
-    const decision = await decideFor(plan, options);
+    const { decision, auth, warnings: found } = await decideFor(plan, existingCredential(parsed.value, plan.authHost, options.path), options);
     decisions.push(decision);
-    if (decision.warning !== undefined) warnings.push(decision.warning);
+    warnings.push(...found);
     setEntry(parsed.document, "mirrors", plan.host, plan.mirror);
-    setEntry(parsed.document, "configs", plan.authHost, hostConfig(plan, decision.wroteAuth ? plan.credential : undefined));
+    setHostConfig(parsed.document, plan.authHost, authEntry(auth), plan.tls);
   }
   dropEmptySections(parsed.document);
-  if (!options.dryRun) {
+  // An empty document renders as "null": there is nothing to write, and nothing is written.
+  const empty = isEmptyDocument(parsed.document);
+  if (empty && existing !== undefined && existing.trim() !== "") parsed.document.commentBefore = " pullback: no registry needs a mirror, TLS settings or credentials";
+  const nothing = empty && (existing === undefined || existing.trim() === "");
+  if (!options.dryRun && !nothing) {
     const beforeRename = options.beforeRename;
     await writeFileAtomic(options.path, renderDocument(parsed.document), beforeRename ? { beforeRename } : {});
   }
-  return { path: options.path, written: !options.dryRun, decisions, text: renderDocument(redactedCopy(parsed.document)), warnings };
+  const text = nothing ? "" : renderDocument(redactedCopy(parsed.document));
+  return { path: options.path, written: !options.dryRun && !nothing, nothingToWrite: nothing, decisions, text, warnings };
 }
 
 function planAll(registries: readonly ClusterRegistry[]): RegistryPlan[] {
@@ -123,29 +135,35 @@ function planAll(registries: readonly ClusterRegistry[]): RegistryPlan[] {
   return plans;
 }
 
-async function decideFor(plan: RegistryPlan, options: WriteRegistriesConfigOptions): Promise<RegistryDecision> {
-  const decision = await decideCredential({
+async function decideFor(plan: RegistryPlan, existing: Credential | undefined, options: WriteRegistriesConfigOptions): Promise<{ decision: RegistryDecision; auth: AuthAction; warnings: readonly string[] }> {
+  const decide = (credential: Credential): Promise<CredentialDecision> =>
+    decideCredential({
+      authHost: plan.authHost,
+      credential,
+      repositories: plan.verifyRepositories,
+      insecure: plan.insecure,
+      strict: options.strict ?? false,
+      verify: options.verify,
+    });
+  const merged = await mergeDecision(plan.credential, existing, decide, { path: options.path, authHost: plan.authHost });
+  const decision: RegistryDecision = {
+    host: plan.host,
     authHost: plan.authHost,
-    credential: plan.credential,
-    repositories: plan.verifyRepositories,
-    insecure: plan.insecure,
-    strict: options.strict ?? false,
-    verify: options.verify,
-  });
-  const base = { host: plan.host, authHost: plan.authHost, verdict: decision.verdict, wroteAuth: decision.include, explanation: decision.explanation };
-  return decision.warning === undefined ? base : { ...base, warning: decision.warning };
+    verdict: merged.verdict,
+    wroteAuth: merged.auth.kind !== "remove",
+    ...(merged.existing === undefined ? {} : { existingAuth: merged.existing }),
+    ...(merged.warnings.length === 0 ? {} : { warning: merged.warnings.join(" ") }),
+    explanation: merged.explanation,
+  };
+  return { decision, auth: merged.auth, warnings: merged.warnings };
 }
 
-/** `configs.<authHost>`: the auth k3s passes on (when allowed) and the TLS settings. */
-function hostConfig(plan: RegistryPlan, credential: Credential | undefined): object | undefined {
-  const config: { auth?: Record<string, string>; tls?: Record<string, string | boolean> } = {};
-  if (credential !== undefined) {
-    config.auth = credential.kind === "identity-token"
-      ? { identity_token: credential.reveal() }
-      : { username: credential.username, password: credential.reveal() };
-  }
-  if (plan.tls !== undefined) config.tls = plan.tls;
-  return config.auth === undefined && config.tls === undefined ? undefined : config;
+/** `configs.<authHost>.auth` as k3s reads it: written, kept as it was, or removed. */
+function authEntry(auth: AuthAction): object | "keep" | undefined {
+  if (auth.kind === "keep") return "keep";
+  if (auth.kind === "remove") return undefined;
+  const { credential } = auth;
+  return credential.kind === "identity-token" ? { identity_token: credential.reveal() } : { username: credential.username, password: credential.reveal() };
 }
 
 async function readExisting(path: string): Promise<string | undefined> {

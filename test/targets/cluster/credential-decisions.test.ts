@@ -23,7 +23,8 @@ afterEach(async () => {
 });
 
 async function configs(): Promise<Record<string, unknown>> {
-  return (parse(await readFile(path, "utf8")) as { configs?: Record<string, unknown> } | null)?.configs ?? {};
+  const text = await readFile(path, "utf8").catch(() => "");
+  return (parse(text) as { configs?: Record<string, unknown> } | null)?.configs ?? {};
 }
 
 describe("decision rules", () => {
@@ -87,13 +88,44 @@ describe("decision rules", () => {
     await expect(readFile(path)).rejects.toThrow(/ENOENT/);
   });
 
-  it("no credential: no verification, no auth, and an old auth for the host is removed", async () => {
+  it("no credential: the auth already in the file is verified itself, and kept when accepted", async () => {
     const verify = fakeVerify();
     await writeRegistriesConfig({ path, registries: [{ host: "ghcr.io", credential }], verify });
     const result = await writeRegistriesConfig({ path, registries: [{ host: "ghcr.io" }], verify });
-    expect(verify.calls).toHaveLength(1);
-    expect(result.decisions[0]).toMatchObject({ verdict: "no-credentials", wroteAuth: false });
+    expect(verify.calls.map((c) => c.username)).toEqual(["alice", "alice"]);
+    expect(result.decisions[0]).toMatchObject({ verdict: "accepted", wroteAuth: true, existingAuth: "kept" });
+    expect(await configs()).toEqual({ "ghcr.io": { auth: { username: "alice", password: SECRET } } });
+  });
+
+  it("no credential: the auth already in the file is removed, out loud, when it is refused itself", async () => {
+    await writeRegistriesConfig({ path, registries: [{ host: "ghcr.io", credential }], verify: fakeVerify() });
+    const result = await writeRegistriesConfig({ path, registries: [{ host: "ghcr.io" }], verify: fakeVerify({ "ghcr.io": "rejected" }) });
+    expect(result.decisions[0]).toMatchObject({ verdict: "rejected", wroteAuth: false, existingAuth: "removed" });
+    expect(result.warnings.join(" ")).toMatch(/ghcr\.io rejected the credentials already in .*registries\.yaml \(configs\."ghcr\.io"\.auth\).*pullback removed them from .*registries\.yaml/);
+    expect(result.decisions[0]?.explanation).toMatch(/were refused, so they were removed/);
     expect(await configs()).toEqual({});
+  });
+
+  it("a different credential refused: the hand-written auth is verified and kept, and the warning says so", async () => {
+    const { writeFile } = await import("node:fs/promises");
+    await writeFile(path, 'configs:\n  "ghcr.io":\n    auth: {username: hand, password: written-by-hand}\n');
+    const verify = Object.assign(
+      (target: unknown, c: Credential | undefined, o?: unknown) => fakeVerify({ "ghcr.io": c?.username === "alice" ? "rejected" : "accepted" })(target as string, c, o as never),
+      { calls: [] },
+    );
+    const result = await writeRegistriesConfig({ path, registries: [{ host: "ghcr.io", credential }], verify });
+    expect(result.decisions[0]).toMatchObject({ verdict: "accepted", wroteAuth: true, existingAuth: "kept" });
+    expect(result.warnings).toHaveLength(1);
+    expect(result.warnings[0]).toMatch(/^ghcr\.io rejected the credentials from REG_USER and REG_TOKEN: .*\. pullback kept the credentials already in .* \(configs\."ghcr\.io"\.auth\), which the registry accepts\.$/);
+    expect(await configs()).toEqual({ "ghcr.io": { auth: { username: "hand", password: "written-by-hand" } } });
+  });
+
+  it("nothing to configure: no file is created, and the text is empty rather than null", async () => {
+    const result = await writeRegistriesConfig({ path, registries: [{ host: "127.0.0.1:5999" }], verify: fakeVerify() });
+    expect(result).toMatchObject({ written: false, nothingToWrite: true, text: "" });
+    await expect(readFile(path)).rejects.toThrow(/ENOENT/);
+    const dry = await writeRegistriesConfig({ path, registries: [{ host: "127.0.0.1:5999" }], dryRun: true, verify: fakeVerify() });
+    expect(dry).toMatchObject({ written: false, nothingToWrite: true, text: "" });
   });
 
   it("one file, one accepted and one rejected registry", async () => {
