@@ -6,6 +6,7 @@
 import { Command, Option } from "commander";
 import { guardOutput, type CliIo } from "./cli-io.js";
 import { ExitCode, exitCodeFor, isCommanderError } from "./exit-codes.js";
+import { PullbackError } from "../errors.js";
 import { packageVersion } from "./version.js";
 
 export type { CliIo } from "./cli-io.js";
@@ -28,33 +29,49 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
   let code = 0;
-  const program = buildProgram(io, (result) => {
-    code = result;
-  });
+  const program = buildProgram(
+    io,
+    (result) => {
+      code = result;
+    },
+    wantsJson(argv),
+  );
   try {
     await program.parseAsync([...argv], { from: "user" });
     return code;
   } catch (error) {
-    if (!isCommanderError(error)) {
+    if (wantsJson(argv)) {
+      // Under --json every failure is one JSON line on stdout, and nothing human goes to stderr.
+      if (!isCommanderError(error) || error.exitCode !== 0) {
+        const { errorLine } = await import("./output/json-reporter.js");
+        const failure = isCommanderError(error) ? new PullbackError("usage", error.message.replace(/^error: /, "")) : error;
+        io.stdout.write(`${JSON.stringify(errorLine(failure))}\n`);
+      }
+    } else if (!isCommanderError(error)) {
       // A command module reports its own failures; this is a failure to load or start one.
       const { formatError } = await import("./output/format-error.js");
       const { styleFor } = await import("./output/style.js");
       io.stderr.write(formatError(error, { style: styleFor(io.stderr, io.env), verbose: argv.includes("-v") || argv.includes("--verbose") }));
-    } else if (error.exitCode !== 0 && argv.includes("--json")) {
-      io.stdout.write(`${JSON.stringify({ type: "error", kind: "usage", message: error.message, diagnosis: null, attempts: [] })}\n`);
     }
     return exitCodeFor(error);
   }
 }
 
-function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
+/** --json before commander has parsed anything: its own errors must be JSON too. */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf("--");
+  return (end < 0 ? argv : argv.slice(0, end)).includes("--json");
+}
+
+function buildProgram(io: CliIo, setCode: (code: number) => void, json: boolean): Command {
   const program = new Command("pullback")
     .description("Pull container images onto Docker daemons, remote hosts, k3s nodes and OCI layouts — and keep working when the registry credentials are refused.")
     .version(packageVersion(), "-V, --version", "print the version")
     .option("--json", "write newline-delimited JSON events to stdout, nothing else")
-    .option("-q, --quiet", "print errors only")
+    .addOption(new Option("-q, --quiet", "print errors only").conflicts("verbose"))
     .option("-v, --verbose", "print every step and stack traces")
-    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
+    // Under --json commander's own messages become the JSON error line (see run()); stderr stays quiet.
+    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => (json ? undefined : io.stderr.write(text)) })
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();

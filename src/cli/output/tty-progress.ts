@@ -25,10 +25,12 @@ export class TtyProgress implements ProgressDisplay {
   #stopped = false;
 
   constructor(stream: OutputStream) {
-    const narrow = (stream.columns ?? 80) < 80;
+    // A terminal that does not report its size (0 columns, as under script(1)) is taken as 80 wide.
+    const narrow = (stream.columns || 80) < 80;
     this.#multibar = new cliProgress.MultiBar({
       stream,
-      format: narrow ? "{name} {bar} {bytes}" : "{name} |{bar}| {status} {bytes} {speed}",
+      // Speed is shown at every width: it is what tells a slow registry from a stuck one.
+      format: narrow ? "{name} {bar} {bytes} {speed}" : "{name} |{bar}| {status} {bytes} {speed}",
       barsize: narrow ? 10 : 24,
       hideCursor: true,
       clearOnComplete: false,

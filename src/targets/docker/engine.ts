@@ -174,6 +174,11 @@ function toDaemonError(error: unknown): Error {
   const status = statusOf(error);
   if (status === undefined) return error instanceof Error ? error : new Error(String(error));
   const json = (error as { json?: { message?: unknown } }).json;
-  const message = typeof json?.message === "string" ? json.message : error instanceof Error ? error.message : `HTTP ${status}`;
-  return new DaemonResponseError(message, { statusCode: status, inStream: false, cause: error });
+  const message = typeof json?.message === "string" ? json.message : error instanceof Error ? withoutModemWrapper(error.message) : `HTTP ${status}`;
+  return new DaemonResponseError(message.trim(), { statusCode: status, inStream: false, cause: error });
+}
+
+/** For streamed requests docker-modem has no JSON and words it "(HTTP code 500) server error - <daemon's message> ". */
+function withoutModemWrapper(message: string): string {
+  return message.replace(/^\(HTTP code \d{3}\) [^-]*- /, "");
 }
