@@ -57,11 +57,14 @@ describe("main as a function", () => {
     expect(out.stdout.trim()).toBe(version);
   });
 
-  it("exits 2 on an unknown flag, and writes an error line to stdout with --json", async () => {
+  it("exits 2 on an unknown flag: a message on stderr, or with --json only an error line on stdout", async () => {
+    const human = fakeIo();
+    expect(await main(["pull", "x", "--bogus"], human.io)).toBe(2);
+    expect(human.out.stderr).toMatch(/^error: unknown option '--bogus'$/m);
     const { io, out } = fakeIo();
     expect(await main(["pull", "x", "--bogus", "--json"], io)).toBe(2);
-    expect(JSON.parse(out.stdout.trim())).toMatchObject({ type: "error", kind: "usage" });
-    expect(out.stderr).toMatch(/unknown option '--bogus'/);
+    expect(JSON.parse(out.stdout.trim())).toMatchObject({ type: "error", kind: "usage", message: "unknown option '--bogus'" });
+    expect(out.stderr).toBe("");
   });
 
   it("exits 2 for a flag combination the pull command refuses, with the reason on stderr", async () => {
