@@ -82,6 +82,15 @@ describe("pullback pull (default --pull always) on the local daemon", () => {
     expect((await inspect(proxied("public/multi:1")))?.Architecture).toBe("amd64");
   });
 
+  it("a locally built name is used as it is, never looked up on Docker Hub", async () => {
+    expectCode(await runCli(["pull", proxied("public/app:1"), "--no-credentials"], { env: env() }), 0);
+    const tagged = await engineRequest(world, "POST", `/images/${encodeURIComponent(proxied("public/app:1"))}/tag?repo=policy-local&tag=dev`);
+    expect(tagged.status).toBe(201);
+    const run = await runCli(["pull", "policy-local:dev"], { env: env() });
+    expectCode(run, 0);
+    expect(run.stderr).toMatch(/policy-local:dev is already in the Docker daemon; a name without a registry or namespace is only looked up locally/);
+  });
+
   it("a wrong password with --fail-on-fallback exits 6 on the second run too", async () => {
     const first = await runCli(["pull", proxied("public/app:1"), "--fail-on-fallback"], { env: env(wrongPassword) });
     expectCode(first, 6);
