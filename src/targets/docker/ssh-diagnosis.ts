@@ -16,7 +16,7 @@ export interface SshFailureFacts {
   readonly stderr: readonly string[];
   /** The keys ssh offered ("/root/.ssh/id_ed25519 ED25519 SHA256:…", "agent key …"): names and fingerprints only. */
   readonly offered: readonly string[];
-  /** True once ssh had authenticated: a later failure is a lost connection, not a refusal. */
+  /** True once the session started (ssh sent the command): a later failure is a lost connection, not a refusal. */
   readonly authenticated: boolean;
   /** `ssh -G` output (lower-case keys), when it could be read: where an alias really points. */
   readonly resolved: ReadonlyMap<string, string> | undefined;
@@ -127,20 +127,28 @@ function unreachableHost(context: Context): PullbackError {
   const resolve = /Could not resolve hostname (\S+?):\s*([^\n]+)/.exec(context.text);
   const behindJump = /open failed: ([^\n]+)|stdio forwarding failed/.exec(context.text);
   if ((jump || proxy) && behindJump) {
-    return fail(context, "ssh-target-unreachable", `the bastion ${jump ?? "(ProxyCommand)"} was reached, but it cannot connect to ${context.hostName}:${context.port}${behindJump[1] ? `: ${behindJump[1].trim()}` : ""}`, [
+    return fail(context, "ssh-target-unreachable", `the bastion was reached (${jump ? `ProxyJump ${jump}` : "ProxyCommand"}), but it cannot connect to ${context.hostName}:${context.port}${behindJump[1] ? `: ${behindJump[1].trim()}` : ""}`, [
       { text: "Check the HostName and Port as the bastion sees them, and that sshd runs there", command: sshShellCommand(context.target, context.options, ["true"]) },
     ]);
   }
   if (jump || proxy) {
     const what = connect ? `${connect[1]}:${connect[2]}: ${connect[3]}` : resolve ? `${resolve[1]}: ${resolve[2]}` : lastWords(context).replace(/^: /, "");
-    return fail(context, "ssh-bastion-unreachable", `cannot reach the bastion ${jump ?? `(ProxyCommand ${proxy ?? ""})`} on the way to ${context.where}: ${what}`, [
-      { text: "Check that the bastion answers on its own", command: jump ? `ssh${context.options.sshConfigFile ? ` -F ${shellQuote(context.options.sshConfigFile)}` : ""} ${shellQuote(jump.split(",")[0] ?? jump)} true` : "ssh -v … (the ProxyCommand's host)" },
+    return fail(context, "ssh-bastion-unreachable", `cannot reach the bastion (${jump ? `ProxyJump ${jump}` : `ProxyCommand ${proxy ?? ""}`}) on the way to ${context.where}: ${what}`, [
+      jump
+        ? { text: "Check that the bastion answers on its own", command: `ssh${context.options.sshConfigFile ? ` -F ${shellQuote(context.options.sshConfigFile)}` : ""} ${shellQuote(jumpDestination(jump))} true` }
+        : { text: `Check the ProxyCommand on its own: ${proxy ?? ""}` },
     ]);
   }
   const why = connect ? `${connect[3]}` : resolve ? `cannot resolve ${resolve[1]}: ${resolve[2]}` : lastWords(context).replace(/^: /, "") || "ssh failed";
   return fail(context, "ssh-host-unreachable", `cannot reach ${context.where}: ${why}`, [
     { text: "Check that sshd listens there and the name resolves", command: sshShellCommand(context.target, context.options, ["docker", "version"]) },
   ]);
+}
+
+/** The first hop of a ProxyJump as ssh accepts it on a command line: an alias, or an ssh:// URI when it has a port. */
+function jumpDestination(jump: string): string {
+  const first = jump.split(",")[0] ?? jump;
+  return /:\d+$/.test(first) ? `ssh://${first}` : first;
 }
 
 function connectionLost(context: Context): PullbackError {

@@ -128,7 +128,8 @@ class StderrReader {
   #line(line: string): void {
     const offering = /^debug1: Offering public key: (.*)$/.exec(line);
     if (offering?.[1]) this.offered.push(offering[1].trim());
-    else if (/^Authenticated to /.test(line)) this.authenticated = true;
+    // Only the outer ssh sends the command; a ProxyJump's inner ssh authenticating to the bastion does not count.
+    else if (/^debug1: Sending command: docker system dial-stdio/.test(line)) this.authenticated = true;
     else if (!line.startsWith("debug") && line.trim() && !/^(Transferred|Bytes per second):|^OpenSSH_/.test(line)) {
       this.lines.push(line);
       if (this.lines.length > STDERR_LINES) this.lines.shift();
