@@ -54,6 +54,7 @@ export async function startSshRoutes(stateDir: string, dockerHost: string, ssh: 
   const [bastionPort, targetPort] = [await freePort(), await freePort()];
   const targetLog = join(dir, "target-sshd.log");
   const bastionLog = join(dir, "bastion-sshd.log");
+  await writeFile(bastionLog, "");
   await writeFile(join(dir, "target-sshd_config"), sshdConfig(dir, targetPort, dockerHost, [], "target-"));
   await writeFile(join(dir, "bastion-sshd_config"), sshdConfig(dir, bastionPort, `unix://${join(dir, "no-docker.sock")}`, ["PermitUserEnvironment yes", "AllowTcpForwarding yes"], "bastion-"));
   const target = startProcess(

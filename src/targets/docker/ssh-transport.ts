@@ -130,7 +130,7 @@ class StderrReader {
     if (offering?.[1]) this.offered.push(offering[1].trim());
     // Only the outer ssh sends the command; a ProxyJump's inner ssh authenticating to the bastion does not count.
     else if (/^debug1: Sending command: docker system dial-stdio/.test(line)) this.authenticated = true;
-    else if (!line.startsWith("debug") && line.trim() && !/^(Transferred|Bytes per second):|^OpenSSH_/.test(line)) {
+    else if (!line.startsWith("debug") && line.trim() && !/^(Transferred|Bytes per second):|^OpenSSH_|^Authenticated to /.test(line)) {
       this.lines.push(line);
       if (this.lines.length > STDERR_LINES) this.lines.shift();
     }
