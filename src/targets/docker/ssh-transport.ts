@@ -24,7 +24,6 @@ export class SshDockerTransport {
   readonly target: SshTarget;
   readonly agent: Agent;
   readonly #options: SshOptions;
-  #connections = 0;
 
   constructor(url: string, options: SshOptions = {}) {
     this.target = parseSshUrl(url);
@@ -32,11 +31,6 @@ export class SshDockerTransport {
     this.agent = new Agent({ keepAlive: true, maxSockets: 1 });
     // node:http asks the agent for a socket; ours is ssh's stdio.
     (this.agent as unknown as { createConnection: () => Duplex }).createConnection = () => this.#dial();
-  }
-
-  /** How many ssh processes (SSH connections) this transport started. */
-  get connections(): number {
-    return this.#connections;
   }
 
   /** A command line that runs `remote` on the same host with the same options, for a person to paste. */
@@ -54,7 +48,6 @@ export class SshDockerTransport {
   }
 
   #dial(): Duplex {
-    this.#connections++;
     const env = childEnv(this.#options.env ?? process.env);
     const program = this.#options.sshCommand ?? "ssh";
     let child: ChildProcessWithoutNullStreams;
@@ -125,7 +118,9 @@ class StderrReader {
     for (const line of lines) this.#line(line);
   }
 
-  #line(line: string): void {
+  #line(raw: string): void {
+    // The remote's stderr and ssh's own -v lines share one pipe: a debug line may cut into another.
+    const line = raw.startsWith("debug") ? raw : raw.replace(/debug\d: .*$/, "");
     const offering = /^debug1: Offering public key: (.*)$/.exec(line);
     if (offering?.[1]) this.offered.push(offering[1].trim());
     // Only the outer ssh sends the command; a ProxyJump's inner ssh authenticating to the bastion does not count.
