@@ -107,6 +107,13 @@ describe("pullback reaches every host DOCKER_HOST=ssh://ALIAS docker reaches, ov
     });
   }
 
+  it("DOCKER_HOST=ssh://buildbox docker pull also opens one SSH connection per pull (README's comparison)", async () => {
+    const before = accepted(world.ssh.logFile).length;
+    const pulled = await dockerCli(["pull", "-q", image("public/app:1")], { PATH: `${sshShim(config)}:/usr/bin:/bin`, HOME: cleanHome(), DOCKER_HOST: "ssh://buildbox" });
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(accepted(world.ssh.logFile).length - before).toBe(1);
+  });
+
   it("the target behind the bastion really is unreachable without it", async () => {
     const error = await rejectionOf(connectDocker({ host: "ssh://behind-direct", sshConfigFile: config }));
     expect(error).toMatchObject({ kind: "daemon-unreachable", reason: "ssh-host-unreachable" });
