@@ -43,6 +43,8 @@ const UNKNOWN_CA = new Set([
 const EXPIRED = new Set(["CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID"]);
 const CLIENT_CERT = /^ERR_SSL_(TLSV13_ALERT_CERTIFICATE_REQUIRED|SSLV3_ALERT_BAD_CERTIFICATE|SSLV3_ALERT_HANDSHAKE_FAILURE|TLSV1_ALERT_UNKNOWN_CA|SSLV3_ALERT_CERTIFICATE_UNKNOWN)$/;
 const PLAIN_HTTP = /^ERR_SSL_(WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|HTTP_REQUEST|UNKNOWN_PROTOCOL)$/;
+/** OpenSSL's words when the peer answered a ClientHello with plain HTTP (Node reports some of them as EPROTO). */
+const PLAIN_HTTP_WORDS = /wrong version number|packet length too long|unknown protocol/i;
 
 /** The first string `code` on the error or its causes. */
 export function errorCode(error: unknown): string | undefined {
@@ -87,7 +89,7 @@ function diagnose(error: unknown, code: string | undefined, detail: string, cont
   if (code === "ERR_TLS_CERT_ALTNAME_INVALID") return { reason: "tls-hostname-mismatch", diagnosis: hostnameMismatch(detail, context) };
   if (code !== undefined && EXPIRED.has(code)) return { reason: "tls-expired", diagnosis: expired(detail, context) };
   if (code !== undefined && CLIENT_CERT.test(code)) return { reason: "tls-client-cert-required", diagnosis: clientCert(detail, context) };
-  if (code !== undefined && PLAIN_HTTP.test(code)) return { reason: "tls-plain-http", diagnosis: plainHttp(detail, context) };
+  if ((code !== undefined && PLAIN_HTTP.test(code)) || (context.url.protocol === "https:" && PLAIN_HTTP_WORDS.test(detail))) return { reason: "tls-plain-http", diagnosis: plainHttp(detail, context) };
   return { reason: "unreachable", diagnosis: unreachable(detail, context) };
 }
 
@@ -244,7 +246,7 @@ function proxyDiagnosis(tunnel: ProxyTunnelError, detail: string, context: Netwo
     return {
       reason: "proxy-auth-required",
       diagnosis: {
-        summary: `The proxy ${tunnel.proxy} refused the request: proxy authentication required (HTTP 407)`,
+        summary: `The proxy ${tunnel.proxy} refused the request: proxy authentication required (HTTP ${tunnel.status ?? 407})`,
         explanation: `${hasCredentials ? "The proxy refused the user and password in the proxy URL" : "The proxy URL carries no user and password, and the proxy requires them"} (${variable}). This says nothing about the registry credentials, so pullback did not retry anonymously.`,
         steps: [
           { text: `Put the proxy's user and password in ${variable}`, command: `export ${variable}=http://USER:PASSWORD@${context.proxy?.host ?? "PROXY:PORT"}` },

@@ -96,7 +96,9 @@ export class TunnelAgent extends HttpsAgent {
 }
 
 function refusal(proxy: URL, target: string, status: number): ProxyTunnelError {
-  const stage: ProxyFailureStage = status === 407 ? "auth" : "upstream";
-  const why = status === 407 ? "proxy authentication required" : "the proxy could not or would not connect";
+  // tinyproxy answers a wrong user or password with 401: to CONNECT, that too can only be about the proxy's credentials.
+  const auth = status === 407 || status === 401;
+  const stage: ProxyFailureStage = auth ? "auth" : "upstream";
+  const why = auth ? "proxy authentication required" : "the proxy could not or would not connect";
   return new ProxyTunnelError(stage, `the proxy ${redactProxy(proxy)} answered CONNECT ${target} with HTTP ${status} (${why})`, { proxy, status });
 }

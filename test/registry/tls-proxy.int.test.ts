@@ -1,0 +1,202 @@
+/**
+ * pullback's own requests (daemonless pull, check) against TLS registries under
+ * real names with a private CA, and through a real proxy — inside a network
+ * namespace where those names resolve to the test world and nothing else.
+ */
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BIN, buildOnce, cleanHome, runCli, type CliRun } from "../cli/run-cli.js";
+import { blobRequests, clearBlobRequests, getWorld } from "../world/client.js";
+import { startTlsWorld, type TlsWorld } from "../world/tls-world.js";
+
+const world = getWorld();
+const home = cleanHome();
+let tls: TlsWorld;
+let out: string;
+
+/** Every run's environment: nothing of the machine's (no proxy, no Docker config), plus what the test adds. */
+function env(extra: Record<string, string> = {}, user?: { username: string; password: string }): NodeJS.ProcessEnv {
+  const credentials = user === undefined ? {} : { PULLBACK_REGISTRY_USERNAME: user.username, PULLBACK_REGISTRY_TOKEN: user.password };
+  return { PATH: process.env.PATH, HOME: home, DOCKER_CONFIG: join(home, ".docker"), NO_COLOR: "1", ...credentials, ...extra };
+}
+
+/** pullback inside the namespace. */
+function inside(args: readonly string[], environment: NodeJS.ProcessEnv = env()): Promise<CliRun> {
+  return runCli(args, { env: environment, command: [...tls.info.exec, process.execPath, BIN] });
+}
+
+const lastJson = (run: CliRun): Record<string, unknown> => JSON.parse(run.stdout.trim().split("\n").at(-1) ?? "{}") as Record<string, unknown>;
+const verification = (run: CliRun): Record<string, unknown> => ((lastJson(run).verifications as Record<string, unknown>[] | undefined) ?? [])[0] ?? {};
+
+beforeAll(async () => {
+  buildOnce();
+  tls = await startTlsWorld(world);
+  out = await mkdtemp(join(tmpdir(), "pullback-tls-out-"));
+}, 180_000);
+
+afterAll(async () => {
+  await tls?.stop();
+  await rm(home, { recursive: true, force: true });
+  if (out) await rm(out, { recursive: true, force: true });
+});
+
+describe("trust: certs.d, --cert-dir, NODE_EXTRA_CA_CERTS, rootless certs.d", () => {
+  it("check trusts /etc/docker/certs.d/HOST/ca.crt (the namespace's own /etc/docker)", async () => {
+    const run = await inside(["check", "alpine"]);
+    expect(run.stdout).toMatch(/^ACCEPTED +docker\.io\/library\/alpine — no credentials \(anonymous\)/m);
+    expect(run.code).toBe(0);
+  });
+
+  it("an untrusted private CA: exit 5, reason tls-unknown-ca, the host, where pullback looked, and the fix", async () => {
+    const run = await inside(["check", "quay.io/public/app:1", "--json"]);
+    expect(run.code).toBe(5);
+    const v = verification(run);
+    expect(v.verdict).toBe("unreachable");
+    expect(v.reason).toBe("tls-unknown-ca");
+    const text = JSON.stringify(v.diagnosis);
+    expect(text).toContain("The certificate of quay.io is not signed by a CA pullback trusts");
+    expect(text).toContain("/etc/docker/certs.d/quay.io");
+    expect(text).toContain("/etc/containers/certs.d/quay.io");
+    expect(text).toContain("openssl s_client -showcerts -connect quay.io:443 -servername quay.io");
+    expect(text).toContain("NODE_EXTRA_CA_CERTS");
+    expect(text).not.toMatch(/again later/i);
+  });
+
+  it("--cert-dir (skopeo's layout) makes the same registry trusted", async () => {
+    const run = await inside(["check", "quay.io/public/app:1", "--cert-dir", tls.info.certDir]);
+    expect(run.stdout).toMatch(/^ACCEPTED +quay\.io\/public\/app/m);
+    expect(run.code).toBe(0);
+  });
+
+  it("NODE_EXTRA_CA_CERTS makes it trusted too", async () => {
+    const run = await inside(["check", "quay.io/public/app:1"], env({ NODE_EXTRA_CA_CERTS: tls.info.caFile }));
+    expect(run.code).toBe(0);
+  });
+
+  it("the rootless $XDG_CONFIG_HOME/containers/certs.d/HOST/ makes it trusted too", async () => {
+    const config = join(home, "xdg");
+    await mkdir(join(config, "containers", "certs.d", "quay.io"), { recursive: true });
+    await writeCopy(tls.info.caFile, join(config, "containers", "certs.d", "quay.io", "ca.crt"));
+    const run = await inside(["check", "quay.io/public/app:1"], env({ XDG_CONFIG_HOME: config }));
+    expect(run.code).toBe(0);
+  });
+
+  it("mutual TLS: client.cert + client.key from /etc/containers/certs.d/HOST:PORT/", async () => {
+    const run = await inside(["check", "mtls.registry.test:5443/public/app:1"]);
+    expect(run.stdout).toMatch(/^ACCEPTED +mtls\.registry\.test:5443\/public\/app/m);
+    expect(run.code).toBe(0);
+  });
+
+  it("mutual TLS with --cert-dir holding client.cert + client.key, and without them: tls-client-cert-required", async () => {
+    const withClient = await inside(["check", "mtls.registry.test:5443/public/app:1", "--cert-dir", tls.info.clientCertDir]);
+    expect(withClient.code).toBe(0);
+    const without = await inside(["check", "mtls.registry.test:5443/public/app:1", "--cert-dir", tls.info.certDir, "--json"]);
+    expect(without.code).toBe(5);
+    expect(verification(without).reason).toBe("tls-client-cert-required");
+    expect(JSON.stringify(verification(without).diagnosis)).toContain("mtls.registry.test:5443 requires a client certificate, and pullback found none");
+  });
+
+  it.each([
+    ["expired.registry.test", "tls-expired", "The certificate of expired.registry.test is expired or not yet valid"],
+    ["wrong-name.registry.test", "tls-hostname-mismatch", "The certificate of wrong-name.registry.test is for another name"],
+    ["plain.registry.test", "tls-plain-http", "plain.registry.test answered in plain HTTP where TLS was expected"],
+  ])("%s: reason %s", async (host, reason, summary) => {
+    const run = await inside(["check", `${host}/public/app:1`, "--cert-dir", tls.info.certDir, "--json"]);
+    expect(run.code).toBe(5);
+    expect(verification(run).reason).toBe(reason);
+    expect(JSON.stringify(verification(run).diagnosis)).toContain(summary);
+  });
+
+  it("a daemonless pull fails the same way, exit 5 with the reason in --json, and is not retried anonymously", async () => {
+    const run = await inside(["pull", "quay.io/public/app:1", "--to", `oci:${join(out, "untrusted")}`, "--json"], env({}, world.users.alice));
+    expect(run.code).toBe(5);
+    const error = lastJson(run);
+    expect(error.kind).toBe("network");
+    expect(error.reason).toBe("tls-unknown-ca");
+    expect((error.attempts as unknown[]).length).toBe(1);
+    expect((error.diagnosis as { summary: string }).summary).toBe("The certificate of quay.io is not signed by a CA pullback trusts");
+  });
+});
+
+describe("real names: Docker Hub and ghcr.io over TLS", () => {
+  it("pullback pull alpine: docker.io/library/alpine from registry-1.docker.io (realm auth.docker.io), falling back on a refused credential", async () => {
+    const refused = { username: world.users.alice.username, password: world.users.wrongPassword };
+    const run = await inside(["pull", "alpine", "--to", `oci:${join(out, "alpine")}:latest`, "--json"], env({}, refused));
+    expect(run.stderr).toBe("");
+    const outcome = lastJson(run);
+    expect(outcome.type).toBe("outcome");
+    expect(outcome.fellBack).toBe(true);
+    expect((outcome.image as { reference: string }).reference).toBe("docker.io/library/alpine:latest");
+    expect(run.code).toBe(0);
+  });
+
+  it("ghcr.io sends blobs to its CDN with a signed URL: the blobs come from there, without Authorization", async () => {
+    await clearBlobRequests(world);
+    const run = await inside(["pull", "ghcr.io/private/app:1", "--to", `oci:${join(out, "ghcr")}:1`], env({}, world.users.alice));
+    expect(run.code).toBe(0);
+    const fromCdn = (await blobRequests(world)).filter((r) => r.host === tls.info.hosts.cdn);
+    expect(fromCdn.length).toBeGreaterThan(0);
+    expect(fromCdn.every((r) => r.status === 200 && !r.hasAuthorization)).toBe(true);
+  });
+});
+
+describe("proxies: HTTPS_PROXY, NO_PROXY, CONNECT, 407, dead proxy", () => {
+  it("with HTTPS_PROXY every request goes through the proxy with CONNECT — registry and token service", async () => {
+    const before = (await readFile(tls.info.proxy.logFile, "utf8")).length;
+    const run = await inside(["check", "registry-1.docker.io/private/app:1"], env({ HTTPS_PROXY: tls.info.proxy.url }, world.users.alice));
+    expect(run.stdout).toMatch(/^ACCEPTED/m);
+    expect(run.code).toBe(0);
+    const log = (await readFile(tls.info.proxy.logFile, "utf8")).slice(before);
+    expect(log).toContain("CONNECT registry-1.docker.io:443");
+    expect(log).toContain("CONNECT auth.docker.io:443");
+    // The proxy sees the tunnel, never the credential or the request inside it.
+    expect(log).not.toContain(world.users.alice.password);
+    expect(log).not.toMatch(/authorization/i);
+  });
+
+  it("NO_PROXY entries go direct (lower-case https_proxy, a host entry with a leading dot)", async () => {
+    const before = (await readFile(tls.info.proxy.logFile, "utf8")).length;
+    const run = await inside(["check", "alpine"], env({ https_proxy: "proxy.test:3128", NO_PROXY: ".docker.io" }));
+    expect(run.code).toBe(0);
+    const log = (await readFile(tls.info.proxy.logFile, "utf8")).slice(before);
+    expect(log).not.toContain("docker.io:443");
+  });
+
+  it("a dead proxy: exit 5, proxy-unreachable, the proxy named, nothing direct, no anonymous retry", async () => {
+    const run = await inside(["pull", "ghcr.io/public/app:1", "--to", `oci:${join(out, "dead")}`, "--json"], env({ HTTPS_PROXY: "http://proxy.test:3999" }, world.users.alice));
+    expect(run.code).toBe(5);
+    const error = lastJson(run);
+    expect(error.reason).toBe("proxy-unreachable");
+    expect((error.attempts as unknown[]).length).toBe(1);
+    expect((error.diagnosis as { summary: string }).summary).toBe("The proxy http://proxy.test:3999 could not be reached");
+  });
+
+  it("a proxy that wants authentication: 407 is proxy-auth-required; with user:password in the URL it works, and the password is never shown", async () => {
+    const refused = await inside(["check", "ghcr.io/public/app:1", "--json"], env({ HTTPS_PROXY: tls.info.proxy.authUrl }));
+    expect(refused.code).toBe(5);
+    expect(verification(refused).reason).toBe("proxy-auth-required");
+    expect(JSON.stringify(verification(refused).diagnosis)).toContain("The proxy http://proxy.test:3129 refused the request: proxy authentication required (HTTP 407)");
+    const { user, password } = tls.info.proxy;
+    const withAuth = `http://${user}:${password}@proxy.test:3129`;
+    const wrong = await inside(["check", "ghcr.io/public/app:1", "-v"], env({ HTTPS_PROXY: withAuth.replace(password, "not-it") }));
+    expect(wrong.code).toBe(5);
+    expect(wrong.stdout).toMatch(/The proxy http:\/\/\*\*\*@proxy\.test:3129 refused the request: proxy authentication required \(HTTP 40[17]\)/);
+    const ok = await inside(["check", "ghcr.io/public/app:1", "-v"], env({ HTTPS_PROXY: withAuth }));
+    expect(ok.code).toBe(0);
+    for (const run of [refused, wrong, ok]) expect(run.stdout + run.stderr).not.toContain(password);
+    expect(await readFile(tls.info.proxy.authLogFile, "utf8")).not.toContain(password);
+  });
+
+  it("a proxy that cannot reach the registry: proxy-upstream-failed", async () => {
+    const run = await inside(["check", "nowhere.registry.test/public/app:1", "--json"], env({ HTTPS_PROXY: tls.info.proxy.url }));
+    expect(run.code).toBe(5);
+    expect(verification(run).reason).toBe("proxy-upstream-failed");
+  });
+});
+
+async function writeCopy(from: string, to: string): Promise<void> {
+  const { copyFile } = await import("node:fs/promises");
+  await copyFile(from, to);
+}
