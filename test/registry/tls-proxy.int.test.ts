@@ -3,7 +3,7 @@
  * real names with a private CA, and through a real proxy — inside a network
  * namespace where those names resolve to the test world and nothing else.
  */
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -139,6 +139,29 @@ describe("real names: Docker Hub and ghcr.io over TLS", () => {
     const fromCdn = (await blobRequests(world)).filter((r) => r.host === tls.info.hosts.cdn);
     expect(fromCdn.length).toBeGreaterThan(0);
     expect(fromCdn.every((r) => r.status === 200 && !r.hasAuthorization)).toBe(true);
+  });
+});
+
+describe("cluster-config verifies with the registries.yaml tls block it merges", () => {
+  const args = (output: string): string[] => ["cluster-config", "--registry", "basic.registry.test", "--verify-repo", "private/app:1", "--output", output];
+
+  it("configs.HOST.tls.ca_file: the credential is verified over TLS, accepted, written, and the tls block kept", async () => {
+    const output = join(out, "registries-ca.yaml");
+    await writeFile(output, `configs:\n  "basic.registry.test":\n    tls:\n      ca_file: "${tls.info.caFile}"\n`);
+    const run = await inside(args(output), env({}, world.users.alice));
+    expect(run.stderr).toMatch(/accepted — credentials kept/);
+    const written = await readFile(output, "utf8");
+    expect(written).toContain(`ca_file: "${tls.info.caFile}"`);
+    expect(written).toMatch(/username: "alice"/);
+    expect(run.code).toBe(0);
+  });
+
+  it("without it a registry cannot be verified, even one in /etc/docker/certs.d (a k3s node does not read it): unverified", async () => {
+    // ghcr.io's CA is in /etc/docker/certs.d: the daemon path trusts it, a k3s node would not.
+    const output = join(out, "registries-none.yaml");
+    const run = await inside(["cluster-config", "--registry", "ghcr.io", "--verify-repo", "private/app:1", "--output", output, "--dry-run"], env({}, world.users.alice));
+    expect(run.stderr).toMatch(/ghcr\.io: unreachable — credentials kept/);
+    expect(run.stderr).toMatch(/could not be verified \(could not verify: GET https:\/\/ghcr\.io\/v2\/: UNABLE_TO_VERIFY_LEAF_SIGNATURE/);
   });
 });
 
