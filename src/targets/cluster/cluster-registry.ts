@@ -168,7 +168,7 @@ export function mergeTls(
  * verifierTls({ ca_file: "/etc/ssl/corp-ca.pem" }) // → { certsDirs: [], caFiles: ["/etc/ssl/corp-ca.pem"] }
  */
 export function verifierTls(tls: Readonly<Record<string, string | boolean>> | undefined): TlsOptions {
-  const text = (key: string): string | undefined => (typeof tls?.[key] === "string" ? (tls[key] as string) : undefined);
+  const text = (key: string): string | undefined => (typeof tls?.[key] === "string" ? (tls[key]) : undefined);
   const ca = text("ca_file");
   const cert = text("cert_file");
   const key = text("key_file");
