@@ -10,7 +10,12 @@ import { BlockList, isIP } from "node:net";
 import { redactUrl } from "../errors.js";
 import { hostnameOf } from "./loopback.js";
 
-/** The environment the proxy variables come from; the CLI passes its own, tests theirs. */
+/**
+ * The environment the proxy variables come from; the CLI passes its own, tests theirs.
+ *
+ * @example
+ * await pullImage(ref, { to, env: { HTTPS_PROXY: "http://proxy.corp:3128", NO_PROXY: ".corp" } });
+ */
 export type ProxyEnv = Readonly<Record<string, string | undefined>>;
 
 /**
