@@ -61,7 +61,7 @@ export function errorLine(error: unknown): Record<string, unknown> {
   return {
     type: "error",
     kind,
-    reason: error instanceof PullbackError ? (error.reason ?? null) : null,
+    ...(error instanceof PullbackError && error.reason !== undefined ? { reason: error.reason } : {}),
     message: messageOf(error),
     diagnosis: error instanceof PullbackError ? (error.diagnosis ?? null) : null,
     attempts: error instanceof PullError ? error.attempts : [],
