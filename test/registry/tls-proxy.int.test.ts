@@ -8,7 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BIN, buildOnce, cleanHome, runCli, type CliRun } from "../cli/run-cli.js";
-import { blobRequests, clearBlobRequests, getWorld } from "../world/client.js";
+import { blobRequests, clearBlobRequests, engineRequest, getWorld } from "../world/client.js";
+import type { Dockerd } from "../world/dockerd.js";
+import { startNetnsDockerd } from "../world/netns-dockerd.js";
 import { startTlsWorld, type TlsWorld } from "../world/tls-world.js";
 
 const world = getWorld();
@@ -223,3 +225,30 @@ async function writeCopy(from: string, to: string): Promise<void> {
   const { copyFile } = await import("node:fs/promises");
   await copyFile(from, to);
 }
+
+describe("a dockerd inside the namespace", () => {
+  let dockerd: Dockerd | undefined;
+  beforeAll(async () => {
+    // dockerd reads certs.d for every registry except Docker Hub, which it reaches with the system
+    // roots only (observed: /etc/docker/certs.d/docker.io/ca.crt alone gives "x509: certificate signed
+    // by unknown authority"). So this daemon's system roots are the private CA (Go reads SSL_CERT_FILE).
+    dockerd = await startNetnsDockerd(tls.info.exec, tls.info.stateDir, { SSL_CERT_FILE: tls.info.caFile });
+  }, 120_000);
+  afterAll(async () => {
+    await dockerd?.stop();
+  });
+
+  // A bare "alpine" is taken for a locally built image by the daemon path (ensureImage's rule), so the name is spelled out.
+  it("pullback pull docker.io/library/alpine: registry-1.docker.io over TLS, a refused credential falls back, the image lands; check agrees", async () => {
+    const refused = { username: world.users.alice.username, password: world.users.wrongPassword };
+    const run = await inside(["pull", "docker.io/library/alpine:latest"], env({ DOCKER_HOST: dockerd!.dockerHost }, refused));
+    expect(run.stderr).toMatch(/warning: the credentials from PULLBACK_REGISTRY_USERNAME and PULLBACK_REGISTRY_TOKEN were refused by docker\.io: unauthorized; pulling anonymously instead/);
+    expect(run.code).toBe(0);
+    const image = await engineRequest({ ...world, dockerHost: dockerd!.dockerHost }, "GET", "/images/alpine:latest/json");
+    expect(image.status).toBe(200);
+    // The same trust, from pullback's own side: check does not call the registry unreachable.
+    const check = await inside(["check", "docker.io/library/alpine:latest"]);
+    expect(check.stdout).toMatch(/^ACCEPTED +docker\.io\/library\/alpine/m);
+    expect(check.code).toBe(0);
+  });
+});
