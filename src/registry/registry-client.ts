@@ -230,8 +230,10 @@ export class RegistryClient {
       this.#auth.learnOpen();
     } else {
       const error = await errorFromResponse(response, `GET ${redactUrl(`${this.baseUrl}/v2/`)}`, "registry");
-      // Go's TLS server answers a plain-HTTP request with this 400; it is a transport mismatch, not the registry's word.
-      if (response.status === 400 && /client sent an http request to an https server/i.test(error.registryMessage)) {
+      // Go's TLS server answers a plain-HTTP request with a bare 400 (no headers; the body "Client sent an
+      // HTTP request to an HTTPS server." is often cut by its reset): a transport mismatch, not the registry's word.
+      const bare = response.header("date") === undefined && response.header("content-type") === undefined;
+      if (response.status === 400 && this.baseUrl.startsWith("http:") && (bare || /client sent an http request to an https server/i.test(error.registryMessage))) {
         const url = new URL(`${this.baseUrl}/v2/`);
         throw new PullbackError("network", error.message, {
           cause: error,

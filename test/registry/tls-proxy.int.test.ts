@@ -104,6 +104,8 @@ describe("trust: certs.d, --cert-dir, NODE_EXTRA_CA_CERTS, rootless certs.d", ()
     ["expired.registry.test", "tls-expired", "The certificate of expired.registry.test is expired or not yet valid"],
     ["wrong-name.registry.test", "tls-hostname-mismatch", "The certificate of wrong-name.registry.test is for another name"],
     ["plain.registry.test", "tls-plain-http", "plain.registry.test answered in plain HTTP where TLS was expected"],
+    // A loopback address is spoken to in plain HTTP; distribution's TLS port answers "Client sent an HTTP request to an HTTPS server".
+    ["127.0.10.4:443", "tls-expected", "127.0.10.4:443 speaks TLS, but pullback spoke plain HTTP to it"],
   ])("%s: reason %s", async (host, reason, summary) => {
     const run = await inside(["check", `${host}/public/app:1`, "--cert-dir", tls.info.certDir, "--json"]);
     expect(run.code).toBe(5);
@@ -155,6 +157,16 @@ describe("cluster-config verifies with the registries.yaml tls block it merges",
     const written = await readFile(output, "utf8");
     expect(written).toContain(`ca_file: "${tls.info.caFile}"`);
     expect(written).toMatch(/username: "alice"/);
+    expect(run.code).toBe(0);
+  });
+
+  it("insecure_skip_verify in the tls block is honoured, and said out loud", async () => {
+    const output = join(out, "registries-skip.yaml");
+    await writeFile(output, `configs:\n  "wrong-name.registry.test":\n    tls:\n      insecure_skip_verify: true\n`);
+    const run = await inside(["cluster-config", "--registry", "wrong-name.registry.test", "--verify-repo", "public/app:1", "--output", output], env({}, world.users.alice));
+    expect(run.stderr).toMatch(/wrong-name\.registry\.test: accepted/);
+    expect(run.stderr).toMatch(/warning: configs\."wrong-name\.registry\.test"\.tls\.insecure_skip_verify is true: the nodes, and this verification, accept any certificate/);
+    expect(await readFile(output, "utf8")).toMatch(/insecure_skip_verify: true/);
     expect(run.code).toBe(0);
   });
 

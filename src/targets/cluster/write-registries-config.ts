@@ -101,6 +101,9 @@ export async function writeRegistriesConfig(options: WriteRegistriesConfigOption
     const plan = { ...given, tls: mergeTls(given.tls, parsed.value?.configs[given.authHost]?.tls) };
     const decision = await decideFor(plan, options);
     decisions.push(decision);
+    if (plan.tls?.["insecure_skip_verify"] === true) {
+      warnings.push(`configs."${plan.authHost}".tls.insecure_skip_verify is true: the nodes, and this verification, accept any certificate from ${plan.authHost} — anyone in between can read the credentials`);
+    }
     if (decision.warning !== undefined) warnings.push(decision.warning);
     setEntry(parsed.document, "mirrors", plan.host, plan.mirror);
     setEntry(parsed.document, "configs", plan.authHost, hostConfig(plan, decision.wroteAuth ? plan.credential : undefined));
