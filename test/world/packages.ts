@@ -18,6 +18,9 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { binary: "/usr/sbin/sshd", pkg: "openssh-server" },
   { binary: "/usr/bin/ssh-keygen", pkg: "openssh-client" },
   { binary: "/usr/bin/openssl", pkg: "openssl" },
+  // The TLS world: a loopback-only network namespace and a real HTTP proxy inside it.
+  { binary: "/bin/ip", pkg: "iproute2" },
+  { binary: "/usr/bin/tinyproxy", pkg: "tinyproxy" },
 ];
 
 async function present(binary: string): Promise<boolean> {
