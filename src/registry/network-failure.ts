@@ -69,16 +69,6 @@ export function networkFailure(error: unknown, context: NetworkFailureContext): 
   return new PullbackError("network", `${context.what}: ${detail}`, { cause: error, reason, diagnosis });
 }
 
-/**
- * The reason and diagnosis of a failure whose code (or proxy stage) is known.
- *
- * @example
- * diagnoseNetworkFailure(undefined, "CERT_HAS_EXPIRED", "certificate has expired", context).reason // → "tls-expired"
- */
-export function diagnoseNetworkFailure(error: unknown, code: string | undefined, detail: string, context: NetworkFailureContext): { reason: NetworkFailureReason; diagnosis: Diagnosis } {
-  return diagnose(error, code, detail, context);
-}
-
 function diagnose(error: unknown, code: string | undefined, detail: string, context: NetworkFailureContext): { reason: NetworkFailureReason; diagnosis: Diagnosis } {
   const tunnel = findTunnelError(error);
   if (tunnel !== undefined) return proxyDiagnosis(tunnel, detail, context);
@@ -106,7 +96,7 @@ function hostPort(url: URL): string {
   return `${url.hostname}:${url.port || (url.protocol === "https:" ? "443" : "80")}`;
 }
 
-/** The certs.d directory docker reads for this host: `HOST` on 443, else `HOST:PORT`. */
+/** The certs.d directory docker reads for this host: `HOST` on 443 (URL.host omits it), else `HOST:PORT`. */
 function certsDName(url: URL): string {
   return url.host;
 }

@@ -3,7 +3,7 @@
  * real names with a private CA, and through a real proxy — inside a network
  * namespace where those names resolve to the test world and nothing else.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -80,7 +80,7 @@ describe("trust: certs.d, --cert-dir, NODE_EXTRA_CA_CERTS, rootless certs.d", ()
   it("the rootless $XDG_CONFIG_HOME/containers/certs.d/HOST/ makes it trusted too", async () => {
     const config = join(home, "xdg");
     await mkdir(join(config, "containers", "certs.d", "quay.io"), { recursive: true });
-    await writeCopy(tls.info.caFile, join(config, "containers", "certs.d", "quay.io", "ca.crt"));
+    await copyFile(tls.info.caFile, join(config, "containers", "certs.d", "quay.io", "ca.crt"));
     const run = await inside(["check", "quay.io/public/app:1"], env({ XDG_CONFIG_HOME: config }));
     expect(run.code).toBe(0);
   });
@@ -232,11 +232,6 @@ describe("proxies: HTTPS_PROXY, NO_PROXY, CONNECT, 407, dead proxy", () => {
     expect(verification(run).reason).toBe("proxy-upstream-failed");
   });
 });
-
-async function writeCopy(from: string, to: string): Promise<void> {
-  const { copyFile } = await import("node:fs/promises");
-  await copyFile(from, to);
-}
 
 describe("a dockerd inside the namespace", () => {
   let dockerd: Dockerd | undefined;

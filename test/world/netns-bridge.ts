@@ -7,10 +7,9 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { connect, createServer, type Server } from "node:net";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { startProcess, waitUntil, type ManagedProcess } from "./process.js";
-import { readFile } from "node:fs/promises";
 
 /** One name served inside the namespace. */
 export interface BridgeRoute {
