@@ -16,8 +16,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { PullbackError, messageOf, redactUrl } from "../errors.js";
 import { isLoopbackHost } from "./loopback.js";
 import { errorCode, networkFailure } from "./network-failure.js";
-import { proxyAuthorization, proxyConfigFromEnv, proxyFor, type ProxyConfig, type ProxyEnv } from "./proxy.js";
-import { TunnelAgent } from "./proxy-tunnel.js";
+import { proxyAuthorization, proxyConfigFromEnv, proxyFor, redactProxy, type ProxyConfig, type ProxyEnv } from "./proxy.js";
+import { ProxyTunnelError, TunnelAgent } from "./proxy-tunnel.js";
 import { loadHostTrust, type HostTrust, type TlsOptions } from "./trust.js";
 import { errorFromResponse, type ResponseSource } from "./registry-error.js";
 import { parseRetryAfter } from "./retry-after.js";
@@ -241,6 +241,12 @@ export class HttpClient {
         throw networkFailure(error, { what, url, proxy: route.proxy, trust: route.trust });
       }
       this.#report({ method, url: redactUrl(url), status: response.status });
+      if (response.status === 407 && route.proxy !== undefined) {
+        // Plain HTTP through a proxy: the proxy itself answers; never mistake it for the registry.
+        response.body.destroy();
+        const refusal = new ProxyTunnelError("auth", `the proxy ${redactProxy(route.proxy)} answered HTTP 407 (proxy authentication required)`, { proxy: route.proxy, status: 407 });
+        throw networkFailure(refusal, { what, url, proxy: route.proxy, trust: route.trust });
+      }
       if (response.status === 429) {
         const wait = parseRetryAfter(response.header("retry-after")) ?? backoff;
         if (canRetry && wait <= (this.#options.maxRetryAfterMs ?? 10_000)) {

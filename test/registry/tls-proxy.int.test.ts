@@ -226,6 +226,20 @@ describe("proxies: HTTPS_PROXY, NO_PROXY, CONNECT, 407, dead proxy", () => {
     expect(await readFile(tls.info.proxy.authLogFile, "utf8")).not.toContain(password);
   });
 
+  it("plain HTTP (an --insecure registry) goes through HTTP_PROXY in absolute form, with Proxy-Authorization", async () => {
+    const { user, password } = tls.info.proxy;
+    const before = (await readFile(tls.info.proxy.authLogFile, "utf8")).length;
+    const run = await inside(["check", "plain.registry.test:443/public/app:1", "--insecure"], env({ HTTP_PROXY: `http://${user}:${password}@proxy.test:3129` }));
+    expect(run.stdout).toMatch(/^ACCEPTED +plain\.registry\.test:443\/public\/app/m);
+    expect(run.code).toBe(0);
+    const log = (await readFile(tls.info.proxy.authLogFile, "utf8")).slice(before);
+    expect(log).toMatch(/GET http:\/\/plain\.registry\.test:443\/v2\//);
+    expect(log).not.toContain(password);
+    const refused = await inside(["check", "plain.registry.test:443/public/app:1", "--insecure", "--json"], env({ HTTP_PROXY: "http://proxy.test:3129" }));
+    expect(refused.code).toBe(5);
+    expect(verification(refused).reason).toBe("proxy-auth-required");
+  });
+
   it("a proxy that cannot reach the registry: proxy-upstream-failed", async () => {
     const run = await inside(["check", "nowhere.registry.test/public/app:1", "--json"], env({ HTTPS_PROXY: tls.info.proxy.url }));
     expect(run.code).toBe(5);
