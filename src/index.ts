@@ -30,6 +30,10 @@ export type { ResolveCredentialsOptions } from "./credentials/resolve-credential
 export { verifyCredentials } from "./registry/verify-credentials.js";
 export type { Verdict, Verification, VerifyOptions } from "./registry/verify-credentials.js";
 
+// Trust and proxies for pullback's own requests
+export type { TlsOptions } from "./registry/trust.js";
+export type { ProxyEnv } from "./registry/proxy.js";
+
 // Fallback policy and outcomes
 export { classifyPullError } from "./fallback/classification.js";
 export type { FailureKind, Classification } from "./fallback/classification.js";

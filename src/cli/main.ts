@@ -63,7 +63,8 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .option("--all-platforms", "with --to oci:…, keep every platform of a multi-platform image")
     .option("--tag-as <name>", "also tag the pulled image on the remote host (with --host ssh://…)")
     .option("--no-fallback", "do not retry anonymously when the credentials are refused")
-    .option("--fail-on-fallback", "exit 6 when the image came from the anonymous retry");
+    .option("--fail-on-fallback", "exit 6 when the image came from the anonymous retry")
+    .option("--cert-dir <dir>", "with --to: trust the *.crt CAs and use the client.cert/client.key in DIR (skopeo's layout) instead of certs.d");
   addCredentialOptions(pull).addHelpText(
     "after",
     `
@@ -84,7 +85,8 @@ Examples:
     .command("check")
     .description("Check the credentials pullback would use for an image or registry, and whether an anonymous pull works")
     .argument("<target...>", "image reference (checks pull access) or registry host (checks login)")
-    .option("--insecure", "allow plain HTTP to a registry that is not on loopback");
+    .option("--insecure", "allow plain HTTP to a registry that is not on loopback")
+    .option("--cert-dir <dir>", "trust the *.crt CAs and use the client.cert/client.key in DIR (skopeo's layout) instead of certs.d");
   addCredentialOptions(check).addHelpText(
     "after",
     `

@@ -25,6 +25,9 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { binary: "/usr/bin/nsenter", pkg: "util-linux" },
   { binary: "/bin/ip", pkg: "iproute2" },
   { binary: "/usr/bin/openssl", pkg: "openssl" },
+  // The TLS world: a loopback-only network namespace and a real HTTP proxy inside it.
+  { binary: "/bin/ip", pkg: "iproute2" },
+  { binary: "/usr/bin/tinyproxy", pkg: "tinyproxy" },
 ];
 
 async function present(binary: string): Promise<boolean> {

@@ -16,6 +16,7 @@ export interface PullFlags {
   /** commander's `--no-fallback` sets this to false. */
   readonly fallback?: boolean | undefined;
   readonly failOnFallback?: boolean | undefined;
+  readonly certDir?: string | undefined;
 }
 
 interface Common {
@@ -38,7 +39,7 @@ export type PullPlan =
       readonly sshConfigFile: string | undefined;
     })
   /** pullImage into an OCI layout or docker-archive, no daemon. */
-  | (Common & { readonly kind: "daemonless"; readonly to: string });
+  | (Common & { readonly kind: "daemonless"; readonly to: string; readonly certDir: string | undefined });
 
 /**
  * @example
@@ -60,8 +61,10 @@ export function planPull(flags: PullFlags): PullPlan {
     if (flags.host !== undefined) throw usage("--to writes files without a daemon; it cannot be combined with --host");
     if (flags.sshConfig !== undefined) throw usage("--to writes files without a daemon; --ssh-config has nothing to reach");
     if (flags.tagAs !== undefined) throw usage("--tag-as names an image in a daemon; with --to, put the tag in the destination (oci:DIR:TAG)");
-    return { ...common, kind: "daemonless", to: flags.to };
+    return { ...common, kind: "daemonless", to: flags.to, certDir: flags.certDir };
   }
+  // The daemon makes its own TLS connections, with its own /etc/docker/certs.d.
+  if (flags.certDir !== undefined) throw usage("--cert-dir applies to --to (pullback's own requests); a daemon trusts what its /etc/docker/certs.d/HOST:PORT/ holds");
   if (ssh && flags.host !== undefined) {
     return {
       ...common,

@@ -60,6 +60,8 @@ async function pullWith(
         to: parseDestination(plan.to),
         credential,
         onExchange: (exchange) => reporter.debug(describeExchange(exchange)),
+        env: io.env,
+        ...(plan.certDir === undefined ? {} : { tls: { certDir: plan.certDir } }),
         ...(flags.allPlatforms ? { allPlatforms: true } : {}),
       });
     }

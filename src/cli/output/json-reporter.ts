@@ -61,6 +61,7 @@ export function errorLine(error: unknown): Record<string, unknown> {
   return {
     type: "error",
     kind,
+    ...(error instanceof PullbackError && error.reason !== undefined ? { reason: error.reason } : {}),
     message: messageOf(error),
     diagnosis: error instanceof PullbackError ? (error.diagnosis ?? null) : null,
     attempts: error instanceof PullError ? error.attempts : [],

@@ -10,7 +10,7 @@ import type { Credential } from "../../credentials/credential.js";
 import { PullbackError, messageOf } from "../../errors.js";
 import { writeFileAtomic } from "./atomic-write.js";
 import { decideCredential, type VerifyCredentialsFunction } from "./credential-decision.js";
-import { planRegistry, type ClusterRegistry, type RegistryPlan } from "./cluster-registry.js";
+import { mergeTls, planRegistry, verifierTls, type ClusterRegistry, type RegistryPlan } from "./cluster-registry.js";
 import { formatIssue, parseRegistriesConfig } from "./registries-config.js";
 import { dropEmptySections, redactedCopy, renderDocument, setEntry } from "./registries-document.js";
 import type { Verdict } from "../../registry/verify-credentials.js";
@@ -96,9 +96,14 @@ export async function writeRegistriesConfig(options: WriteRegistriesConfigOption
   }
   const warnings = parsed.warnings.map((issue) => `${options.path}: ${formatIssue(issue)}`);
   const decisions: RegistryDecision[] = [];
-  for (const plan of plans) {
+  for (const given of plans) {
+    // The CA and client certificate the nodes will use are the ones to verify with, and they stay in the file.
+    const plan = { ...given, tls: mergeTls(given.tls, parsed.value?.configs[given.authHost]?.tls) };
     const decision = await decideFor(plan, options);
     decisions.push(decision);
+    if (plan.tls?.["insecure_skip_verify"] === true) {
+      warnings.push(`configs."${plan.authHost}".tls.insecure_skip_verify is true: the nodes, and this verification, accept any certificate from ${plan.authHost} — anyone in between can read the credentials`);
+    }
     if (decision.warning !== undefined) warnings.push(decision.warning);
     setEntry(parsed.document, "mirrors", plan.host, plan.mirror);
     setEntry(parsed.document, "configs", plan.authHost, hostConfig(plan, decision.wroteAuth ? plan.credential : undefined));
@@ -131,6 +136,7 @@ async function decideFor(plan: RegistryPlan, options: WriteRegistriesConfigOptio
     insecure: plan.insecure,
     strict: options.strict ?? false,
     verify: options.verify,
+    tls: verifierTls(plan.tls),
   });
   const base = { host: plan.host, authHost: plan.authHost, verdict: decision.verdict, wroteAuth: decision.include, explanation: decision.explanation };
   return decision.warning === undefined ? base : { ...base, warning: decision.warning };

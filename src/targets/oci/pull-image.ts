@@ -23,6 +23,8 @@ import { formatPlatform, localPlatform, normalizePlatform, parsePlatform, platfo
 import { resolveImage, type FetchedManifest, type ResolvedImage } from "./resolve-image.js";
 
 import type { Exchange } from "../../registry/http.js";
+import type { ProxyEnv } from "../../registry/proxy.js";
+import type { TlsOptions } from "../../registry/trust.js";
 import { chooseCredential, type CredentialChoiceOptions } from "../credential-choice.js";
 
 export { parseDestination, type PullDestination } from "./destination.js";
@@ -43,6 +45,10 @@ export interface PullImageOptions extends CredentialChoiceOptions {
   readonly fallback?: boolean | undefined;
   /** Allow plain HTTP to a non-loopback registry. */
   readonly insecure?: boolean | undefined;
+  /** CAs and client certificates beyond the system store: certs.d (default), `certDir`, files. */
+  readonly tls?: TlsOptions | undefined;
+  /** HTTPS_PROXY/HTTP_PROXY/NO_PROXY, NODE_EXTRA_CA_CERTS, XDG_CONFIG_HOME. Default `process.env`. */
+  readonly env?: ProxyEnv | undefined;
   /** Blobs downloaded at once. Default 4. */
   readonly concurrency?: number | undefined;
   /** Longest silence from the registry (awaiting headers or between body chunks) before a try is given up. Default 30 s. */
@@ -107,6 +113,9 @@ async function pullOnce(reference: ImageReference, credential: Credential | unde
     ...(options.insecure === undefined ? {} : { insecure: options.insecure }),
     ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
     ...(options.onExchange === undefined ? {} : { onExchange: options.onExchange }),
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
+    ...(options.env === undefined ? {} : { env: options.env }),
+    onWarning: (message: string) => emit(options.onEvent, { type: "warning", code: "other", message }),
   });
   const what = reference.familiar();
   try {
