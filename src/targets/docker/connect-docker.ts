@@ -20,6 +20,11 @@ export interface ConnectDockerOptions extends SshOptions {
   readonly dockerConfigDir?: string | undefined;
   /** Per-request timeout for short calls (ping, version, inspect). Default 30 s. */
   readonly timeoutMs?: number | undefined;
+  /**
+   * Sockets outside HOME to suggest when the daemon is unreachable and they exist.
+   * Default `/var/run/docker.sock`, `/run/podman/podman.sock`; a test passes its own.
+   */
+  readonly systemSockets?: readonly string[] | undefined;
 }
 
 /**
@@ -55,7 +60,7 @@ export async function connectDocker(options: ConnectDockerOptions = {}): Promise
     return { endpoint: endpoint.url, daemon, remoteHost: tunnel?.target.host, engine, close: () => tunnel?.close() };
   } catch (error) {
     tunnel?.close();
-    throw await unreachableError(endpoint, error, options.env);
+    throw await unreachableError(endpoint, error, options);
   }
 }
 
@@ -69,10 +74,10 @@ function addressOf(endpoint: ResolvedEndpoint): EngineAddress {
   throw new PullbackError("usage", `unsupported Docker host "${endpoint.url}"`);
 }
 
-async function unreachableError(endpoint: ResolvedEndpoint, error: unknown, env: NodeJS.ProcessEnv | undefined): Promise<PullbackError> {
+async function unreachableError(endpoint: ResolvedEndpoint, error: unknown, options: ConnectDockerOptions): Promise<PullbackError> {
   if (error instanceof PullbackError && error.kind === "daemon-unreachable") return error;
   const why = reasonFor(error);
-  const alternatives = await findAlternativeSockets(endpoint.url, env);
+  const alternatives = await findAlternativeSockets(endpoint.url, options.env, options.systemSockets);
   const steps: RecoveryStep[] = [
     ...alternatives.map((socket) => ({ text: `A Docker-compatible socket exists at ${socket.slice(7)}; use it`, command: `export DOCKER_HOST=${socket}` })),
     ...stepsFor(why, endpoint),
