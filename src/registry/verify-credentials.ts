@@ -13,6 +13,7 @@ import { RegistryClient, MANIFEST_MEDIA_TYPES } from "./registry-client.js";
 import { RegistryResponseError } from "./registry-error.js";
 import { repositoryScope } from "./scope.js";
 import type { Exchange } from "./http.js";
+import { checkVerifyCredentials } from "../validation/entry-points.js";
 
 /**
  * What a registry said about a credential; `unreachable` says nothing about it.
@@ -79,6 +80,7 @@ export async function verifyCredentials(
   credential: Credential | undefined,
   options: VerifyOptions = {},
 ): Promise<Verification> {
+  checkVerifyCredentials(target, credential, options);
   const { registry, endpoint, reference } = resolveTarget(target);
   const client = new RegistryClient(endpoint, clientOptions(credential, options));
   try {

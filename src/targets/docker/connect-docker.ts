@@ -6,6 +6,7 @@
 import { PullbackError, messageOf, type RecoveryStep } from "../../errors.js";
 import { findAlternativeSockets, resolveDockerEndpoint, type ResolvedEndpoint } from "./docker-endpoint.js";
 import { DockerEngine, type DaemonVersion, type EngineAddress } from "./engine.js";
+import { checkConnectDocker } from "../../validation/entry-points.js";
 import { SshDockerTunnel, parseSshUrl, type SshOptions } from "./ssh-tunnel.js";
 
 /**
@@ -51,6 +52,7 @@ export interface DockerConnection {
  * try { console.log(docker.daemon.arch) } finally { docker.close() }
  */
 export async function connectDocker(options: ConnectDockerOptions = {}): Promise<DockerConnection> {
+  checkConnectDocker(options);
   const endpoint = await resolveDockerEndpoint(options);
   const tunnel = endpoint.url.startsWith("ssh://") ? await SshDockerTunnel.open(parseSshUrl(endpoint.url, options.env), options) : undefined;
   const engine = new DockerEngine(tunnel ? { kind: "agent", agent: tunnel.agent } : addressOf(endpoint), options.timeoutMs ?? 30_000);

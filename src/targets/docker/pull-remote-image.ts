@@ -7,10 +7,11 @@ import type { PullEventListener } from "../../events.js";
 import type { PullOutcome } from "../../fallback/pull-outcome.js";
 import { pullWithFallback } from "../../fallback/pull-with-fallback.js";
 import { formatPlatform, normalizeArchitecture, parsePlatform } from "../../platform.js";
-import { parseReference, type ImageReference } from "../../reference/parse-reference.js";
+import type { ImageReference } from "../../reference/parse-reference.js";
 import { chooseCredential, type CredentialChoiceOptions } from "../credential-choice.js";
 import { connectDocker, type ConnectDockerOptions, type DockerConnection } from "./connect-docker.js";
 import { parseTagAs, pullThroughDaemon, tagImage, type DaemonImage } from "./daemon-pull.js";
+import { checkPullRemoteImage } from "../../validation/entry-points.js";
 
 /**
  * Options of pullRemoteImage: SSH, credentials, platform, the tag to add, events.
@@ -39,9 +40,10 @@ export async function pullRemoteImage(
   ref: string | ImageReference,
   options: PullRemoteImageOptions = {},
 ): Promise<PullOutcome<DaemonImage>> {
+  const reference = checkPullRemoteImage(remote, ref, options);
   const docker = typeof remote === "string" ? await connectDocker({ ...options, host: remote }) : remote;
   try {
-    return await pullOnto(docker, typeof ref === "string" ? parseReference(ref) : ref, options);
+    return await pullOnto(docker, reference, options);
   } finally {
     if (typeof remote === "string") docker.close();
   }
