@@ -24,7 +24,7 @@ export function checkReference(value: unknown, name: string): ImageReference {
   return parseReference(checkText(text, name));
 }
 
-function optionalString(value: unknown): boolean {
+function optionalString(value: unknown): value is string | undefined {
   return value === undefined || typeof value === "string";
 }
 
