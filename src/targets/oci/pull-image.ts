@@ -25,6 +25,8 @@ import { resolveImage, type FetchedManifest, type ResolvedImage } from "./resolv
 import type { Exchange } from "../../registry/http.js";
 import { chooseCredential, type CredentialChoiceOptions } from "../credential-choice.js";
 import { checkPullImage } from "../../validation/entry-points.js";
+import { withLock } from "../../files/lock.js";
+import { makeDirectory } from "../../files/make-directory.js";
 
 export { parseDestination, type PullDestination } from "./destination.js";
 
@@ -91,7 +93,7 @@ export async function pullImage(ref: string | ImageReference, options: PullImage
   }
   const platform = options.platform === undefined ? localPlatform() : parsePlatform(options.platform);
   const credential = await chooseCredential(reference.registry, options);
-  return pullWithFallback((credential) => pullOnce(reference, credential, { ...options, to, platform, explicitPlatform: options.platform !== undefined }), {
+  return pullWithFallback((credential) => exclusive(to, () => pullOnce(reference, credential, { ...options, to, platform, explicitPlatform: options.platform !== undefined })), {
     image: reference.toString(),
     registry: reference.registry,
     credential,
@@ -141,6 +143,16 @@ async function pullOnce(reference: ImageReference, credential: Credential | unde
   } finally {
     await client.close();
   }
+}
+
+/**
+ * Writers of one docker-archive take turns: they share its staging area, which the one
+ * that finishes removes. (Writers of one OCI layout lock per blob and for the index.)
+ */
+async function exclusive<T>(to: PullDestination, fn: () => Promise<T>): Promise<T> {
+  if (to.kind !== "docker-archive") return fn();
+  await makeDirectory(dirname(to.file));
+  return withLock(to.file, fn);
 }
 
 /** Make the pulled image visible: the index entry (last, atomically) or the finished archive. */
