@@ -112,7 +112,7 @@ describe("two processes writing one docker-archive", () => {
       for (const result of results) expect(result, result.output).toMatchObject({ code: 0 });
       const { stdout } = await run("skopeo", ["inspect", `docker-archive:${file}`]);
       const layers = (JSON.parse(stdout) as { Layers: string[] }).Layers;
-      const candidates = [world.fixtures.publicApp.layers, world.fixtures.publicMulti.platforms?.["linux/amd64"]?.layers ?? []].map((list) => list.map((layer) => layer.digest));
+      const candidates = [world.fixtures.publicApp.layers, world.fixtures.publicMulti.platforms?.["linux/amd64"]?.layers ?? []].map((list) => list.map((layer) => layer.diffId)); // an archive holds uncompressed layers: skopeo names them by diff ID
       expect(candidates).toContainEqual(layers);
       expect(readdirSync(scratch).filter((name) => name.includes(`archive-${round}.tar`))).toEqual([`archive-${round}.tar`]);
     }
