@@ -99,9 +99,9 @@ describe("a few hundred pulls in one process", () => {
     await removeAllImages(world);
     await batch(24); // warm-up: lazily loaded modules, the first real daemon pulls
     const baseline = await snapshot();
-    await batch(150);
+    await batch(120);
     const middle = await settled(baseline);
-    await batch(150);
+    await batch(120);
     const end = await settled(baseline);
     const report = { baseline, middle, end };
     expect(end.fds, JSON.stringify(report)).toBeLessThanOrEqual(baseline.fds);
