@@ -90,11 +90,14 @@ function speed(bytes: number, since: number): string {
   return seconds < 0.2 || bytes === 0 ? "" : `${formatBytes(bytes / seconds)}/s`;
 }
 
+const require = createRequire(import.meta.url);
+
 /**
  * cli-progress is loaded when the first bar is drawn, not with the CLI: `-q`, `--json`
  * and output to a pipe never draw one and should not pay for it (a CommonJS module,
  * so a synchronous require is enough).
  */
 function loadCliProgress(): typeof cliProgress {
-  return createRequire(import.meta.url)("cli-progress") as typeof cliProgress;
+  return require("cli-progress") as typeof cliProgress;
 }
+
