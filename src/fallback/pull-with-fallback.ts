@@ -8,6 +8,7 @@ import { emit, type AttemptIdentity, type PullEventListener } from "../events.js
 import { classifyPullError, type Classification } from "./classification.js";
 import { diagnosePullFailure, refusedBy } from "./diagnose.js";
 import { PullError, type PullAttempt, type PullOutcome } from "./pull-outcome.js";
+import { checkPullWithFallback } from "../validation/entry-points.js";
 
 /**
  * What the fallback policy needs to know about the pull it wraps.
@@ -49,6 +50,7 @@ export async function pullWithFallback<Image extends { readonly digest?: string 
   pull: PullAttemptFn<Image>,
   options: FallbackOptions,
 ): Promise<PullOutcome<Image>> {
+  checkPullWithFallback(pull, options);
   const attempts: PullAttempt[] = [];
   const classifications: Classification[] = [];
   const warnings: string[] = [];

@@ -15,6 +15,7 @@ import { repositoryScope } from "./scope.js";
 import type { Exchange } from "./http.js";
 import type { ProxyEnv } from "./proxy.js";
 import type { TlsOptions } from "./trust.js";
+import { checkVerifyCredentials } from "../validation/entry-points.js";
 
 /**
  * What a registry said about a credential; `unreachable` says nothing about it.
@@ -91,6 +92,7 @@ export async function verifyCredentials(
   credential: Credential | undefined,
   options: VerifyOptions = {},
 ): Promise<Verification> {
+  checkVerifyCredentials(target, credential, options);
   const { registry, endpoint, reference } = resolveTarget(target);
   const client = new RegistryClient(endpoint, clientOptions(credential, options));
   try {

@@ -14,6 +14,7 @@ import { mergeTls, planRegistry, verifierTls, type ClusterRegistry, type Registr
 import { formatIssue, parseRegistriesConfig } from "./registries-config.js";
 import { dropEmptySections, redactedCopy, renderDocument, setEntry } from "./registries-document.js";
 import type { Verdict } from "../../registry/verify-credentials.js";
+import { checkWriteRegistriesConfig } from "../../validation/entry-points.js";
 
 export type { ClusterRegistry } from "./cluster-registry.js";
 
@@ -80,6 +81,7 @@ export interface WriteRegistriesConfigResult {
  * for (const warning of result.warnings) console.warn(warning);
  */
 export async function writeRegistriesConfig(options: WriteRegistriesConfigOptions): Promise<WriteRegistriesConfigResult> {
+  checkWriteRegistriesConfig(options);
   const plans = planAll(options.registries);
   const existing = await readExisting(options.path);
   const parsed = parseRegistriesConfig(existing ?? "");

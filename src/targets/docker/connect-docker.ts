@@ -8,6 +8,7 @@ import { findAlternativeSockets, resolveDockerEndpoint, type ResolvedEndpoint } 
 import { DockerEngine, type DaemonVersion, type EngineAddress } from "./engine.js";
 import type { SshOptions } from "./ssh-command.js";
 import { SshDockerTransport } from "./ssh-transport.js";
+import { checkConnectDocker } from "../../validation/entry-points.js";
 
 /**
  * Which daemon to connect to, and how (SSH key, known_hosts, timeouts).
@@ -21,6 +22,11 @@ export interface ConnectDockerOptions extends SshOptions {
   readonly dockerConfigDir?: string | undefined;
   /** Per-request timeout for short calls (ping, version, inspect). Default 30 s. */
   readonly timeoutMs?: number | undefined;
+  /**
+   * Sockets outside HOME to suggest when the daemon is unreachable and they exist.
+   * Default `/var/run/docker.sock`, `/run/podman/podman.sock`; a test passes its own.
+   */
+  readonly systemSockets?: readonly string[] | undefined;
 }
 
 /**
@@ -64,6 +70,7 @@ export interface DockerConnection {
  * try { console.log(docker.daemon.arch) } finally { docker.close() }
  */
 export async function connectDocker(options: ConnectDockerOptions = {}): Promise<DockerConnection> {
+  checkConnectDocker(options);
   const endpoint = await resolveDockerEndpoint(options);
   // The system ssh, as the docker CLI uses it: ~/.ssh/config, the agent and ProxyJump apply. Nothing connects before ping.
   const tunnel = endpoint.url.startsWith("ssh://") ? new SshDockerTransport(endpoint.url, options) : undefined;
@@ -75,7 +82,7 @@ export async function connectDocker(options: ConnectDockerOptions = {}): Promise
     return { endpoint: endpoint.url, daemon, remoteHost: tunnel?.target.host, ssh, engine, close: () => tunnel?.close() };
   } catch (error) {
     tunnel?.close();
-    throw await unreachableError(endpoint, error, options.env);
+    throw await unreachableError(endpoint, error, options);
   }
 }
 
@@ -89,10 +96,10 @@ function addressOf(endpoint: ResolvedEndpoint): EngineAddress {
   throw new PullbackError("usage", `unsupported Docker host "${endpoint.url}"`);
 }
 
-async function unreachableError(endpoint: ResolvedEndpoint, error: unknown, env: NodeJS.ProcessEnv | undefined): Promise<PullbackError> {
+async function unreachableError(endpoint: ResolvedEndpoint, error: unknown, options: ConnectDockerOptions): Promise<PullbackError> {
   if (error instanceof PullbackError && error.kind === "daemon-unreachable") return error;
   const why = reasonFor(error);
-  const alternatives = await findAlternativeSockets(endpoint.url, env);
+  const alternatives = await findAlternativeSockets(endpoint.url, options.env, options.systemSockets);
   const steps: RecoveryStep[] = [
     ...alternatives.map((socket) => ({ text: `A Docker-compatible socket exists at ${socket.slice(7)}; use it`, command: `export DOCKER_HOST=${socket}` })),
     ...stepsFor(why, endpoint),

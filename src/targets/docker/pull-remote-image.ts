@@ -9,10 +9,11 @@ import type { PullEvent, PullEventListener } from "../../events.js";
 import { PullError, type PullOutcome } from "../../fallback/pull-outcome.js";
 import { pullWithFallback } from "../../fallback/pull-with-fallback.js";
 import { formatPlatform, normalizeArchitecture, parsePlatform, type Platform } from "../../platform.js";
-import { parseReference, type ImageReference } from "../../reference/parse-reference.js";
+import type { ImageReference } from "../../reference/parse-reference.js";
 import { chooseCredential, type CredentialChoiceOptions } from "../credential-choice.js";
 import { connectDocker, type ConnectDockerOptions, type DockerConnection } from "./connect-docker.js";
 import { localName, parseTagAs, pullThroughDaemon, tagImage, type DaemonImage } from "./daemon-pull.js";
+import { checkPullRemoteImage } from "../../validation/entry-points.js";
 
 /**
  * Options of pullRemoteImage: SSH, credentials, platform, the tag to add, events.
@@ -40,7 +41,7 @@ export async function pullRemoteImage(
   ref: string | ImageReference,
   options: PullRemoteImageOptions = {},
 ): Promise<PullOutcome<DaemonImage>> {
-  const reference = typeof ref === "string" ? parseReference(ref) : ref;
+  const reference = checkPullRemoteImage(remote, ref, options);
   const tagAs = options.tagAs === undefined ? undefined : parseTagAs(options.tagAs);
   const docker = typeof remote === "string" ? await connectDocker({ ...options, host: remote }) : remote;
   try {

@@ -131,9 +131,19 @@ describe("an unreachable local daemon", () => {
 
   it("names the endpoint tried and suggests the sockets that exist", async () => {
     const missing = join(scratch, "nothing-here.sock");
-    const error = await rejectionOf(connectDocker({ env: { HOME: home, DOCKER_HOST: `unix://${missing}` } }));
+    // systemSockets: [] — the machine's own /var/run/docker.sock must not be what is suggested.
+    const error = await rejectionOf(connectDocker({ env: { HOME: home, DOCKER_HOST: `unix://${missing}` }, systemSockets: [] }));
     expect(error).toMatchObject({ kind: "daemon-unreachable" });
     expect((error as Error).message).toContain(`unix://${missing} (from DOCKER_HOST): no socket at that path`);
     expect((error as PullbackError).diagnosis?.steps[0]?.command).toBe(`export DOCKER_HOST=unix://${socket}`);
+  });
+
+  it("suggests the system sockets it is given first, and skips the ones that are not sockets", async () => {
+    const missing = join(scratch, "nothing-here.sock");
+    const notSocket = join(scratch, "plain-file.sock");
+    writeFileSync(notSocket, "");
+    const error = await rejectionOf(connectDocker({ env: { HOME: home, DOCKER_HOST: `unix://${missing}` }, systemSockets: [notSocket, socket] }));
+    const commands = (error as PullbackError).diagnosis?.steps.map((step) => step.command);
+    expect(commands?.slice(0, 2)).toEqual([`export DOCKER_HOST=unix://${socket}`, "sudo systemctl start docker"]);
   });
 });
