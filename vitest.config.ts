@@ -1,4 +1,9 @@
 import { defineConfig } from "vitest/config";
+import { applyHermeticEnv } from "./test/support/hermetic-env.js";
+
+// Before anything else: the world, the workers and their children see a clean
+// environment, never the machine's DOCKER_*, proxies, ~/.docker or PULLBACK_*.
+applyHermeticEnv();
 
 // Two projects: fast unit tests that need nothing, and integration tests that
 // run against the real world (dockerd, registries, token service, sshd) started

@@ -30,6 +30,10 @@ export type { ResolveCredentialsOptions } from "./credentials/resolve-credential
 export { verifyCredentials } from "./registry/verify-credentials.js";
 export type { Verdict, Verification, VerifyOptions } from "./registry/verify-credentials.js";
 
+// Trust and proxies for pullback's own requests
+export type { TlsOptions } from "./registry/trust.js";
+export type { ProxyEnv } from "./registry/proxy.js";
+
 // Fallback policy and outcomes
 export { classifyPullError } from "./fallback/classification.js";
 export type { FailureKind, Classification } from "./fallback/classification.js";
@@ -40,7 +44,8 @@ export type { PullAttempt, PullOutcome } from "./fallback/pull-outcome.js";
 
 // Docker daemons, local and over SSH
 export { connectDocker } from "./targets/docker/connect-docker.js";
-export type { ConnectDockerOptions, DockerConnection } from "./targets/docker/connect-docker.js";
+export type { ConnectDockerOptions, DockerConnection, SshCommands } from "./targets/docker/connect-docker.js";
+export type { SshOptions } from "./targets/docker/ssh-command.js";
 export type { DaemonVersion } from "./targets/docker/engine.js";
 export { ensureImage } from "./targets/docker/ensure-image.js";
 export type { EnsureImageOptions } from "./targets/docker/ensure-image.js";
@@ -48,7 +53,6 @@ export { pullRemoteImage } from "./targets/docker/pull-remote-image.js";
 export type { PullRemoteImageOptions } from "./targets/docker/pull-remote-image.js";
 export type { DaemonImage } from "./targets/docker/daemon-pull.js";
 export type { CredentialChoiceOptions } from "./targets/credential-choice.js";
-export { parsePullPolicy } from "./targets/pull-policy.js";
 export type { PullPolicy } from "./targets/pull-policy.js";
 
 // Daemonless: OCI layout and docker-archive

@@ -5,6 +5,8 @@
  */
 import { arch as nodeArch } from "node:process";
 import { PullbackError } from "./errors.js";
+import { checkText } from "./validation/checks.js";
+import { checkPlatformObject } from "./validation/entry-points.js";
 
 /**
  * os/architecture[/variant], normalized.
@@ -39,6 +41,7 @@ const ARCH_ALIASES: Readonly<Record<string, string>> = {
  * normalizeArchitecture("x86_64") // → "amd64"
  */
 export function normalizeArchitecture(architecture: string): string {
+  checkText(architecture, "normalizeArchitecture: architecture", { max: 100 });
   const lower = architecture.toLowerCase();
   return ARCH_ALIASES[lower] ?? lower;
 }
@@ -69,6 +72,7 @@ export function normalizePlatform(platform: Platform): Platform {
  * parsePlatform("linux/arm/v7") // → { os: "linux", architecture: "arm", variant: "v7" }
  */
 export function parsePlatform(spec: string): Platform {
+  checkText(spec, "parsePlatform: spec", { max: 100 });
   const parts = spec.trim().split("/");
   if (parts.length < 2 || parts.length > 3 || parts.some((part) => !/^[A-Za-z0-9_.-]+$/.test(part))) {
     throw new PullbackError("usage", `Invalid platform ${JSON.stringify(spec)}: expected os/arch or os/arch/variant, e.g. linux/amd64 or linux/arm64/v8`);
@@ -97,6 +101,7 @@ export function localPlatform(): Platform {
  * formatPlatform({ os: "linux", architecture: "amd64" }) // → "linux/amd64"
  */
 export function formatPlatform(platform: Platform): string {
+  checkPlatformObject(platform);
   return [platform.os, platform.architecture, platform.variant].filter((part) => part !== undefined).join("/");
 }
 

@@ -7,6 +7,7 @@
 import { homedir } from "node:os";
 import { inspect, type InspectOptions } from "node:util";
 import { PullbackError } from "../errors.js";
+import { checkCredentialParts } from "../validation/entry-points.js";
 
 /**
  * Where a credential came from, in terms a person can check. Never holds the secret.
@@ -61,6 +62,7 @@ export class Credential {
    * Credential.basic("__token__", "ghp_…", { type: "explicit" });
    */
   static basic(username: string, secret: string, source: CredentialSource): Credential {
+    checkCredentialParts("Credential.basic", username, secret, source);
     checkUsername(username, source, true);
     checkSecret(secret, source);
     return new Credential(username, secret, "basic", source);
@@ -73,6 +75,7 @@ export class Credential {
    * Credential.identityToken(refreshToken, { type: "helper", helper: "desktop", registry: "docker.io" });
    */
   static identityToken(token: string, source: CredentialSource, username?: string): Credential {
+    checkCredentialParts("Credential.identityToken", username, token, source, true);
     const name = username === undefined || username === "" ? IDENTITY_TOKEN_USERNAME : username;
     checkUsername(name, source, false);
     checkSecret(token, source);

@@ -5,6 +5,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { PullbackError } from "../errors.js";
+import { checkResolveCredentials } from "../validation/entry-points.js";
 import { Credential, tildePath } from "./credential.js";
 import { getFromCredentialHelper } from "./credential-helper.js";
 import { credentialFromAuthEntry, findRegistryKey, helperServerUrl, readDockerConfig } from "./docker-config.js";
@@ -40,6 +41,7 @@ export const TOKEN_USERNAME = "__token__";
  * console.log(credential?.describe() ?? "anonymous"); // the token from PULLBACK_REGISTRY_TOKEN
  */
 export async function resolveCredentials(registry: string, options: ResolveCredentialsOptions = {}): Promise<Credential | undefined> {
+  checkResolveCredentials(registry, options);
   if (options.anonymous) {
     if (options.explicit) throw new PullbackError("usage", "Credentials were given together with a request for none (--no-credentials)");
     return undefined;

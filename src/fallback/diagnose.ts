@@ -48,7 +48,8 @@ export function diagnosePullFailure(context: FailureContext): Diagnosis {
         summary: `${context.registry} could not be reached`,
         explanation: `The pull failed before the registry could answer (${context.classification.reason}). This says nothing about the credentials, so pullback did not retry anonymously.`,
         steps: [
-          { text: "Check that the registry host resolves and accepts connections", command: `curl -sSI https://${context.registry}/v2/` },
+          // The endpoint actually contacted: Docker Hub is served by registry-1.docker.io.
+          { text: "Check that the registry host resolves and accepts connections", command: `curl -sSI https://${context.registry === "docker.io" ? "registry-1.docker.io" : context.registry}/v2/` },
           { text: "Check proxy settings (HTTPS_PROXY, NO_PROXY) of the machine that pulls" },
           { text: "Pull again once the network is back" },
         ],

@@ -52,9 +52,9 @@ export class PullError extends PullbackError {
 
   constructor(
     message: string,
-    details: { classification: Classification; attempts: readonly PullAttempt[]; diagnosis: Diagnosis; cause: unknown },
+    details: { classification: Classification; attempts: readonly PullAttempt[]; diagnosis: Diagnosis; cause: unknown; reason?: string },
   ) {
-    super(details.classification.kind, message, { cause: details.cause, diagnosis: details.diagnosis });
+    super(details.classification.kind, message, { cause: details.cause, diagnosis: details.diagnosis, reason: details.reason });
     this.kind = details.classification.kind;
     this.classification = details.classification;
     this.attempts = details.attempts;

@@ -3,10 +3,12 @@
  * when — and only when — the registry refused it, try once more anonymously.
  */
 import type { Credential } from "../credentials/credential.js";
+import { PullbackError } from "../errors.js";
 import { emit, type AttemptIdentity, type PullEventListener } from "../events.js";
 import { classifyPullError, type Classification } from "./classification.js";
 import { diagnosePullFailure, refusedBy } from "./diagnose.js";
 import { PullError, type PullAttempt, type PullOutcome } from "./pull-outcome.js";
+import { checkPullWithFallback } from "../validation/entry-points.js";
 
 /**
  * What the fallback policy needs to know about the pull it wraps.
@@ -48,6 +50,7 @@ export async function pullWithFallback<Image extends { readonly digest?: string 
   pull: PullAttemptFn<Image>,
   options: FallbackOptions,
 ): Promise<PullOutcome<Image>> {
+  checkPullWithFallback(pull, options);
   const attempts: PullAttempt[] = [];
   const classifications: Classification[] = [];
   const warnings: string[] = [];
@@ -113,7 +116,9 @@ function finalError(error: unknown, classifications: Classification[], attempts:
   const last = classifications.at(-1) ?? classifyPullError(error);
   const nobodyCanSeeIt = classifications.length > 1 && classifications.every((c) => c.ambiguousNotFound);
   const classification: Classification = nobodyCanSeeIt ? { ...last, kind: "not-found" } : last;
-  const diagnosis = diagnosePullFailure({
+  // A transport failure diagnosed where it happened (TLS, proxy) keeps its own words and reason.
+  const inner = error instanceof PullbackError && error.diagnosis !== undefined && classification.kind === "network" ? error : undefined;
+  const diagnosis = inner?.diagnosis ?? diagnosePullFailure({
     classification,
     attempts,
     image: options.image,
@@ -121,7 +126,8 @@ function finalError(error: unknown, classifications: Classification[], attempts:
     credentialSource: options.credential?.describe(),
     fallbackDisabled: options.fallback === false,
   });
-  return new PullError(`${diagnosis.summary}: ${attempts.at(-1)?.failure?.message ?? last.reason}`, { classification, attempts, diagnosis, cause: error });
+  const reason = inner?.reason === undefined ? {} : { reason: inner.reason };
+  return new PullError(`${diagnosis.summary}: ${attempts.at(-1)?.failure?.message ?? last.reason}`, { classification, attempts, diagnosis, cause: error, ...reason });
 }
 
 function reasonText(error: unknown, classification: Classification): string {

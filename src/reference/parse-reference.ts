@@ -4,6 +4,7 @@
  */
 import { PullbackError } from "../errors.js";
 import { scanDigest, scanDomain, scanPath, scanTag } from "./grammar.js";
+import { checkText } from "../validation/checks.js";
 import { createImageReference, DOCKER_HUB, OFFICIAL_NAMESPACE } from "./image-reference.js";
 import type { ImageReference } from "./image-reference.js";
 
@@ -30,6 +31,7 @@ const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
  * parseReference("localhost:5000/a").endpoint;  // "localhost:5000"
  */
 export function parseReference(input: string): ImageReference {
+  checkText(input, "parseReference: input", { nonEmpty: false });
   const fail = (what: string): PullbackError => {
     const note = what.includes("position") ? " (positions count from 1)" : "";
     return new PullbackError("reference", `invalid image reference ${echo(input)}: ${what}${note}`);
@@ -78,6 +80,7 @@ export function parseReference(input: string): ImageReference {
  * isLocalImageRef("Bad:ref");          // false (invalid)
  */
 export function isLocalImageRef(input: string): boolean {
+  checkText(input, "isLocalImageRef: input", { nonEmpty: false });
   try {
     parseReference(input);
   } catch {

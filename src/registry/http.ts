@@ -15,6 +15,10 @@ import type { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { PullbackError, messageOf, redactUrl } from "../errors.js";
 import { isLoopbackHost } from "./loopback.js";
+import { errorCode, networkFailure } from "./network-failure.js";
+import { proxyAuthorization, proxyConfigFromEnv, proxyFor, redactProxy, type ProxyConfig, type ProxyEnv } from "./proxy.js";
+import { ProxyTunnelError, TunnelAgent } from "./proxy-tunnel.js";
+import { loadHostTrust, type HostTrust, type TlsOptions } from "./trust.js";
 import { errorFromResponse, type ResponseSource } from "./registry-error.js";
 import { parseRetryAfter } from "./retry-after.js";
 
@@ -41,6 +45,19 @@ export interface HttpOptions {
   /** Hosts (`host[:port]`) that may be spoken to over plain HTTP besides loopback ones. */
   readonly insecureHosts?: readonly string[];
   readonly onExchange?: (exchange: Exchange) => void;
+  /** CAs and client certificates beyond the system store (certs.d, --cert-dir, files). */
+  readonly tls?: TlsOptions | undefined;
+  /** Where HTTPS_PROXY/HTTP_PROXY/NO_PROXY, NODE_EXTRA_CA_CERTS and XDG_CONFIG_HOME come from. Default `process.env`. */
+  readonly env?: ProxyEnv | undefined;
+  /** Said out loud once per host: certificate checks switched off by the caller. */
+  readonly onWarning?: ((message: string) => void) | undefined;
+}
+
+/** How one origin is reached: its agent, trust and proxy. */
+interface Route {
+  readonly agent: HttpAgent;
+  readonly trust: HostTrust | undefined;
+  readonly proxy: URL | undefined;
 }
 
 export interface HttpRequest {
@@ -85,12 +102,16 @@ const BODY_HIGH_WATER_MARK = 1024 * 1024;
 /** An HTTP client with the registry rules built in. Reuse one per registry; `close()` when done. */
 export class HttpClient {
   readonly #options: HttpOptions;
-  readonly #agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+  readonly #routes = new Map<string, Promise<Route>>();
   readonly #insecure: Set<string>;
+  readonly #env: ProxyEnv;
+  readonly #proxies: ProxyConfig;
 
   constructor(options: HttpOptions = {}) {
     this.#options = options;
     this.#insecure = new Set((options.insecureHosts ?? []).map((host) => host.toLowerCase()));
+    this.#env = options.env ?? process.env;
+    this.#proxies = proxyConfigFromEnv(this.#env);
   }
 
   /** Whether plain HTTP to `host` is allowed: loopback, or marked insecure by the caller. */
@@ -133,10 +154,47 @@ export class HttpClient {
   }
 
   /** Release pooled connections. */
-  close(): Promise<void> {
-    this.#agents.http.destroy();
-    this.#agents.https.destroy();
-    return Promise.resolve();
+  async close(): Promise<void> {
+    const routes = await Promise.allSettled(this.#routes.values());
+    this.#routes.clear();
+    for (const route of routes) if (route.status === "fulfilled") route.value.agent.destroy();
+  }
+
+  /** The agent, trust and proxy for the origin of `url`, made once per client. */
+  #route(url: URL): Promise<Route> {
+    const key = `${url.protocol}//${url.host}`;
+    let route = this.#routes.get(key);
+    if (route === undefined) {
+      route = this.#makeRoute(url);
+      route.catch(() => this.#routes.delete(key));
+      this.#routes.set(key, route);
+    }
+    return route;
+  }
+
+  async #makeRoute(url: URL): Promise<Route> {
+    const proxy = proxyFor(url, this.#proxies);
+    if (url.protocol !== "https:") return { agent: new HttpAgent({ keepAlive: true }), trust: undefined, proxy };
+    const trust = await loadHostTrust(url.host, this.#options.tls ?? {}, this.#env);
+    if (!trust.rejectUnauthorized) {
+      this.#warn(`TLS certificate verification is off for ${url.host} (insecure_skip_verify): anyone between here and the registry can read and change the traffic, credentials included`);
+    }
+    const options = {
+      keepAlive: true,
+      rejectUnauthorized: trust.rejectUnauthorized,
+      ...(trust.ca === undefined ? {} : { ca: [...trust.ca] }),
+      ...(trust.cert === undefined || trust.key === undefined ? {} : { cert: trust.cert, key: trust.key }),
+    };
+    const agent = proxy === undefined ? new HttpsAgent(options) : new TunnelAgent(proxy, options, this.#options.connectTimeoutMs ?? 10_000);
+    return { agent, trust, proxy };
+  }
+
+  #warn(message: string): void {
+    try {
+      this.#options.onWarning?.(message);
+    } catch {
+      // A listener that throws must not break a pull.
+    }
   }
 
   #checkTransport(url: URL, credentialed: boolean): void {
@@ -171,17 +229,24 @@ export class HttpClient {
       const canRetry = attempt < retries;
       const backoff = (this.#options.retryDelayMs ?? 250) * 2 ** attempt;
       let response: HttpResponse;
+      const route = await this.#route(url);
       try {
-        response = await this.#sendOnce(method, url, headers, body);
+        response = await this.#sendOnce(method, url, headers, body, route);
       } catch (error) {
         this.#report({ method, url: redactUrl(url), status: undefined, error: messageOf(error) });
         if (canRetry && isRetryable(error)) {
           await sleep(backoff);
           continue;
         }
-        throw networkError(what, error);
+        throw networkFailure(error, { what, url, proxy: route.proxy, trust: route.trust });
       }
       this.#report({ method, url: redactUrl(url), status: response.status });
+      if (response.status === 407 && route.proxy !== undefined) {
+        // Plain HTTP through a proxy: the proxy itself answers; never mistake it for the registry.
+        response.body.destroy();
+        const refusal = new ProxyTunnelError("auth", `the proxy ${redactProxy(route.proxy)} answered HTTP 407 (proxy authentication required)`, { proxy: route.proxy, status: 407 });
+        throw networkFailure(refusal, { what, url, proxy: route.proxy, trust: route.trust });
+      }
       if (response.status === 429) {
         const wait = parseRetryAfter(response.header("retry-after")) ?? backoff;
         if (canRetry && wait <= (this.#options.maxRetryAfterMs ?? 10_000)) {
@@ -203,7 +268,7 @@ export class HttpClient {
     }
   }
 
-  #sendOnce(method: string, url: URL, headers: Record<string, string>, body: string | undefined): Promise<HttpResponse> {
+  #sendOnce(method: string, url: URL, headers: Record<string, string>, body: string | undefined, route: Route): Promise<HttpResponse> {
     const idle = this.#options.idleTimeoutMs ?? 30_000;
     const connectTimeout = this.#options.connectTimeoutMs ?? 10_000;
     const secure = url.protocol === "https:";
@@ -212,10 +277,10 @@ export class HttpClient {
       const options: RequestOptions & { highWaterMark: number } = {
         method,
         headers,
-        agent: secure ? this.#agents.https : this.#agents.http,
+        agent: route.agent,
         highWaterMark: BODY_HIGH_WATER_MARK,
       };
-      const req = (secure ? httpsRequest : httpRequest)(url, options);
+      const req = secure || route.proxy === undefined ? (secure ? httpsRequest : httpRequest)(url, options) : viaHttpProxy(url, options, route.proxy);
       let answer: IncomingMessage | undefined;
       const fail = (error: Error): void => {
         // After the headers the failure belongs to the body: its reader sees it.
@@ -251,6 +316,18 @@ export class HttpClient {
   }
 }
 
+/** Plain HTTP through a proxy: the absolute URL goes to the proxy, as Go's transport sends it. */
+function viaHttpProxy(url: URL, options: RequestOptions, proxy: URL): ReturnType<typeof httpRequest> {
+  const authorization = proxyAuthorization(proxy);
+  return httpRequest({
+    ...options,
+    host: proxy.hostname.replace(/^\[|\]$/g, ""),
+    port: proxy.port === "" ? 80 : Number(proxy.port),
+    path: url.href,
+    headers: { ...(options.headers as Record<string, string>), host: url.host, ...(authorization === undefined ? {} : { "proxy-authorization": authorization }) },
+  });
+}
+
 function wrapResponse(res: IncomingMessage, url: URL): HttpResponse {
   const distinct = res.headersDistinct;
   const headerValues = (name: string): string[] => distinct[name.toLowerCase()] ?? [];
@@ -274,23 +351,7 @@ function withoutAuthorization(headers: Record<string, string>): Record<string, s
   return Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== "authorization"));
 }
 
-function errorCode(error: unknown): string | undefined {
-  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === "string") return code;
-    current = current.cause;
-  }
-  return undefined;
-}
-
 function isRetryable(error: unknown): boolean {
   const code = errorCode(error);
   return code !== undefined && RETRYABLE_CODES.has(code);
-}
-
-/** A transport failure as a `network` error; the original stays as `cause` for -v. */
-function networkError(what: string, error: unknown): PullbackError {
-  const code = errorCode(error);
-  const reason = code === undefined ? messageOf(error) : `${code}: ${messageOf(error)}`;
-  return new PullbackError("network", `${what}: ${reason}`, { cause: error });
 }

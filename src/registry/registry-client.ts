@@ -9,6 +9,9 @@ import type { Credential } from "../credentials/credential.js";
 import { PullbackError, isPullbackError, redactUrl } from "../errors.js";
 import { parseWwwAuthenticate } from "./challenge.js";
 import { HttpClient, type Exchange, type HttpResponse } from "./http.js";
+import { tlsExpectedDiagnosis } from "./network-failure.js";
+import type { ProxyEnv } from "./proxy.js";
+import type { TlsOptions } from "./trust.js";
 import { isLoopbackHost } from "./loopback.js";
 import { readBodyWhole } from "./read-body.js";
 import { errorFromResponse } from "./registry-error.js";
@@ -42,6 +45,12 @@ export interface RegistryClientOptions {
   readonly onExchange?: (exchange: Exchange) => void;
   /** Share tokens between clients (keys include the identity, so sharing is safe). */
   readonly tokenCache?: TokenCache;
+  /** CAs and client certificates beyond the system store: certs.d, `--cert-dir`, files. */
+  readonly tls?: TlsOptions | undefined;
+  /** Proxy variables, NODE_EXTRA_CA_CERTS, XDG_CONFIG_HOME. Default `process.env`. */
+  readonly env?: ProxyEnv | undefined;
+  /** Called with warnings the user must see (certificate checks switched off). */
+  readonly onWarning?: ((message: string) => void) | undefined;
 }
 
 /** What a manifest HEAD tells. */
@@ -98,7 +107,7 @@ export class RegistryClient {
     const plain = options.insecure === true || isLoopbackHost(host);
     this.baseUrl = `${plain ? "http" : "https"}://${host}`;
     this.#http = new HttpClient({
-      ...pick(options, ["retries", "retryDelayMs", "connectTimeoutMs", "idleTimeoutMs", "maxRetryAfterMs", "onExchange"]),
+      ...pick(options, ["retries", "retryDelayMs", "connectTimeoutMs", "idleTimeoutMs", "maxRetryAfterMs", "onExchange", "tls", "env", "onWarning"]),
       insecureHosts: options.insecure === true ? [host] : [],
     });
     this.#auth = new Authenticator(this.#http, host, options.credential, options.tokenCache);
@@ -220,7 +229,19 @@ export class RegistryClient {
     } else if (response.status >= 200 && response.status < 300) {
       this.#auth.learnOpen();
     } else {
-      throw await errorFromResponse(response, `GET ${redactUrl(`${this.baseUrl}/v2/`)}`, "registry");
+      const error = await errorFromResponse(response, `GET ${redactUrl(`${this.baseUrl}/v2/`)}`, "registry");
+      // Go's TLS server answers a plain-HTTP request with a bare 400 (no headers; the body "Client sent an
+      // HTTP request to an HTTPS server." is often cut by its reset): a transport mismatch, not the registry's word.
+      const bare = response.header("date") === undefined && response.header("content-type") === undefined;
+      if (response.status === 400 && this.baseUrl.startsWith("http:") && (bare || /client sent an http request to an https server/i.test(error.registryMessage))) {
+        const url = new URL(`${this.baseUrl}/v2/`);
+        throw new PullbackError("network", error.message, {
+          cause: error,
+          reason: "tls-expected",
+          diagnosis: tlsExpectedDiagnosis({ what: `GET ${redactUrl(url)}`, url, proxy: undefined, trust: undefined }),
+        });
+      }
+      throw error;
     }
     return { status: response.status, auth: this.#auth.summary };
   }

@@ -6,13 +6,16 @@
  * from the registry or its token service is `unreachable`, never `rejected`.
  */
 import type { Credential } from "../credentials/credential.js";
-import { PullbackError, isPullbackError, messageOf } from "../errors.js";
+import { PullbackError, isPullbackError, messageOf, type Diagnosis } from "../errors.js";
 import { DOCKER_HUB, DOCKER_HUB_ENDPOINT } from "../reference/image-reference.js";
 import { parseReference, type ImageReference } from "../reference/parse-reference.js";
 import { RegistryClient, MANIFEST_MEDIA_TYPES } from "./registry-client.js";
 import { RegistryResponseError } from "./registry-error.js";
 import { repositoryScope } from "./scope.js";
 import type { Exchange } from "./http.js";
+import type { ProxyEnv } from "./proxy.js";
+import type { TlsOptions } from "./trust.js";
+import { checkVerifyCredentials } from "../validation/entry-points.js";
 
 /**
  * What a registry said about a credential; `unreachable` says nothing about it.
@@ -43,6 +46,10 @@ export interface Verification {
   /** Credentials went to a token service on another host than the registry. */
   readonly realmOnOtherHost: boolean;
   readonly credentialSource: string | undefined;
+  /** For `unreachable` after a transport failure: its reason code ("tls-unknown-ca", "proxy-auth-required", …). */
+  readonly reason?: string | undefined;
+  /** For `unreachable` after a transport failure: what is wrong and how to fix it. */
+  readonly diagnosis?: Diagnosis | undefined;
 }
 
 /**
@@ -60,9 +67,15 @@ export interface VerifyOptions {
   readonly retries?: number;
   /** Sees each HTTP exchange (method, redacted URL, status), for `-v`. */
   readonly onExchange?: ((exchange: Exchange) => void) | undefined;
+  /** CAs and client certificates beyond the system store: certs.d, `--cert-dir`, registries.yaml `tls`. */
+  readonly tls?: TlsOptions | undefined;
+  /** Proxy variables, NODE_EXTRA_CA_CERTS, XDG_CONFIG_HOME. Default `process.env`. */
+  readonly env?: ProxyEnv | undefined;
+  /** Warnings the user must see (certificate checks switched off). */
+  readonly onWarning?: ((message: string) => void) | undefined;
 }
 
-type Answer = Pick<Verification, "verdict" | "message"> & { readonly found?: boolean };
+type Answer = Pick<Verification, "verdict" | "message"> & { readonly found?: boolean; readonly failure?: PullbackError };
 
 /**
  * Verify credentials against a registry, as its own challenge says to.
@@ -79,6 +92,7 @@ export async function verifyCredentials(
   credential: Credential | undefined,
   options: VerifyOptions = {},
 ): Promise<Verification> {
+  checkVerifyCredentials(target, credential, options);
   const { registry, endpoint, reference } = resolveTarget(target);
   const client = new RegistryClient(endpoint, clientOptions(credential, options));
   try {
@@ -89,7 +103,7 @@ export async function verifyCredentials(
       answer = client.auth.scheme === undefined ? unsupportedChallenge() : reference ? await checkRepository(client, reference, credential !== undefined) : await checkLogin(client, credential !== undefined);
       anonymousPull = reference && answer.verdict !== "unreachable" ? await anonymousPullOf(answer, reference, endpoint, credential, options) : undefined;
     } catch (error) {
-      answer = { verdict: "unreachable", message: unreachableMessage(error) };
+      answer = unreachableAnswer(error);
       anonymousPull = undefined;
     }
     const auth = client.auth;
@@ -103,6 +117,8 @@ export async function verifyCredentials(
       realm: auth.realm,
       realmOnOtherHost: auth.realmOnOtherHost,
       credentialSource: credential?.describe(),
+      ...(answer.failure?.reason === undefined ? {} : { reason: answer.failure.reason }),
+      ...(answer.failure?.diagnosis === undefined ? {} : { diagnosis: answer.failure.diagnosis }),
     };
   } finally {
     await client.close();
@@ -137,6 +153,9 @@ function clientOptions(credential: Credential | undefined, options: VerifyOption
     idleTimeoutMs: timeout,
     ...(options.retries === undefined ? {} : { retries: options.retries }),
     ...(options.onExchange === undefined ? {} : { onExchange: options.onExchange }),
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
+    ...(options.env === undefined ? {} : { env: options.env }),
+    ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
   };
 }
 
@@ -195,7 +214,7 @@ async function checkLogin(client: RegistryClient, withCredential: boolean): Prom
  */
 function refusal(error: unknown, withCredential: boolean, who: string, scheme: string | undefined): Answer {
   if (!(error instanceof RegistryResponseError) || error.kind === "rate-limited" || error.status >= 500) {
-    return { verdict: "unreachable", message: unreachableMessage(error) };
+    return unreachableAnswer(error);
   }
   const said = error.registryMessage || error.challengeError || `HTTP ${error.status}`;
   const status = `HTTP ${error.status}${error.codes.length > 0 ? ` ${error.codes.join(",")}` : ""}`;
@@ -213,6 +232,11 @@ function refusal(error: unknown, withCredential: boolean, who: string, scheme: s
 /** A 401 whose challenge is neither Bearer nor Basic: we cannot tell anything about the credentials. */
 function unsupportedChallenge(): Answer {
   return { verdict: "unreachable", message: "the registry asks for an authentication scheme other than Bearer or Basic; the credentials could not be checked" };
+}
+
+function unreachableAnswer(error: unknown): Answer {
+  const message = unreachableMessage(error);
+  return isPullbackError(error) && error.diagnosis !== undefined ? { verdict: "unreachable", message, failure: error } : { verdict: "unreachable", message };
 }
 
 function unreachableMessage(error: unknown): string {

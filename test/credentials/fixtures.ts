@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "vitest";
 import { PullbackError } from "../../src/errors.js";
+import { testEnv } from "../support/hermetic-env.js";
 
 export interface Sandbox {
   readonly root: string;
@@ -11,7 +12,7 @@ export interface Sandbox {
   readonly bin: string;
   /** A DOCKER_CONFIG directory. */
   readonly configDir: string;
-  /** process.env with `bin` first on PATH and no PULLBACK_* variables. */
+  /** The hermetic test environment (test/support/hermetic-env.ts) with `bin` first on PATH. */
   readonly env: NodeJS.ProcessEnv;
   writeConfig(config: unknown): Promise<string>;
   writeConfigText(text: string): Promise<string>;
@@ -34,9 +35,7 @@ export async function makeSandbox(): Promise<Sandbox> {
   const configDir = join(root, "docker");
   await mkdir(bin);
   await mkdir(configDir);
-  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}` };
-  for (const name of Object.keys(env)) if (name.startsWith("PULLBACK_")) delete env[name];
-  delete env.DOCKER_CONFIG;
+  const env = testEnv({ PATH: `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}` });
   const record = (name: string) => join(bin, `${name}.record`);
   return {
     root,

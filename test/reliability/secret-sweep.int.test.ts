@@ -16,9 +16,10 @@ import { connectDocker, type DockerConnection } from "../../src/targets/docker/c
 import { ensureImage } from "../../src/targets/docker/ensure-image.js";
 import { pullRemoteImage } from "../../src/targets/docker/pull-remote-image.js";
 import { parseDestination, pullImage } from "../../src/targets/oci/pull-image.js";
-import { buildOnce, cleanHome, runCli, type CliRun } from "../cli/run-cli.js";
+import { BIN, buildOnce, cleanHome, runCli, type CliRun } from "../cli/run-cli.js";
 import { removeAllImages, user, wrongPassword } from "../targets/docker/helpers.js";
 import { blobRequests, clearBlobRequests, clearFaults, getWorld, registryAuthHeader, setFaults } from "../world/client.js";
+import { startTlsWorld, type TlsWorld } from "../world/tls-world.js";
 
 const world = getWorld();
 const secrets = [world.users.alice.password, world.users.bob.password, world.users.wrongPassword];
@@ -128,7 +129,7 @@ beforeEach(async () => {
   await clearFaults(world);
 });
 
-const ssh = ["--host", world.ssh.url, "-i", world.ssh.keyFile, "--known-hosts", world.ssh.knownHostsFile];
+const ssh = ["--host", world.ssh.url, "-i", world.ssh.keyFile, "--known-hosts", world.ssh.knownHostsFile, "--ssh-config", world.sshRoutes.configFile];
 const bobEnv = { PULLBACK_REGISTRY_USERNAME: world.users.bob.username, PULLBACK_REGISTRY_TOKEN: world.users.bob.password };
 const wrongEnv = { PULLBACK_REGISTRY_USERNAME: "alice", PULLBACK_REGISTRY_TOKEN: world.users.wrongPassword };
 
@@ -206,7 +207,7 @@ describe("the library", () => {
     };
     await settle(ensureImage(docker, `${token}/public/app:1`, { credential: user(world, "bob"), onEvent }));
     await settle(ensureImage(docker, `${token}/private/app:1`, { credential: wrongPassword(world), onEvent }));
-    await settle(pullRemoteImage(world.ssh.url, `${basic}/public/app:1`, { identityFile: world.ssh.keyFile, knownHostsFile: world.ssh.knownHostsFile, credential: wrongPassword(world), onEvent }));
+    await settle(pullRemoteImage(world.ssh.url, `${basic}/public/app:1`, { identityFile: world.ssh.keyFile, knownHostsFile: world.ssh.knownHostsFile, sshConfigFile: world.sshRoutes.configFile, credential: wrongPassword(world), onEvent }));
     await settle(pullImage(`${token}/private/app:1`, { to: parseDestination(`oci:${join(home, "lib-layout")}:x`), credential: user(world, "bob"), onEvent }));
     await settle(verifyCredentials(`${token}/private/app:1`, wrongPassword(world)));
     await settle(verifyCredentials(basic, user(world, "bob")));
@@ -239,4 +240,47 @@ describe("a blob redirect to another host", () => {
       await clearFaults(world);
     }
   }, 120_000);
+});
+
+describe("TLS and proxies (the TLS world, inside its network namespace)", () => {
+  let tlsWorld: TlsWorld;
+  beforeAll(async () => {
+    tlsWorld = await startTlsWorld(world);
+  }, 180_000);
+  afterAll(async () => {
+    await tlsWorld?.stop();
+  });
+
+  it("the proxy's log holds no registry credential; the proxy password appears in no output, event or error", async () => {
+    const { proxy } = tlsWorld.info;
+    const proxyUrl = `http://${proxy.user}:${proxy.password}@proxy.test:3129`;
+    const base = { PATH: process.env.PATH, HOME: home, DOCKER_CONFIG: join(home, "none"), NO_COLOR: "1" };
+    const inside = (args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> =>
+      runCli(args, { env, command: [...tlsWorld.info.exec, process.execPath, BIN] });
+    const out = join(home, "tls-sweep");
+    const scenarios: [string[], NodeJS.ProcessEnv][] = [
+      // alice through the proxy: registry and token service over CONNECT
+      [["pull", "ghcr.io/private/app:1", "--to", `oci:${out}:a`, "-v"], { ...base, HTTPS_PROXY: proxyUrl, PULLBACK_REGISTRY_USERNAME: "alice", PULLBACK_REGISTRY_TOKEN: world.users.alice.password }],
+      [["check", "registry-1.docker.io/private/app:1", "--json", "-v"], { ...base, HTTPS_PROXY: proxyUrl, PULLBACK_REGISTRY_USERNAME: "alice", PULLBACK_REGISTRY_TOKEN: world.users.alice.password }],
+      // a refused registry password through the proxy, then the fallback
+      [["pull", "alpine", "--to", `oci:${out}:b`, "--json"], { ...base, HTTPS_PROXY: proxyUrl, PULLBACK_REGISTRY_USERNAME: "alice", PULLBACK_REGISTRY_TOKEN: world.users.wrongPassword }],
+      // a wrong proxy password: 407/401 diagnosed, neither password shown
+      [["check", "ghcr.io/public/app:1", "-v"], { ...base, HTTPS_PROXY: proxyUrl.replace(proxy.password, `${proxy.password}x`) }],
+      [["pull", "ghcr.io/public/app:1", "--to", `oci:${out}:c`, "--json", "-v"], { ...base, HTTPS_PROXY: proxyUrl.replace(proxy.password, `${proxy.password}x`) }],
+    ];
+    const runs: CliRun[] = [];
+    for (const [args, env] of scenarios) runs.push(await inside(args, env));
+    expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 5, 5]);
+    for (const [index, run] of runs.entries()) {
+      const text = `${run.stdout}\n${run.stderr}`;
+      expectClean(`TLS scenario ${index + 1}`, text);
+      expect(text.includes(proxy.password), `the proxy password leaked into scenario ${index + 1}`).toBe(false);
+      expect(decodedRuns(text).includes(proxy.password), `a base64 proxy password leaked into scenario ${index + 1}`).toBe(false);
+    }
+    const logs = `${readFileSync(proxy.logFile, "utf8")}\n${readFileSync(proxy.authLogFile, "utf8")}`;
+    expect(logs).toContain("CONNECT ghcr.io:443");
+    expectClean("the proxy logs", logs);
+    expect(logs).not.toMatch(/authorization: (bearer|basic)/i);
+    expect(filesUnder(out).includes(proxy.password)).toBe(false);
+  });
 });

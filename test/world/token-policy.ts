@@ -55,9 +55,9 @@ function identify(input: PolicyInput): string | null | false {
   return samePassword(credentials.password ?? "", account.password) ? account.username : false;
 }
 
-/** What an anonymous caller may do with one requested scope: pull on public/*, nothing else. */
+/** What an anonymous caller may do with one requested scope: pull on public/* (and library/*, Docker Hub's official images), nothing else. */
 function anonymousAccess(access: Access): Access | null {
-  if (access.type !== "repository" || !access.name.startsWith("public/")) return null;
+  if (access.type !== "repository" || !/^(public|library)\//.test(access.name)) return null;
   return access.actions.includes("pull") ? { ...access, actions: ["pull"] } : null;
 }
 

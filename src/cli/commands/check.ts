@@ -13,7 +13,7 @@ import { credentialRequest, type CredentialFlags } from "../credential-flags.js"
 import { ExitCode, exitCodeFor, type ExitCodeValue } from "../exit-codes.js";
 import { createReporter } from "../output/reporter.js";
 
-export type CheckCommandFlags = CredentialFlags & GlobalFlags & { readonly insecure?: boolean | undefined };
+export type CheckCommandFlags = CredentialFlags & GlobalFlags & { readonly insecure?: boolean | undefined; readonly certDir?: string | undefined };
 
 /**
  * @example
@@ -29,11 +29,19 @@ export async function runCheck(targets: readonly string[], flags: CheckCommandFl
       const credential = await resolveCredentials(registry, request);
       reporter.debug(`${target}: checking ${credential ? credential.describe() : "anonymous access (no credentials configured)"}`);
       const onExchange = (exchange: Exchange): void => reporter.debug(describeExchange(exchange));
-      verifications.push(await verifyCredentials(target, credential, { onExchange, ...(flags.insecure ? { insecure: true } : {}) }));
+      verifications.push(
+        await verifyCredentials(target, credential, {
+          onExchange,
+          env: io.env,
+          onWarning: (message) => reporter.warn(message),
+          ...(flags.insecure ? { insecure: true } : {}),
+          ...(flags.certDir === undefined ? {} : { tls: { certDir: flags.certDir } }),
+        }),
+      );
     }
     const codes = verifications.map(exitCodeForVerification);
     const code = codes.find((c) => c !== ExitCode.success) ?? ExitCode.success;
-    reporter.result({ ok: code === ExitCode.success, verifications }, verifications.map(verdictLine));
+    reporter.result({ ok: code === ExitCode.success, verifications }, verifications.flatMap(verdictLines));
     return code;
   } catch (error) {
     reporter.fail(error);
@@ -57,6 +65,13 @@ export function exitCodeForVerification(v: Pick<Verification, "verdict" | "crede
     return ExitCode.auth;
   }
   return v.verdict === "accepted" ? ExitCode.success : ExitCode.auth;
+}
+
+/** The verdict line, then for a transport failure its diagnosis: what is wrong and the steps that fix it. */
+function verdictLines(v: Verification): string[] {
+  if (v.diagnosis === undefined) return [verdictLine(v)];
+  const steps = v.diagnosis.steps.flatMap((step, index) => [`  ${index + 1}. ${step.text}`, ...(step.command === undefined ? [] : [`       $ ${step.command}`])]);
+  return [verdictLine(v), `  ${v.diagnosis.summary}`, `  Why: ${v.diagnosis.explanation}`, "  What to do:", ...steps.map((line) => `  ${line}`)];
 }
 
 /**

@@ -10,12 +10,14 @@ export interface PullFlags {
   readonly identity?: string | undefined;
   readonly knownHosts?: string | undefined;
   readonly acceptUnknownHostKey?: boolean | undefined;
+  readonly sshConfig?: string | undefined;
   readonly to?: string | undefined;
   readonly platform?: string | undefined;
   readonly tagAs?: string | undefined;
   /** commander's `--no-fallback` sets this to false. */
   readonly fallback?: boolean | undefined;
   readonly failOnFallback?: boolean | undefined;
+  readonly certDir?: string | undefined;
   /** --pull missing|always|never; default always, as `docker pull`. */
   readonly pull?: string | undefined;
 }
@@ -29,7 +31,7 @@ interface Common {
 
 export type PullPlan =
   /** ensureImage on a daemon reached without SSH (DOCKER_HOST, the context, or --host unix:// / tcp://). */
-  | (Common & { readonly kind: "daemon"; readonly host: string | undefined; readonly tagAs: string | undefined })
+  | (Common & { readonly kind: "daemon"; readonly host: string | undefined; readonly tagAs: string | undefined; readonly sshConfigFile: string | undefined })
   /** pullRemoteImage over SSH. */
   | (Common & {
       readonly kind: "remote";
@@ -38,9 +40,10 @@ export type PullPlan =
       readonly identityFile: string | undefined;
       readonly knownHostsFile: string | undefined;
       readonly acceptUnknownHostKey: boolean;
+      readonly sshConfigFile: string | undefined;
     })
   /** pullImage into an OCI layout or docker-archive, no daemon. */
-  | (Common & { readonly kind: "daemonless"; readonly to: string });
+  | (Common & { readonly kind: "daemonless"; readonly to: string; readonly certDir: string | undefined });
 
 /**
  * @example
@@ -60,12 +63,17 @@ export function planPull(flags: PullFlags): PullPlan {
     if (flags.identity !== undefined) throw usage("-i/--identity applies to --host ssh://… only");
     if (flags.knownHosts !== undefined) throw usage("--known-hosts applies to --host ssh://… only");
     if (flags.acceptUnknownHostKey) throw usage("--accept-unknown-host-key applies to --host ssh://… only");
+    // Without --host, DOCKER_HOST or the Docker context may name an ssh:// endpoint: --ssh-config is for that one.
+    if (flags.sshConfig !== undefined && flags.host !== undefined) throw usage("--ssh-config applies to ssh:// endpoints only");
   }
   if (flags.to !== undefined) {
     if (flags.host !== undefined) throw usage("--to writes files without a daemon; it cannot be combined with --host");
+    if (flags.sshConfig !== undefined) throw usage("--to writes files without a daemon; --ssh-config has nothing to reach");
     if (flags.tagAs !== undefined) throw usage("--tag-as names an image in a daemon; with --to, put the tag in the destination (oci:DIR:TAG)");
-    return { ...common, kind: "daemonless", to: flags.to };
+    return { ...common, kind: "daemonless", to: flags.to, certDir: flags.certDir };
   }
+  // The daemon makes its own TLS connections, with its own /etc/docker/certs.d.
+  if (flags.certDir !== undefined) throw usage("--cert-dir applies to --to (pullback's own requests); a daemon trusts what its /etc/docker/certs.d/HOST:PORT/ holds");
   if (ssh && flags.host !== undefined) {
     return {
       ...common,
@@ -75,9 +83,10 @@ export function planPull(flags: PullFlags): PullPlan {
       identityFile: flags.identity,
       knownHostsFile: flags.knownHosts,
       acceptUnknownHostKey: flags.acceptUnknownHostKey === true,
+      sshConfigFile: flags.sshConfig,
     };
   }
-  return { ...common, kind: "daemon", host: flags.host, tagAs: flags.tagAs };
+  return { ...common, kind: "daemon", host: flags.host, tagAs: flags.tagAs, sshConfigFile: flags.sshConfig };
 }
 
 function usage(message: string): PullbackError {

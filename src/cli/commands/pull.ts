@@ -61,6 +61,8 @@ async function pullWith(
         to: parseDestination(plan.to),
         credential,
         onExchange: (exchange) => reporter.debug(describeExchange(exchange)),
+        env: io.env,
+        ...(plan.certDir === undefined ? {} : { tls: { certDir: plan.certDir } }),
         ...(flags.allPlatforms ? { allPlatforms: true } : {}),
       });
     }
@@ -73,13 +75,14 @@ async function pullWith(
         identityFile: plan.identityFile,
         knownHostsFile: plan.knownHostsFile,
         acceptUnknownHostKey: plan.acceptUnknownHostKey,
+        sshConfigFile: plan.sshConfigFile,
         env: io.env,
       });
     }
     case "daemon": {
       const { connectDocker } = await import("../../targets/docker/connect-docker.js");
       const { ensureImage } = await import("../../targets/docker/ensure-image.js");
-      const docker = await connectDocker({ host: plan.host, env: io.env });
+      const docker = await connectDocker({ host: plan.host, env: io.env, sshConfigFile: plan.sshConfigFile });
       try {
         reporter.debug(`docker daemon ${docker.endpoint}: ${docker.daemon.os}/${docker.daemon.arch}`);
         return await ensureImage(docker, image, { ...common, credential, tagAs: plan.tagAs });

@@ -6,7 +6,7 @@ import { PullbackError, messageOf } from "../../errors.js";
 import type { PullEvent } from "../../events.js";
 import { PullError } from "../../fallback/pull-outcome.js";
 import type { CliIo, GlobalFlags } from "../cli-io.js";
-import type { Reporter } from "./reporter.js";
+import type { Reporter } from "./reporter-types.js";
 
 export class JsonReporter implements Reporter {
   readonly #io: CliIo;
@@ -61,6 +61,7 @@ export function errorLine(error: unknown): Record<string, unknown> {
   return {
     type: "error",
     kind,
+    ...(error instanceof PullbackError && error.reason !== undefined ? { reason: error.reason } : {}),
     message: messageOf(error),
     diagnosis: error instanceof PullbackError ? (error.diagnosis ?? null) : null,
     attempts: error instanceof PullError ? error.attempts : [],

@@ -3,9 +3,10 @@
  * overall bar. Lines are cut to the terminal's width (no wrapping), so a narrow
  * terminal shows shorter bars instead of a scrolling mess.
  */
-import cliProgress from "cli-progress";
+import { createRequire } from "node:module";
+import type * as cliProgress from "cli-progress";
 import type { OutputStream } from "../cli-io.js";
-import type { ProgressDisplay } from "./human-reporter.js";
+import type { ProgressDisplay } from "./reporter-types.js";
 import { LayerTally } from "./layer-tally.js";
 import { formatBytes } from "./style.js";
 
@@ -27,7 +28,7 @@ export class TtyProgress implements ProgressDisplay {
   constructor(stream: OutputStream) {
     // A terminal that does not report its size (0 columns, as under script(1)) is taken as 80 wide.
     const narrow = (stream.columns || 80) < 80;
-    this.#multibar = new cliProgress.MultiBar({
+    this.#multibar = new (loadCliProgress().MultiBar)({
       stream,
       // Speed is shown at every width: it is what tells a slow registry from a stuck one.
       format: narrow ? "{name} {bar} {bytes} {speed}" : "{name} |{bar}| {status} {bytes} {speed}",
@@ -90,3 +91,15 @@ function speed(bytes: number, since: number): string {
   const seconds = (Date.now() - since) / 1000;
   return seconds < 0.2 || bytes === 0 ? "" : `${formatBytes(bytes / seconds)}/s`;
 }
+
+const require = createRequire(import.meta.url);
+
+/**
+ * cli-progress is loaded when the first bar is drawn, not with the CLI: `-q`, `--json`
+ * and output to a pipe never draw one and should not pay for it (a CommonJS module,
+ * so a synchronous require is enough).
+ */
+function loadCliProgress(): typeof cliProgress {
+  return require("cli-progress") as typeof cliProgress;
+}
+

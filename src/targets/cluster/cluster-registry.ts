@@ -8,6 +8,7 @@
 import type { Credential } from "../../credentials/credential.js";
 import { PullbackError } from "../../errors.js";
 import { MAX_PORT, MIN_PORT } from "../../reference/grammar.js";
+import type { TlsOptions } from "../../registry/trust.js";
 
 /**
  * One registry as the cluster should see it: host, mirror endpoint, TLS, credential, repositories to verify.
@@ -142,4 +143,45 @@ function tlsEntry(tls: ClusterRegistry["tls"]): Record<string, string | boolean>
     throw new PullbackError("usage", "A client certificate needs both certFile and keyFile (k3s refuses one without the other)");
   }
   return Object.keys(entry).length === 0 ? undefined : entry;
+}
+
+/**
+ * The `tls` entry to write: what the caller gave, over what registries.yaml already
+ * says for the host (a merge must not drop the CA a node needs).
+ *
+ * @example
+ * mergeTls({ cert_file: "/c.pem", key_file: "/k.pem" }, { ca_file: "/ca.pem" }) // → { ca_file, cert_file, key_file }
+ */
+export function mergeTls(
+  given: Record<string, string | boolean> | undefined,
+  existing: { readonly [key: string]: string | boolean | undefined } | object | undefined,
+): Record<string, string | boolean> | undefined {
+  const merged: Record<string, string | boolean> = {};
+  for (const [key, value] of Object.entries(existing ?? {}) as [string, unknown][]) {
+    if (typeof value === "string" || typeof value === "boolean") merged[key] = value;
+  }
+  Object.assign(merged, given ?? {});
+  return Object.keys(merged).length === 0 ? undefined : merged;
+}
+
+/**
+ * The trust a `tls` entry gives containerd, for the verifier: its CA (on top of the
+ * system store), its client certificate, its insecure_skip_verify — and no certs.d,
+ * which k3s nodes do not read. Verifying with anything else is verifying something the node will not do.
+ *
+ * @example
+ * verifierTls({ ca_file: "/etc/ssl/corp-ca.pem" }) // → { certsDirs: [], caFiles: ["/etc/ssl/corp-ca.pem"] }
+ */
+export function verifierTls(tls: Readonly<Record<string, string | boolean>> | undefined): TlsOptions {
+  const text = (key: string): string | undefined => (typeof tls?.[key] === "string" ? (tls[key]) : undefined);
+  const ca = text("ca_file");
+  const cert = text("cert_file");
+  const key = text("key_file");
+  return {
+    certsDirs: [],
+    ...(ca === undefined ? {} : { caFiles: [ca] }),
+    ...(cert === undefined ? {} : { certFile: cert }),
+    ...(key === undefined ? {} : { keyFile: key }),
+    ...(tls?.["insecure_skip_verify"] === true ? { insecureSkipVerify: true } : {}),
+  };
 }

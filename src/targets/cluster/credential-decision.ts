@@ -7,6 +7,7 @@
  */
 import type { Credential } from "../../credentials/credential.js";
 import { PullbackError } from "../../errors.js";
+import type { TlsOptions } from "../../registry/trust.js";
 import { verifyCredentials, type Verdict, type Verification } from "../../registry/verify-credentials.js";
 
 /** The verifier; injectable so unit tests can decide verdicts without a registry. */
@@ -33,6 +34,8 @@ export interface DecideOptions {
   readonly insecure: boolean;
   readonly strict: boolean;
   readonly verify: VerifyCredentialsFunction | undefined;
+  /** The trust the nodes will use (registries.yaml `tls`); verification uses the same. */
+  readonly tls?: TlsOptions | undefined;
 }
 
 /** Worst first: one refusal is enough to keep the credential away from the nodes. */
@@ -54,7 +57,7 @@ export async function decideCredential(options: DecideOptions): Promise<Credenti
   const targets = options.repositories.length > 0 ? options.repositories.map((repo) => `${authHost}/${repo}`) : [authHost];
   const checks: Check[] = [];
   for (const target of targets) {
-    checks.push({ target, verification: await verify(target, credential, { insecure: options.insecure }) });
+    checks.push({ target, verification: await verify(target, credential, { insecure: options.insecure, ...(options.tls === undefined ? {} : { tls: options.tls }) }) });
   }
   const worst = pickWorst(checks);
   const decision = explain(worst, options, credential);

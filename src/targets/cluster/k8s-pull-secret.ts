@@ -10,6 +10,7 @@ import { PullbackError } from "../../errors.js";
 import { decideCredential, type VerifyCredentialsFunction } from "./credential-decision.js";
 import type { ClusterRegistry } from "./cluster-registry.js";
 import type { RegistryDecision } from "./write-registries-config.js";
+import { checkRenderPullSecret } from "../../validation/entry-points.js";
 
 /**
  * What renderPullSecret renders: the Secret's name and namespace, and the registries.
@@ -56,6 +57,7 @@ interface DockerConfigEntry {
  * // kubectl apply -f - < manifest
  */
 export async function renderPullSecret(options: RenderPullSecretOptions): Promise<PullSecretResult> {
+  checkRenderPullSecret(options);
   checkName(options.name, "name", SUBDOMAIN, 253);
   if (options.namespace !== undefined) checkName(options.namespace, "namespace", LABEL, 63);
   const auths: Record<string, DockerConfigEntry> = {};

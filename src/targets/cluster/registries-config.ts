@@ -8,6 +8,7 @@
  * Messages name keys and lines, never values: the file holds passwords.
  */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type YAMLMap } from "yaml";
+import { checkText } from "../../validation/checks.js";
 
 export interface MirrorConfig {
   readonly endpoint?: readonly string[];
@@ -88,6 +89,7 @@ const MISTAKEN_AUTH_KEYS: Readonly<Record<string, string>> = { identitytoken: "i
  * // errors: [], value.mirrors["docker.io"].endpoint → ["https://mirror.example"]
  */
 export function readRegistriesConfig(text: string): RegistriesConfigReadResult {
+  checkText(text, "readRegistriesConfig: text", { nonEmpty: false, max: 1 << 20 });
   const { value, errors, warnings } = parseRegistriesConfig(text);
   return { value, errors, warnings };
 }

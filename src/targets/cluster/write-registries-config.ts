@@ -11,10 +11,11 @@ import { PullbackError, messageOf } from "../../errors.js";
 import { writeFileAtomic } from "./atomic-write.js";
 import { decideCredential, type CredentialDecision, type VerifyCredentialsFunction } from "./credential-decision.js";
 import { existingCredential, mergeDecision, type AuthAction } from "./existing-credential.js";
-import { planRegistry, type ClusterRegistry, type RegistryPlan } from "./cluster-registry.js";
+import { mergeTls, planRegistry, verifierTls, type ClusterRegistry, type RegistryPlan } from "./cluster-registry.js";
 import { formatIssue, parseRegistriesConfig } from "./registries-config.js";
 import { dropEmptySections, isEmptyDocument, redactedCopy, renderDocument, setEntry, setHostConfig } from "./registries-document.js";
 import type { Verdict } from "../../registry/verify-credentials.js";
+import { checkWriteRegistriesConfig } from "../../validation/entry-points.js";
 
 export type { ClusterRegistry } from "./cluster-registry.js";
 
@@ -87,6 +88,7 @@ export interface WriteRegistriesConfigResult {
  * for (const warning of result.warnings) console.warn(warning);
  */
 export async function writeRegistriesConfig(options: WriteRegistriesConfigOptions): Promise<WriteRegistriesConfigResult> {
+  checkWriteRegistriesConfig(options);
   const plans = planAll(options.registries);
   const existing = await readExisting(options.path);
   const parsed = parseRegistriesConfig(existing ?? "");
@@ -103,9 +105,14 @@ export async function writeRegistriesConfig(options: WriteRegistriesConfigOption
   }
   const warnings = parsed.warnings.map((issue) => `${options.path}: ${formatIssue(issue)}`);
   const decisions: RegistryDecision[] = [];
-  for (const plan of plans) {
+  for (const given of plans) {
+    // The CA and client certificate the nodes will use are the ones to verify with, and they stay in the file.
+    const plan = { ...given, tls: mergeTls(given.tls, parsed.value?.configs[given.authHost]?.tls) };
     const { decision, auth, warnings: found } = await decideFor(plan, existingCredential(parsed.value, plan.authHost, options.path), options);
     decisions.push(decision);
+    if (plan.tls?.["insecure_skip_verify"] === true) {
+      warnings.push(`configs."${plan.authHost}".tls.insecure_skip_verify is true: the nodes, and this verification, accept any certificate from ${plan.authHost} — anyone in between can read the credentials`);
+    }
     warnings.push(...found);
     setEntry(parsed.document, "mirrors", plan.host, plan.mirror);
     setHostConfig(parsed.document, plan.authHost, authEntry(auth), plan.tls);
@@ -144,6 +151,7 @@ async function decideFor(plan: RegistryPlan, existing: Credential | undefined, o
       insecure: plan.insecure,
       strict: options.strict ?? false,
       verify: options.verify,
+      tls: verifierTls(plan.tls),
     });
   const merged = await mergeDecision(plan.credential, existing, decide, { path: options.path, authHost: plan.authHost });
   const decision: RegistryDecision = {

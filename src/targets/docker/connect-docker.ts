@@ -6,7 +6,9 @@
 import { PullbackError, messageOf, type RecoveryStep } from "../../errors.js";
 import { findAlternativeSockets, resolveDockerEndpoint, type ResolvedEndpoint } from "./docker-endpoint.js";
 import { DockerEngine, type DaemonVersion, type EngineAddress } from "./engine.js";
-import { SshDockerTunnel, parseSshUrl, type SshOptions } from "./ssh-tunnel.js";
+import type { SshOptions } from "./ssh-command.js";
+import { SshDockerTransport } from "./ssh-transport.js";
+import { checkConnectDocker } from "../../validation/entry-points.js";
 
 /**
  * Which daemon to connect to, and how (SSH key, known_hosts, timeouts).
@@ -20,6 +22,26 @@ export interface ConnectDockerOptions extends SshOptions {
   readonly dockerConfigDir?: string | undefined;
   /** Per-request timeout for short calls (ping, version, inspect). Default 30 s. */
   readonly timeoutMs?: number | undefined;
+  /**
+   * Sockets outside HOME to suggest when the daemon is unreachable and they exist.
+   * Default `/var/run/docker.sock`, `/run/podman/podman.sock`; a test passes its own.
+   */
+  readonly systemSockets?: readonly string[] | undefined;
+}
+
+/**
+ * Commands that reach an SSH Docker host exactly as the pull did (alias, user, port, key, ssh config).
+ *
+ * @example
+ * docker.ssh?.shellCommand(["docker", "image", "rm", "app:1"]) // "ssh -F ./cfg buildbox docker image rm app:1"
+ */
+export interface SshCommands {
+  /** The ssh:// URL, secret-free. */
+  readonly url: string;
+  /** `ssh … HOST remote…`, quoted for a POSIX shell. */
+  shellCommand(remote: readonly string[]): string;
+  /** pullback's `--host … -i … --known-hosts … --ssh-config …` for the same host. */
+  pullbackFlags(): string;
 }
 
 /**
@@ -33,8 +55,10 @@ export interface DockerConnection {
   /** The endpoint URL, secret-free: `unix:///var/run/docker.sock`, `ssh://root@host:22`. */
   readonly endpoint: string;
   readonly daemon: DaemonVersion;
-  /** Set for SSH endpoints: the host name events carry. */
+  /** Set for SSH endpoints: the host name events carry (an alias stays an alias). */
   readonly remoteHost: string | undefined;
+  /** Set for SSH endpoints: commands that reach the same host with the same options, for diagnoses. */
+  readonly ssh: SshCommands | undefined;
   /** @internal the Engine API door; not part of the public API. */
   readonly engine: DockerEngine;
   close(): void;
@@ -46,16 +70,19 @@ export interface DockerConnection {
  * try { console.log(docker.daemon.arch) } finally { docker.close() }
  */
 export async function connectDocker(options: ConnectDockerOptions = {}): Promise<DockerConnection> {
+  checkConnectDocker(options);
   const endpoint = await resolveDockerEndpoint(options);
-  const tunnel = endpoint.url.startsWith("ssh://") ? await SshDockerTunnel.open(parseSshUrl(endpoint.url, options.env), options) : undefined;
+  // The system ssh, as the docker CLI uses it: ~/.ssh/config, the agent and ProxyJump apply. Nothing connects before ping.
+  const tunnel = endpoint.url.startsWith("ssh://") ? new SshDockerTransport(endpoint.url, options) : undefined;
   const engine = new DockerEngine(tunnel ? { kind: "agent", agent: tunnel.agent } : addressOf(endpoint), options.timeoutMs ?? 30_000);
   try {
     await engine.ping();
     const daemon = await engine.version();
-    return { endpoint: endpoint.url, daemon, remoteHost: tunnel?.target.host, engine, close: () => tunnel?.close() };
+    const ssh = tunnel && { url: tunnel.target.url, shellCommand: (remote: readonly string[]) => tunnel.shellCommand(remote), pullbackFlags: () => tunnel.pullbackFlags() };
+    return { endpoint: endpoint.url, daemon, remoteHost: tunnel?.target.host, ssh, engine, close: () => tunnel?.close() };
   } catch (error) {
     tunnel?.close();
-    throw await unreachableError(endpoint, error, options.env);
+    throw await unreachableError(endpoint, error, options);
   }
 }
 
@@ -69,10 +96,10 @@ function addressOf(endpoint: ResolvedEndpoint): EngineAddress {
   throw new PullbackError("usage", `unsupported Docker host "${endpoint.url}"`);
 }
 
-async function unreachableError(endpoint: ResolvedEndpoint, error: unknown, env: NodeJS.ProcessEnv | undefined): Promise<PullbackError> {
+async function unreachableError(endpoint: ResolvedEndpoint, error: unknown, options: ConnectDockerOptions): Promise<PullbackError> {
   if (error instanceof PullbackError && error.kind === "daemon-unreachable") return error;
   const why = reasonFor(error);
-  const alternatives = await findAlternativeSockets(endpoint.url, env);
+  const alternatives = await findAlternativeSockets(endpoint.url, options.env, options.systemSockets);
   const steps: RecoveryStep[] = [
     ...alternatives.map((socket) => ({ text: `A Docker-compatible socket exists at ${socket.slice(7)}; use it`, command: `export DOCKER_HOST=${socket}` })),
     ...stepsFor(why, endpoint),

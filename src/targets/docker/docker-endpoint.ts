@@ -82,19 +82,28 @@ async function contextEndpoint(configDir: string, name: string): Promise<string>
   });
 }
 
-/** Docker-compatible sockets that exist on this machine, other than `exclude`: the alternatives to suggest. */
-export async function findAlternativeSockets(exclude: string, env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+/** Sockets at fixed system paths (outside HOME) that Docker-compatible daemons listen on. */
+export const SYSTEM_SOCKETS: readonly string[] = ["/var/run/docker.sock", "/run/podman/podman.sock"];
+
+/**
+ * Docker-compatible sockets that exist on this machine, other than `exclude`: the alternatives to suggest.
+ * `systemSockets` are the fixed paths outside HOME; a test passes its own so the machine's daemon is not found.
+ */
+export async function findAlternativeSockets(
+  exclude: string,
+  env: NodeJS.ProcessEnv = process.env,
+  systemSockets: readonly string[] = SYSTEM_SOCKETS,
+): Promise<string[]> {
   const home = env.HOME ?? homedir();
   const runtime = env.XDG_RUNTIME_DIR;
   const candidates = [
-    "/var/run/docker.sock",
+    ...systemSockets,
     join(home, ".docker", "run", "docker.sock"),
     join(home, ".colima", "default", "docker.sock"),
     join(home, ".colima", "docker.sock"),
     join(home, ".orbstack", "run", "docker.sock"),
     join(home, ".rd", "docker.sock"),
     ...(runtime ? [join(runtime, "docker.sock"), join(runtime, "podman", "podman.sock")] : []),
-    "/run/podman/podman.sock",
   ];
   const found: string[] = [];
   for (const path of candidates) {

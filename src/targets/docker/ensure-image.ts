@@ -5,7 +5,8 @@
 import { PullbackError } from "../../errors.js";
 import type { PullEventListener } from "../../events.js";
 import type { PullOutcome } from "../../fallback/pull-outcome.js";
-import { isLocalImageRef, parseReference, type ImageReference } from "../../reference/parse-reference.js";
+import { checkEnsureImage } from "../../validation/entry-points.js";
+import { isLocalImageRef, type ImageReference } from "../../reference/parse-reference.js";
 import type { CredentialChoiceOptions } from "../credential-choice.js";
 import type { PullPolicy } from "../pull-policy.js";
 import type { DockerConnection } from "./connect-docker.js";
@@ -46,8 +47,8 @@ export interface EnsureImageOptions extends CredentialChoiceOptions {
  * console.log(outcome.image.digest, outcome.fellBack);
  */
 export async function ensureImage(docker: DockerConnection, ref: string | ImageReference, options: EnsureImageOptions = {}): Promise<PullOutcome<DaemonImage>> {
-  const input = typeof ref === "string" ? ref : ref.toString();
-  const reference = typeof ref === "string" ? parseReference(ref) : ref;
+  const reference = checkEnsureImage(docker, ref, options);
+  const input = typeof ref === "string" ? ref : reference.toString();
   const tagAs = options.tagAs === undefined ? undefined : parseTagAs(options.tagAs);
   const outcome = await presentOrPulled(docker, reference, input, options);
   return tagAs ? { ...outcome, image: await tagImage(docker.engine, outcome.image, tagAs) } : outcome;

@@ -7,10 +7,12 @@
  */
 import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { open, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { PullbackError, isPullbackError, messageOf } from "../../errors.js";
+import { withLock } from "../../files/lock.js";
+import { makeDirectory } from "../../files/make-directory.js";
 import { verifyBytes } from "./manifest.js";
 import { BodyReadError, writeBody } from "./write-body.js";
 
@@ -57,7 +59,7 @@ export class BlobStore {
   }
 
   async init(): Promise<void> {
-    await io(() => mkdir(this.dir, { recursive: true }), `create ${this.dir}`);
+    await makeDirectory(this.dir);
   }
 
   /**
@@ -78,7 +80,9 @@ export class BlobStore {
     verifyBytes(bytes, target.digest, what, target.size);
     if (await this.has(target)) return;
     const partial = this.partialPath(target.digest);
-    await io(async () => {
+    // The partial is shared by every writer of this blob (so a later run can resume it): one at a time.
+    await withLock(partial, () => io(async () => {
+      if (await this.has(target)) return;
       const handle = await open(partial, "w");
       try {
         await handle.writeFile(bytes);
@@ -87,7 +91,7 @@ export class BlobStore {
         await handle.close();
       }
       await rename(partial, this.path(target.digest));
-    }, `write ${this.path(target.digest)}`);
+    }, `write ${this.path(target.digest)}`));
   }
 
   /**
@@ -96,6 +100,13 @@ export class BlobStore {
    * rejected as `integrity`. A broken connection leaves the partial for the next try.
    */
   async ingest(target: BlobTarget, openBlob: OpenBlob, onProgress?: ProgressFn, what = target.digest): Promise<void> {
+    // Another process may be writing the same partial: wait for it, then there may be nothing left to do.
+    await withLock(this.partialPath(target.digest), async () => {
+      if (!(await this.has(target))) await this.#ingest(target, openBlob, onProgress, what);
+    });
+  }
+
+  async #ingest(target: BlobTarget, openBlob: OpenBlob, onProgress: ProgressFn | undefined, what: string): Promise<void> {
     const partial = this.partialPath(target.digest);
     // Hashed inline, chunk by chunk as it arrives: OpenSSL's sha256 (SHA-NI) outruns
     // the network here, and a worker thread only added copies and memory (measured).

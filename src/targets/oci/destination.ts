@@ -3,6 +3,7 @@
  * docker-archive tarball, named the way skopeo names them.
  */
 import { PullbackError } from "../../errors.js";
+import { checkText } from "../../validation/checks.js";
 
 /**
  * Where pullImage writes: an OCI layout directory (with an optional tag) or a docker-archive file.
@@ -23,6 +24,7 @@ const USAGE = 'expected "oci:DIR", "oci:DIR:TAG" or "docker-archive:FILE"';
  * parseDestination("docker-archive:/tmp/a.tar") // → { kind: "docker-archive", file: "/tmp/a.tar" }
  */
 export function parseDestination(spec: string): PullDestination {
+  checkText(spec, "parseDestination: spec", { nonEmpty: false });
   const colon = spec.indexOf(":");
   const transport = colon === -1 ? "" : spec.slice(0, colon);
   const rest = spec.slice(colon + 1);

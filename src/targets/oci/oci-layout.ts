@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { open, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { PullbackError } from "../../errors.js";
+import { withLock } from "../../files/lock.js";
 import { io } from "./blob-store.js";
 import { OCI_INDEX, OCI_LAYOUT_VERSION, REF_NAME_ANNOTATION } from "./media-types.js";
 
@@ -102,8 +103,11 @@ export function withEntry(index: LayoutIndex, entry: IndexEntry): LayoutIndex {
  */
 export async function addToLayoutIndex(dir: string, entry: IndexEntry): Promise<void> {
   const file = join(dir, "index.json");
-  const next = withEntry(await readLayoutIndex(dir), entry);
-  await io(() => writeAtomically(file, `${JSON.stringify(next)}\n`), `write ${file}`);
+  // Read-modify-write under a lock, or two processes adding tags at once lose one.
+  await withLock(file, async () => {
+    const next = withEntry(await readLayoutIndex(dir), entry);
+    await io(() => writeAtomically(file, `${JSON.stringify(next)}\n`), `write ${file}`);
+  }, { timeoutMs: 60_000, what: `the index of ${dir}` });
 }
 
 /**

@@ -10,7 +10,7 @@ import { PullbackError } from "../../errors.js";
 import { emit, type PullEventListener } from "../../events.js";
 import type { PullOutcome } from "../../fallback/pull-outcome.js";
 import { pullWithFallback } from "../../fallback/pull-with-fallback.js";
-import { parseReference, type ImageReference } from "../../reference/parse-reference.js";
+import type { ImageReference } from "../../reference/parse-reference.js";
 import { RegistryClient } from "../../registry/registry-client.js";
 import { BlobStore } from "./blob-store.js";
 import { formatDestination, type PullDestination } from "./destination.js";
@@ -23,7 +23,12 @@ import { formatPlatform, localPlatform, normalizePlatform, parsePlatform, platfo
 import { resolveImage, type FetchedManifest, type ResolvedImage } from "./resolve-image.js";
 
 import type { Exchange } from "../../registry/http.js";
+import type { ProxyEnv } from "../../registry/proxy.js";
+import type { TlsOptions } from "../../registry/trust.js";
 import { chooseCredential, type CredentialChoiceOptions } from "../credential-choice.js";
+import { checkPullImage } from "../../validation/entry-points.js";
+import { withLock } from "../../files/lock.js";
+import { makeDirectory } from "../../files/make-directory.js";
 import type { PullPolicy } from "../pull-policy.js";
 import { usePresentImage } from "./present-image.js";
 
@@ -36,7 +41,8 @@ export { parseDestination, type PullDestination } from "./destination.js";
  * await pullImage(ref, { to: parseDestination("docker-archive:app.tar"), platform: "linux/arm64", concurrency: 2 });
  */
 export interface PullImageOptions extends CredentialChoiceOptions {
-  readonly to: PullDestination;
+  /** A PullDestination, or the CLI's spelling: "oci:DIR[:TAG]", "docker-archive:FILE". */
+  readonly to: PullDestination | string;
   /** os/arch[/variant]; default the local machine's. */
   readonly platform?: string | undefined;
   /** When to ask the registry (docker's `--pull`); default `"always"`. See ensureImage. */
@@ -47,6 +53,10 @@ export interface PullImageOptions extends CredentialChoiceOptions {
   readonly fallback?: boolean | undefined;
   /** Allow plain HTTP to a non-loopback registry. */
   readonly insecure?: boolean | undefined;
+  /** CAs and client certificates beyond the system store: certs.d (default), `certDir`, files. */
+  readonly tls?: TlsOptions | undefined;
+  /** HTTPS_PROXY/HTTP_PROXY/NO_PROXY, NODE_EXTRA_CA_CERTS, XDG_CONFIG_HOME. Default `process.env`. */
+  readonly env?: ProxyEnv | undefined;
   /** Blobs downloaded at once. Default 4. */
   readonly concurrency?: number | undefined;
   /** Longest silence from the registry (awaiting headers or between body chunks) before a try is given up. Default 30 s. */
@@ -84,18 +94,18 @@ export interface OciPulledImage {
  * console.log(image.digest, warnings);
  */
 export async function pullImage(ref: string | ImageReference, options: PullImageOptions): Promise<PullOutcome<OciPulledImage>> {
-  const reference = typeof ref === "string" ? parseReference(ref) : ref;
-  if (options.allPlatforms === true && options.to.kind !== "oci") {
+  const { reference, to } = checkPullImage(ref, options);
+  if (options.allPlatforms === true && to.kind !== "oci") {
     throw new PullbackError("usage", "allPlatforms keeps a multi-platform index, which only an OCI layout can hold; pull one platform into a docker-archive");
   }
   if (options.concurrency !== undefined && !(Number.isInteger(options.concurrency) && options.concurrency >= 1 && options.concurrency <= 64)) {
     throw new PullbackError("usage", `concurrency must be an integer from 1 to 64, not ${options.concurrency}`);
   }
   const platform = options.platform === undefined ? localPlatform() : parsePlatform(options.platform);
-  const present = await usePresentImage(reference, options.to, options.pull ?? "always", options.platform === undefined ? undefined : platform);
+  const present = await usePresentImage(reference, to, options.pull ?? "always", options.platform === undefined ? undefined : platform);
   if (present) return present;
   const credential = await chooseCredential(reference.registry, options);
-  return pullWithFallback((credential) => pullOnce(reference, credential, { ...options, platform, explicitPlatform: options.platform !== undefined }), {
+  return pullWithFallback((credential) => exclusive(to, () => pullOnce(reference, credential, { ...options, to, platform, explicitPlatform: options.platform !== undefined })), {
     image: reference.toString(),
     registry: reference.registry,
     credential,
@@ -104,7 +114,7 @@ export async function pullImage(ref: string | ImageReference, options: PullImage
   });
 }
 
-type AttemptOptions = Omit<PullImageOptions, "platform"> & { readonly platform: Platform; readonly explicitPlatform: boolean };
+type AttemptOptions = Omit<PullImageOptions, "platform" | "to"> & { readonly to: PullDestination; readonly platform: Platform; readonly explicitPlatform: boolean };
 
 /** One attempt, as one identity. */
 async function pullOnce(reference: ImageReference, credential: Credential | undefined, options: AttemptOptions): Promise<OciPulledImage> {
@@ -113,6 +123,9 @@ async function pullOnce(reference: ImageReference, credential: Credential | unde
     ...(options.insecure === undefined ? {} : { insecure: options.insecure }),
     ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
     ...(options.onExchange === undefined ? {} : { onExchange: options.onExchange }),
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
+    ...(options.env === undefined ? {} : { env: options.env }),
+    onWarning: (message: string) => emit(options.onEvent, { type: "warning", code: "other", message }),
   });
   const what = reference.familiar();
   try {
@@ -145,6 +158,16 @@ async function pullOnce(reference: ImageReference, credential: Credential | unde
   } finally {
     await client.close();
   }
+}
+
+/**
+ * Writers of one docker-archive take turns: they share its staging area, which the one
+ * that finishes removes. (Writers of one OCI layout lock per blob and for the index.)
+ */
+async function exclusive<T>(to: PullDestination, fn: () => Promise<T>): Promise<T> {
+  if (to.kind !== "docker-archive") return fn();
+  await makeDirectory(dirname(to.file));
+  return withLock(to.file, fn);
 }
 
 /** Make the pulled image visible: the index entry (last, atomically) or the finished archive. */

@@ -14,6 +14,7 @@ import { isPullbackError } from "../../../src/errors.js";
 import { renderPullSecret } from "../../../src/targets/cluster/k8s-pull-secret.js";
 import { readRegistriesConfig } from "../../../src/targets/cluster/registries-config.js";
 import { writeRegistriesConfig, type WriteRegistriesConfigResult } from "../../../src/targets/cluster/write-registries-config.js";
+import { testEnv } from "../../support/hermetic-env.js";
 import { getWorld } from "../../world/client.js";
 import { freePort } from "../../world/ports.js";
 import { ctrPull, startContainerd, type Containerd } from "./containerd.js";
@@ -153,7 +154,7 @@ describe("Kubernetes pull secret, consumed by the docker CLI", () => {
     const configDir = await mkdtemp(join(dir, "docker-config-"));
     await writeFile(join(configDir, "config.json"), Buffer.from(data, "base64"), { mode: 0o600 });
     const image = `${host}/private/app:1`;
-    const env = { ...process.env, DOCKER_CONFIG: configDir };
+    const env = testEnv({ DOCKER_CONFIG: configDir });
     try {
       const pulled = await run("docker", ["-H", world.dockerHost, "pull", image], { env });
       transcript.push(pulled.stdout, pulled.stderr);

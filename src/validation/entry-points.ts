@@ -1,0 +1,179 @@
+/**
+ * One check per public function, called on its first line: bad input from a
+ * JavaScript caller becomes a usage error naming the argument, before any
+ * network, file or daemon is touched.
+ */
+import type { PullDestination } from "../targets/oci/destination.js";
+import type { ImageReference } from "../reference/parse-reference.js";
+import { PULL_POLICIES } from "../targets/pull-policy.js";
+import { checkBoolean, checkEnvironment, checkFunction, checkInteger, checkRecord, checkText, checkTextList, invalid } from "./checks.js";
+import {
+  checkCredential,
+  checkCredentialChoice,
+  checkDestination,
+  checkDockerConnection,
+  checkPlatform,
+  checkReference,
+  checkResolveOptions,
+} from "./domain-checks.js";
+
+const MAX_TIMEOUT_MS = 2_147_483_647; // what setTimeout accepts
+
+/**
+ * pullImage(ref, options): the reference and destination, normalized.
+ *
+ * @example
+ * const { reference, to } = checkPullImage("nginx", { to: "oci:./images:nginx" });
+ */
+export function checkPullImage(ref: unknown, value: unknown): { reference: ImageReference; to: PullDestination } {
+  const options = checkRecord(value, "pullImage: options");
+  const reference = checkReference(ref, "pullImage: ref");
+  if (options.to === undefined) throw invalid("pullImage: options.to", undefined, 'a destination such as "oci:DIR:TAG" or "docker-archive:FILE"');
+  const to = checkDestination(options.to, "pullImage: options.to");
+  checkPlatform(options.platform, "pullImage: options.platform");
+  for (const flag of ["allPlatforms", "fallback", "insecure"]) checkBoolean(options[flag], `pullImage: options.${flag}`);
+  checkInteger(options.concurrency, "pullImage: options.concurrency", 1, 64);
+  checkInteger(options.idleTimeoutMs, "pullImage: options.idleTimeoutMs", 1, MAX_TIMEOUT_MS);
+  checkFunction(options.onEvent, "pullImage: options.onEvent");
+  checkFunction(options.onExchange, "pullImage: options.onExchange");
+  checkPullPolicy(options.pull, "pullImage: options.pull");
+  checkCredentialChoice(options, "pullImage: options");
+  return { reference, to };
+}
+
+/** ensureImage(docker, ref, options?) */
+export function checkEnsureImage(docker: unknown, ref: unknown, value: unknown): ImageReference {
+  checkDockerConnection(docker, "ensureImage: docker");
+  const reference = checkReference(ref, "ensureImage: ref");
+  checkDaemonPullOptions(checkRecord(value, "ensureImage: options", true), "ensureImage: options");
+  return reference;
+}
+
+/** pullRemoteImage(remote, ref, options?) */
+export function checkPullRemoteImage(remote: unknown, ref: unknown, value: unknown): ImageReference {
+  if (typeof remote === "string") checkText(remote, "pullRemoteImage: remote");
+  else checkDockerConnection(remote, "pullRemoteImage: remote");
+  const reference = checkReference(ref, "pullRemoteImage: ref");
+  const options = checkRecord(value, "pullRemoteImage: options", true);
+  checkDaemonPullOptions(options, "pullRemoteImage: options");
+  checkConnectOptions(options, "pullRemoteImage: options");
+  return reference;
+}
+
+function checkDaemonPullOptions(options: Readonly<Record<string, unknown>>, name: string): void {
+  checkPlatform(options.platform, `${name}.platform`);
+  checkBoolean(options.fallback, `${name}.fallback`);
+  checkFunction(options.onEvent, `${name}.onEvent`);
+  checkText(options.tagAs, `${name}.tagAs`, { optional: true });
+  checkPullPolicy(options.pull, `${name}.pull`);
+  checkCredentialChoice(options, name);
+}
+
+/** connectDocker(options?) */
+export function checkConnectDocker(value: unknown): void {
+  const options = checkRecord(value, "connectDocker: options", true);
+  checkText(options.host, "connectDocker: options.host", { optional: true });
+  checkConnectOptions(options, "connectDocker: options");
+}
+
+function checkConnectOptions(options: Readonly<Record<string, unknown>>, name: string): void {
+  for (const path of ["dockerConfigDir", "identityFile", "knownHostsFile"]) checkText(options[path], `${name}.${path}`, { optional: true });
+  checkInteger(options.timeoutMs, `${name}.timeoutMs`, 1, MAX_TIMEOUT_MS);
+  checkInteger(options.connectTimeoutMs, `${name}.connectTimeoutMs`, 1, MAX_TIMEOUT_MS);
+  checkBoolean(options.acceptUnknownHostKey, `${name}.acceptUnknownHostKey`);
+  checkTextList(options.systemSockets, `${name}.systemSockets`);
+  checkEnvironment(options.env, `${name}.env`);
+}
+
+/** verifyCredentials(target, credential, options?) */
+export function checkVerifyCredentials(target: unknown, credential: unknown, value: unknown): void {
+  if (typeof target === "string") checkText(target, "verifyCredentials: target");
+  else checkReference(target, "verifyCredentials: target");
+  checkCredential(credential, "verifyCredentials: credential", false);
+  const options = checkRecord(value, "verifyCredentials: options", true);
+  checkBoolean(options.insecure, "verifyCredentials: options.insecure");
+  checkInteger(options.timeoutMs, "verifyCredentials: options.timeoutMs", 1, MAX_TIMEOUT_MS);
+  checkInteger(options.retries, "verifyCredentials: options.retries", 0, 10);
+  checkFunction(options.onExchange, "verifyCredentials: options.onExchange");
+}
+
+/** resolveCredentials(registry, options?) */
+export function checkResolveCredentials(registry: unknown, options: unknown): void {
+  checkText(registry, "resolveCredentials: registry", { max: 255 });
+  checkResolveOptions(options, "resolveCredentials: options");
+}
+
+/** writeRegistriesConfig(options) */
+export function checkWriteRegistriesConfig(value: unknown): void {
+  const options = checkRecord(value, "writeRegistriesConfig: options");
+  checkClusterRegistries(options.registries, "writeRegistriesConfig: options.registries");
+  checkText(options.path, "writeRegistriesConfig: options.path");
+  checkBoolean(options.strict, "writeRegistriesConfig: options.strict");
+  checkBoolean(options.dryRun, "writeRegistriesConfig: options.dryRun");
+  checkFunction(options.verify, "writeRegistriesConfig: options.verify");
+  checkFunction(options.beforeRename, "writeRegistriesConfig: options.beforeRename");
+}
+
+/** renderPullSecret(options) */
+export function checkRenderPullSecret(value: unknown): void {
+  const options = checkRecord(value, "renderPullSecret: options");
+  checkText(options.name, "renderPullSecret: options.name", { max: 253 });
+  checkText(options.namespace, "renderPullSecret: options.namespace", { optional: true, max: 63 });
+  checkClusterRegistries(options.registries, "renderPullSecret: options.registries");
+  checkBoolean(options.strict, "renderPullSecret: options.strict");
+  checkFunction(options.verify, "renderPullSecret: options.verify");
+}
+
+function checkClusterRegistries(value: unknown, name: string): void {
+  if (!Array.isArray(value)) throw invalid(name, value, 'an array of registries such as [{ host: "ghcr.io", credential }]');
+  value.forEach((item, index) => {
+    const registry = checkRecord(item, `${name}[${index}]`);
+    const at = `${name}[${index}]`;
+    checkText(registry.host, `${at}.host`, { max: 255 });
+    checkText(registry.endpoint, `${at}.endpoint`, { optional: true });
+    checkBoolean(registry.insecure, `${at}.insecure`);
+    if (registry.rewrite !== undefined) checkEnvironment(registry.rewrite, `${at}.rewrite`);
+    if (registry.tls !== undefined) {
+      const tls = checkRecord(registry.tls, `${at}.tls`);
+      for (const file of ["caFile", "certFile", "keyFile"]) checkText(tls[file], `${at}.tls.${file}`, { optional: true });
+      checkBoolean(tls.insecureSkipVerify, `${at}.tls.insecureSkipVerify`);
+    }
+    checkCredential(registry.credential, `${at}.credential`, false);
+    checkTextList(registry.verifyRepositories, `${at}.verifyRepositories`);
+  });
+}
+
+/** pullWithFallback(attempt, options) */
+export function checkPullWithFallback(attempt: unknown, value: unknown): void {
+  if (typeof attempt !== "function") throw invalid("pullWithFallback: attempt", attempt, "a function (credential) => Promise<image>");
+  const options = checkRecord(value, "pullWithFallback: options");
+  checkText(options.image, "pullWithFallback: options.image");
+  checkText(options.registry, "pullWithFallback: options.registry", { max: 255 });
+  checkCredential(options.credential, "pullWithFallback: options.credential", false);
+  checkBoolean(options.fallback, "pullWithFallback: options.fallback");
+  checkFunction(options.onEvent, "pullWithFallback: options.onEvent");
+  checkText(options.host, "pullWithFallback: options.host", { optional: true });
+}
+
+/** formatPlatform(platform) */
+export function checkPlatformObject(value: unknown): void {
+  const platform = checkRecord(value, "formatPlatform: platform");
+  checkText(platform.os, "formatPlatform: platform.os", { max: 100 });
+  checkText(platform.architecture, "formatPlatform: platform.architecture", { max: 100 });
+  checkText(platform.variant, "formatPlatform: platform.variant", { optional: true, max: 100 });
+}
+
+/** Credential.basic / Credential.identityToken: the types (the content rules are the credential's own). */
+export function checkCredentialParts(name: string, username: unknown, secret: unknown, source: unknown, usernameOptional = false): void {
+  checkText(username, `${name}: username`, { nonEmpty: false, max: 1024, optional: usernameOptional });
+  checkText(secret, `${name}: secret`, { secret: true, nonEmpty: false, max: 65_536 });
+  const parsed = checkRecord(source, `${name}: source`);
+  if (!["explicit", "env", "helper", "config"].includes(parsed.type as string)) {
+    throw invalid(`${name}: source.type`, parsed.type, '"explicit", "env", "helper" or "config"');
+  }
+}
+
+/** docker's pull policy: "missing", "always" or "never". */
+function checkPullPolicy(value: unknown, name: string): void {
+  if (value !== undefined && !PULL_POLICIES.some((policy) => policy === value)) throw invalid(name, value, PULL_POLICIES.map((p) => `"${p}"`).join(", ") + " or absent");
+}
