@@ -2,7 +2,7 @@
  * Progress events, shared by every pull path. A tagged union, secret-free by
  * construction: credentials appear only as their `source` description.
  */
-import type { FailureKind } from "./fallback/classification.js";
+import type { ErrorKind } from "./errors.js";
 
 /**
  * Who an attempt pulled as: a credential's source ("the token from PULLBACK_REGISTRY_TOKEN") or nobody.
@@ -66,7 +66,10 @@ export interface WarningEvent {
 export interface AttemptFailedEvent {
   readonly type: "attempt-failed";
   readonly attempt: number;
-  readonly kind: FailureKind;
+  /** The failure's kind, as on PullbackError: the same word from the attempt to the exit code. */
+  readonly kind: ErrorKind;
+  /** The error's stable `reason` ("tls-unknown-ca", "disk-full", "not-found-or-denied"), where it has one. */
+  readonly reason?: string;
   readonly message: string;
   readonly willRetryAnonymously: boolean;
   readonly host?: string;

@@ -3,7 +3,9 @@
  * when — and only when — the registry refused it, try once more anonymously.
  */
 import type { Credential } from "../credentials/credential.js";
+import { PullbackError } from "../errors.js";
 import { emit, type AttemptIdentity, type PullEventListener } from "../events.js";
+import { userText } from "../text/user-text.js";
 import { classifyPullError, type Classification } from "./classification.js";
 import { diagnosePullFailure, refusedBy } from "./diagnose.js";
 import { PullError, type PullAttempt, type PullOutcome } from "./pull-outcome.js";
@@ -21,10 +23,26 @@ export interface FallbackOptions {
   readonly registry: string;
   readonly credential: Credential | undefined;
   /** `false` turns the anonymous retry off. Default true. */
-  readonly fallback?: boolean;
-  readonly onEvent?: PullEventListener;
+  readonly fallback?: boolean | undefined;
+  readonly onEvent?: PullEventListener | undefined;
   /** The remote host a pull runs on, carried by events of the SSH path. */
-  readonly host?: string;
+  readonly host?: string | undefined;
+}
+
+/**
+ * The fallback options every target builds the same way: the image by its canonical name, its
+ * registry, the chosen credential, and the caller's `fallback`/`onEvent` passed straight through.
+ *
+ * @example
+ * await pullWithFallback(attempt, fallbackOptionsFor(reference, credential, options, docker.remoteHost));
+ */
+export function fallbackOptionsFor(
+  reference: { readonly registry: string; toString(): string },
+  credential: Credential | undefined,
+  options: { readonly fallback?: boolean | undefined; readonly onEvent?: PullEventListener | undefined },
+  host?: string | undefined,
+): FallbackOptions {
+  return { image: reference.toString(), registry: reference.registry, credential, fallback: options.fallback, onEvent: options.onEvent, host };
 }
 
 /**
@@ -66,13 +84,15 @@ export async function pullWithFallback<Image extends { readonly digest?: string 
     } catch (error) {
       const classification = classifyPullError(error);
       classifications.push(classification);
-      const message = reasonText(error, classification);
+      const message = userText(error instanceof Error ? error.message : classification.reason);
       attempts.push({ attempt, identity, succeeded: false, failure: { kind: classification.kind, reason: classification.reason, message } });
       const retry = shouldRetryAnonymously(classification, credential, options);
+      const reason = error instanceof PullbackError ? error.reason : undefined;
       emit(options.onEvent, {
         type: "attempt-failed",
         attempt,
         kind: classification.kind,
+        ...(reason === undefined ? {} : { reason }),
         message,
         willRetryAnonymously: retry,
         ...hostOf(options),
@@ -88,12 +108,12 @@ export async function pullWithFallback<Image extends { readonly digest?: string 
     }
   }
   // The loop always returns or throws; this satisfies the type checker.
-  throw new Error("unreachable: fallback plan exhausted without a result");
+  throw new PullbackError("other", "unreachable: fallback plan exhausted without a result");
 }
 
 /** Retry anonymously only on a refused credential: never on not-found, rate limits, outages, or when nobody was named. */
 function shouldRetryAnonymously(classification: Classification, credential: Credential | undefined, options: FallbackOptions): boolean {
-  return credential !== undefined && options.fallback !== false && classification.kind === "auth";
+  return credential !== undefined && options.fallback !== false && classification.anonymousRetry.allowed;
 }
 
 function identityOf(credential: Credential | undefined): AttemptIdentity {
@@ -105,28 +125,28 @@ function refusedWarning(credential: Credential, registry: string, reason: string
 }
 
 /**
- * The last attempt decides the kind — except Docker Hub's ambiguous "pull access denied
- * …may require 'docker login'", which becomes not-found when the anonymous retry says
- * the same: then nobody, credentials or not, can see the repository.
+ * The last attempt decides the kind, as it arose: an `io` failure stays `io`, an `integrity`
+ * failure stays `integrity`. An error that arrives with its own diagnosis or reason (a TLS
+ * failure, a full disk) keeps them. A refusal the registry also gives for a missing repository
+ * is said to be exactly that — unless an attempt was refused for wrong credentials.
  */
 function finalError(error: unknown, classifications: Classification[], attempts: PullAttempt[], options: FallbackOptions): PullError {
   const last = classifications.at(-1) ?? classifyPullError(error);
-  const nobodyCanSeeIt = classifications.length > 1 && classifications.every((c) => c.ambiguousNotFound);
-  const classification: Classification = nobodyCanSeeIt ? { ...last, kind: "not-found" } : last;
-  const diagnosis = diagnosePullFailure({
-    classification,
-    attempts,
-    image: options.image,
-    registry: options.registry,
-    credentialSource: options.credential?.describe(),
-    fallbackDisabled: options.fallback === false,
-  });
-  return new PullError(`${diagnosis.summary}: ${attempts.at(-1)?.failure?.message ?? last.reason}`, { classification, attempts, diagnosis, cause: error });
-}
-
-function reasonText(error: unknown, classification: Classification): string {
-  const raw = error instanceof Error ? error.message : classification.reason;
-  return raw.length > 500 ? `${raw.slice(0, 500)}…` : raw;
+  const ambiguous = last.ambiguousNotFound && classifications.every((c) => c.kind !== "auth" || c.ambiguousNotFound);
+  const classification: Classification = { ...last, ambiguousNotFound: ambiguous };
+  const inner = error instanceof PullbackError ? error : undefined;
+  const diagnosis =
+    inner?.diagnosis ??
+    diagnosePullFailure({
+      classification,
+      attempts,
+      image: options.image,
+      registry: options.registry,
+      credentialSource: options.credential?.describe(),
+      fallbackDisabled: options.fallback === false,
+    });
+  const reason = inner?.reason ?? (ambiguous ? "not-found-or-denied" : undefined);
+  return new PullError(`${diagnosis.summary}: ${attempts.at(-1)?.failure?.message ?? last.reason}`, { classification, attempts, diagnosis, cause: error, reason });
 }
 
 function hostOf(options: FallbackOptions): { host?: string } {

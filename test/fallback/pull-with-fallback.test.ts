@@ -69,10 +69,22 @@ describe("pullWithFallback", () => {
     expect(`${error.message} ${JSON.stringify(error)} ${JSON.stringify(error.diagnosis)}`).not.toContain(SECRET);
   });
 
-  it("turns Docker Hub's ambiguous refusal into not-found when the anonymous retry says the same", async () => {
+  it("says exactly what an ambiguous refusal means, with one kind on every attempt and at the end", async () => {
     const ambiguous = () => daemonError(404, "pull access denied for nope, repository does not exist or may require 'docker login': denied: requested access to the resource is denied");
     const { result } = await run([ambiguous(), ambiguous()], token);
-    expect((result as { error: PullError }).error.kind).toBe("not-found");
+    const error = (result as { error: PullError }).error;
+    expect(error.kind).toBe("auth");
+    expect(error.reason).toBe("not-found-or-denied");
+    expect(error.diagnosis.summary).toMatch(/was not found, or these credentials may not read it$/);
+    expect(error.attempts.map((a) => a.failure?.kind)).toEqual(["auth", "auth"]);
+  });
+
+  it("keeps auth when the credentials themselves were wrong, however the anonymous retry was refused", async () => {
+    const ambiguous = daemonError(404, "pull access denied for nope, repository does not exist or may require 'docker login': denied: requested access to the resource is denied");
+    const { result } = await run([daemonError(500, "unauthorized: incorrect username or password"), ambiguous], token);
+    const error = (result as { error: PullError }).error;
+    expect(error.reason).toBeUndefined();
+    expect(error.diagnosis.summary).toMatch(/^Access to .* was refused$/);
   });
 
   it("ignores a listener that throws", async () => {

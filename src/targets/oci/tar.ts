@@ -4,6 +4,7 @@
  * and two zero blocks at the end. Content streams through; nothing is buffered.
  */
 import { createReadStream } from "node:fs";
+import { PullbackError } from "../../errors.js";
 
 const BLOCK = 512;
 
@@ -30,7 +31,7 @@ export async function* tarChunks(entries: Iterable<TarEntry>): AsyncGenerator<Ui
         yield chunk;
       }
       // A file that changed size under us would corrupt every entry after it.
-      if (seen !== size) throw new Error(`${entry.file} has ${seen} bytes, expected ${size}`);
+      if (seen !== size) throw new PullbackError("io", `${entry.file} has ${seen} bytes, expected ${size}: it changed while the archive was written`);
     }
     const padding = (BLOCK - (size % BLOCK)) % BLOCK;
     if (padding > 0) yield Buffer.alloc(padding);
@@ -74,7 +75,7 @@ function splitName(name: string): [string, string] {
     const base = name.slice(slash + 1);
     if (Buffer.byteLength(prefix) <= 155 && Buffer.byteLength(base) <= 100 && base !== "") return [prefix, base];
   }
-  throw new Error(`tar entry name too long for ustar: ${name}`);
+  throw new PullbackError("limit", `tar entry name too long for ustar: ${name}`);
 }
 
 function writeOctal(header: Buffer, value: number, offset: number, length: number): void {
