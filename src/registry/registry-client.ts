@@ -12,17 +12,13 @@ import { HttpClient, type Exchange, type HttpResponse } from "./http.js";
 import { isLoopbackHost } from "./loopback.js";
 import { readBodyWhole } from "./read-body.js";
 import { errorFromResponse } from "./registry-error.js";
+import { MANIFEST_ACCEPT } from "./media-types.js";
 import { repositoryScope } from "./scope.js";
 import { Authenticator, type Authorization, type AuthSummary } from "./token-auth.js";
 import type { TokenCache } from "./token-cache.js";
 
-/** Manifest media types pullback reads, most capable first. */
-export const MANIFEST_MEDIA_TYPES: readonly string[] = [
-  "application/vnd.oci.image.index.v1+json",
-  "application/vnd.docker.distribution.manifest.list.v2+json",
-  "application/vnd.oci.image.manifest.v1+json",
-  "application/vnd.docker.distribution.manifest.v2+json",
-];
+/** Manifest media types pullback reads, most capable first: the one Accept list (media-types.ts). */
+export const MANIFEST_MEDIA_TYPES: readonly string[] = MANIFEST_ACCEPT;
 
 /** Manifests are small JSON documents; anything bigger is a broken or hostile registry. */
 export const MANIFEST_SIZE_LIMIT = 4 * 1024 * 1024;
