@@ -52,7 +52,7 @@ export interface LayerEvent {
 export interface WarningEvent {
   readonly type: "warning";
   /** Closed: add a code here when a new kind of warning is emitted. */
-  readonly code: "credentials-refused" | "other";
+  readonly code: "credentials-refused" | "destination-replaced" | "other";
   readonly message: string;
   readonly host?: string;
 }

@@ -55,6 +55,16 @@ export async function ioError(what: string, path: string, cause: unknown): Promi
   return new PullbackError("io", message, { cause, reason, diagnosis: ioDiagnosis(reason, path, message, space) });
 }
 
+/**
+ * An `io` error pullback raises itself (a check before writing), with the diagnosis of its reason.
+ *
+ * @example
+ * throw ioRefusal("is-a-directory", file, `${file} is a directory; a docker-archive is a file`);
+ */
+export function ioRefusal(reason: IoReason, path: string, message: string): PullbackError {
+  return new PullbackError("io", message, { reason, diagnosis: ioDiagnosis(reason, path, message, undefined) });
+}
+
 /** Free room on the filesystem holding `path`, and where that filesystem is mounted. */
 export interface Space {
   readonly mountPoint: string;
@@ -137,7 +147,7 @@ function ioDiagnosis(reason: IoReason, path: string, message: string, space: Spa
     case "disk-full":
       return {
         summary: `No space left on the filesystem holding ${path}`,
-        explanation: `${message}.${space ? ` ${describeSpace(space)}.` : ""}`,
+        explanation: `${sentence(message)}${space ? ` ${describeSpace(space)}.` : ""}`,
         steps: [{ text: "Free space on that filesystem, or write somewhere with more room, then run the same command again" }],
         retryable: false,
       };
@@ -145,7 +155,7 @@ function ioDiagnosis(reason: IoReason, path: string, message: string, space: Spa
     case "read-only":
       return {
         summary: `pullback may not write ${path}`,
-        explanation: `${message}. ${reason === "read-only" ? "The filesystem is mounted read-only." : "The user running pullback lacks permission there."}`,
+        explanation: `${sentence(message)} ${reason === "read-only" ? "The filesystem is mounted read-only." : "The user running pullback lacks permission there."}`,
         steps: permissionSteps(path),
         retryable: false,
       };
@@ -153,18 +163,22 @@ function ioDiagnosis(reason: IoReason, path: string, message: string, space: Spa
     case "not-a-directory":
       return {
         summary: `${path} is ${reason === "is-a-directory" ? "a directory, not a file" : "not a directory"}`,
-        explanation: `${message}.`,
+        explanation: sentence(message),
         steps: [{ text: "Name a path of the right type, or move what is there out of the way" }],
         retryable: false,
       };
     default:
       return {
         summary: `Writing ${path} failed`,
-        explanation: `${message}.`,
+        explanation: sentence(message),
         steps: [{ text: "Check the path, its permissions and the filesystem's health, then run the same command again" }],
         retryable: false,
       };
   }
+}
+
+function sentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
 }
 
 /** "The filesystem mounted at /tmp/x (tmpfs) has 1.2 MiB free of 8.0 MiB". */

@@ -27,15 +27,15 @@ export interface RegistryClientOptions {
   /** Who to be; anonymous when absent. */
   readonly credential?: Credential | undefined;
   /** Allow plain HTTP to this (non-loopback) registry. Credentials are still never sent over it. */
-  readonly insecure?: boolean;
+  readonly insecure?: boolean | undefined;
   /** Extra tries on 5xx/429/resets/timeouts; 0 in tests. Default 2. */
-  readonly retries?: number;
-  readonly retryDelayMs?: number;
-  readonly connectTimeoutMs?: number;
-  readonly idleTimeoutMs?: number;
-  readonly maxRetryAfterMs?: number;
+  readonly retries?: number | undefined;
+  readonly retryDelayMs?: number | undefined;
+  readonly connectTimeoutMs?: number | undefined;
+  readonly idleTimeoutMs?: number | undefined;
+  readonly maxRetryAfterMs?: number | undefined;
   /** Called for every HTTP exchange with a redacted URL, for `-v`. */
-  readonly onExchange?: (exchange: Exchange) => void;
+  readonly onExchange?: ((exchange: Exchange) => void) | undefined;
   /** Share tokens between clients (keys include the identity, so sharing is safe). */
   readonly tokenCache?: TokenCache;
 }
@@ -273,8 +273,8 @@ function mediaTypeInside(bytes: Buffer): string | undefined {
   }
 }
 
-function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]): Partial<Pick<T, K>> {
-  const picked: Partial<Pick<T, K>> = {};
-  for (const key of keys) if (source[key] !== undefined) picked[key] = source[key];
+function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]): { [P in K]?: Exclude<T[P], undefined> } {
+  const picked: { [P in K]?: Exclude<T[P], undefined> } = {};
+  for (const key of keys) if (source[key] !== undefined) picked[key] = source[key] as Exclude<T[K], undefined>;
   return picked;
 }
