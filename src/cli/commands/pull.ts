@@ -15,7 +15,9 @@ import { exitCodeFor, exitCodeForOutcome } from "../exit-codes.js";
 import { createReporter, type Reporter } from "../output/reporter.js";
 import { planPull, type PullFlags, type PullPlan } from "./pull-plan.js";
 
-export type PullCommandFlags = PullFlags & CredentialFlags & GlobalFlags & { readonly allPlatforms?: boolean | undefined };
+export type PullCommandFlags = PullFlags &
+  CredentialFlags &
+  GlobalFlags & { readonly allPlatforms?: boolean | undefined; readonly replace?: boolean | undefined };
 
 /**
  * Run the pull command; returns the exit code. Never throws.
@@ -60,7 +62,8 @@ async function pullWith(
         to: parseDestination(plan.to),
         credential,
         onExchange: (exchange) => reporter.debug(describeExchange(exchange)),
-        ...(flags.allPlatforms ? { allPlatforms: true } : {}),
+        allPlatforms: flags.allPlatforms,
+        replace: flags.replace,
       });
     }
     case "remote": {
