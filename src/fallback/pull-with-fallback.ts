@@ -75,11 +75,11 @@ export async function pullWithFallback<Image extends { readonly digest?: string 
     const credential = plan[index];
     const attempt = index + 1;
     const identity = identityOf(credential);
-    emit(options.onEvent, { type: "attempt-started", attempt, image: options.image, identity, ...hostOf(options) });
+    emit(options.onEvent, { type: "attempt-started", attempt, image: options.image, identity, host: options.host });
     try {
       const image = await pull(credential, attempt);
       attempts.push({ attempt, identity, succeeded: true });
-      emit(options.onEvent, { type: "done", image: options.image, ...digestOf(image), ...hostOf(options) });
+      emit(options.onEvent, { type: "done", image: options.image, digest: image.digest, host: options.host });
       return { image, attempts, warnings, fellBack: attempt > 1 };
     } catch (error) {
       const classification = classifyPullError(error);
@@ -92,15 +92,15 @@ export async function pullWithFallback<Image extends { readonly digest?: string 
         type: "attempt-failed",
         attempt,
         kind: classification.kind,
-        ...(reason === undefined ? {} : { reason }),
+        reason,
         message,
         willRetryAnonymously: retry,
-        ...hostOf(options),
+        host: options.host,
       });
       if (retry && credential) {
         const warning = refusedWarning(credential, options.registry, classification.reason);
         warnings.push(warning);
-        emit(options.onEvent, { type: "warning", code: "credentials-refused", message: warning, ...hostOf(options) });
+        emit(options.onEvent, { type: "warning", code: "credentials-refused", message: warning, host: options.host });
         plan.push(undefined);
         continue;
       }
@@ -147,12 +147,4 @@ function finalError(error: unknown, classifications: Classification[], attempts:
     });
   const reason = inner?.reason ?? (ambiguous ? "not-found-or-denied" : undefined);
   return new PullError(`${diagnosis.summary}: ${attempts.at(-1)?.failure?.message ?? last.reason}`, { classification, attempts, diagnosis, cause: error, reason });
-}
-
-function hostOf(options: FallbackOptions): { host?: string } {
-  return options.host === undefined ? {} : { host: options.host };
-}
-
-function digestOf(image: { readonly digest?: string | undefined }): { digest?: string } {
-  return image.digest === undefined ? {} : { digest: image.digest };
 }

@@ -5,7 +5,7 @@
 import { PullbackError } from "../../errors.js";
 import type { PullEventListener } from "../../events.js";
 import type { PullOutcome } from "../../fallback/pull-outcome.js";
-import { pullWithFallback } from "../../fallback/pull-with-fallback.js";
+import { fallbackOptionsFor, pullWithFallback } from "../../fallback/pull-with-fallback.js";
 import { isLocalImageRef, parseReference, type ImageReference } from "../../reference/parse-reference.js";
 import { chooseCredential, type CredentialChoiceOptions } from "../credential-choice.js";
 import type { DockerConnection } from "./connect-docker.js";
@@ -54,14 +54,7 @@ async function presentOrPulled(docker: DockerConnection, reference: ImageReferen
   return pullWithFallback(
     (attemptCredential) =>
       pullThroughDaemon({ engine: docker.engine, ref: reference, credential: attemptCredential, platform: options.platform, onEvent: options.onEvent, host: docker.remoteHost }),
-    {
-      image: reference.toString(),
-      registry: reference.registry,
-      credential,
-      ...(options.fallback === undefined ? {} : { fallback: options.fallback }),
-      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-      ...(docker.remoteHost ? { host: docker.remoteHost } : {}),
-    },
+    fallbackOptionsFor(reference, credential, options, docker.remoteHost),
   );
 }
 

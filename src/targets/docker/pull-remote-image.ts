@@ -5,7 +5,7 @@
 import { PullbackError } from "../../errors.js";
 import type { PullEventListener } from "../../events.js";
 import type { PullOutcome } from "../../fallback/pull-outcome.js";
-import { pullWithFallback } from "../../fallback/pull-with-fallback.js";
+import { fallbackOptionsFor, pullWithFallback } from "../../fallback/pull-with-fallback.js";
 import { formatPlatform, normalizeArchitecture, parsePlatform } from "../../platform.js";
 import { parseReference, type ImageReference } from "../../reference/parse-reference.js";
 import { chooseCredential, type CredentialChoiceOptions } from "../credential-choice.js";
@@ -57,14 +57,7 @@ async function pullOnto(docker: DockerConnection, ref: ImageReference, options: 
 
   const outcome = await pullWithFallback(
     (attemptCredential) => pullThroughDaemon({ engine: docker.engine, ref, credential: attemptCredential, platform, onEvent: options.onEvent, host: hostName }),
-    {
-      image: ref.toString(),
-      registry: ref.registry,
-      credential,
-      host: hostName,
-      ...(options.fallback === undefined ? {} : { fallback: options.fallback }),
-      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-    },
+    fallbackOptionsFor(ref, credential, options, hostName),
   );
   if (requested) checkOffered(outcome.image, requested.architecture, platform, ref);
   checkArchitecture(outcome.image, hostArch, hostName, ref);

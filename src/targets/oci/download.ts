@@ -118,7 +118,7 @@ function layerEvent(options: DownloadOptions, job: BlobJob, status: string, curr
     type: "layer",
     id: shortDigest(job.digest),
     status,
-    ...(current === undefined ? {} : { current }),
+    current,
     total: job.size,
   });
 }
