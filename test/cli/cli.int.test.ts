@@ -7,7 +7,7 @@ import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getWorld, removeAllImages } from "../world/client.js";
-import { BIN, buildOnce, cleanHome, closedPort, runCli, runs, type CliRun } from "./run-cli.js";
+import { BIN, buildOnce, cleanHome, closedPort, runCli, runs, type CliRun } from "../support/run-cli.js";
 
 const world = getWorld();
 const registry = world.registries.token.host;

@@ -19,14 +19,14 @@ import type { DaemonImage } from "../../src/targets/docker/daemon-pull.js";
 import { ensureImage } from "../../src/targets/docker/ensure-image.js";
 import { pullRemoteImage } from "../../src/targets/docker/pull-remote-image.js";
 import { parseDestination, pullImage, type OciPulledImage } from "../../src/targets/oci/pull-image.js";
-import { closedPort } from "../cli/run-cli.js";
+import { closedPort } from "../support/run-cli.js";
 import { removeStateDir } from "../world/cleanup.js";
 import { startDockerd } from "../world/dockerd.js";
-import { expectNoSecrets, removeAllImages, user } from "../targets/docker/helpers.js";
+import { expectNoSecrets, removeAllImages, user } from "../support/pull-helpers.js";
 import { clearFaults, clearProxyRequests, engineRequest, getWorld, proxyRequests, setFaults, type FaultRule } from "../world/client.js";
 import { recordRow, rows, writeReport } from "./matrix-report.js";
 import { descendantsOf, killEach, listeningSshdPid } from "./process-tree.js";
-import { deadRealmRegistry, forwarder, startStub, type StubServer } from "./stub-server.js";
+import { deadRealmRegistry, forwarder, startStub, type StubServer } from "../support/stub-server.js";
 
 const world = getWorld();
 const alice = user(world, "alice");
