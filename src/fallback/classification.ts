@@ -75,6 +75,8 @@ const NETWORK_PHRASE =
 const RATE_PHRASE = /^toomanyrequests\b|rate limit|too many requests/i;
 /** The registry served bytes that are not what its manifest promised: its fault, not the credentials'. */
 const INTEGRITY_PHRASE = /^filesystem layer verification failed\b|^failed to verify\b|digest mismatch|does not match (?:the )?expected digest|^unexpected commit digest/i;
+/** The daemon's own disk refused a write: not the registry's fault, not the credentials'. */
+const IO_PHRASE = /no space left on device|read-only file system|disk quota exceeded/i;
 const PLATFORM_PHRASE =
   /no matching manifest for|does not match the specified platform|does not match the detected host platform|architecture mismatch|image operating system .* cannot be used on this platform/i;
 const AMBIGUOUS_NOT_FOUND = /^pull access denied(?: for [^,]*)?, repository does not exist or may require/i;
@@ -239,6 +241,8 @@ function judge(facts: Facts, clauses: readonly string[]): Verdict {
 
   const integrity = find((c) => INTEGRITY_PHRASE.test(c));
   if (integrity !== undefined) return { kind: "integrity", at: integrity };
+  const io = find((c) => IO_PHRASE.test(c));
+  if (io !== undefined) return { kind: "io", at: io };
 
   const fromCode = code === undefined ? undefined : OCI_CODES[code];
   if (fromCode !== undefined) return { kind: fromCode, at: undefined };

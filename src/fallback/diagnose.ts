@@ -98,15 +98,19 @@ export function diagnosePullFailure(context: FailureContext): Diagnosis {
       return {
         summary: `Writing ${context.image} to disk failed`,
         explanation: context.classification.reason,
-        steps: [{ text: "Check the destination's free space and permissions, then run the same command again" }],
+        steps: [
+          { text: "Check the free space and permissions where the image is written (a daemon writes under its data root)", command: "docker info --format '{{.DockerRootDir}}'" },
+          { text: "Run the same command again once there is room: blobs already stored are reused" },
+        ],
         retryable: false,
       };
     case "usage":
     case "reference":
+      // The refusal's own words say what to change; a summary around them would only hide them.
       return {
-        summary: `pullback cannot pull ${context.image} as asked`,
+        summary: context.classification.reason,
         explanation: context.classification.reason,
-        steps: [{ text: "Correct the request as the message says", command: "pullback pull --help" }],
+        steps: [{ text: "Correct the command as the message says", command: "pullback pull --help" }],
         retryable: false,
       };
     case "local-only":

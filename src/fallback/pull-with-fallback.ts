@@ -40,7 +40,7 @@ export function fallbackOptionsFor(
   reference: { readonly registry: string; toString(): string },
   credential: Credential | undefined,
   options: { readonly fallback?: boolean | undefined; readonly onEvent?: PullEventListener | undefined },
-  host?: string | undefined,
+  host?: string,
 ): FallbackOptions {
   return { image: reference.toString(), registry: reference.registry, credential, fallback: options.fallback, onEvent: options.onEvent, host };
 }
