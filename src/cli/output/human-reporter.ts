@@ -7,16 +7,11 @@ import type { AttemptIdentity, PullEvent } from "../../events.js";
 import type { CliIo, GlobalFlags } from "../cli-io.js";
 import { formatError } from "./format-error.js";
 import { PlainProgress } from "./plain-progress.js";
-import type { Reporter } from "./reporter.js";
+import type { ProgressDisplay, Reporter } from "./displays.js";
 import { styleFor, type Style } from "./style.js";
 import { TtyProgress } from "./tty-progress.js";
 
-/** Where layer progress goes; `log` prints a line without tearing a live display. */
-export interface ProgressDisplay {
-  layer(id: string, status: string, current: number | undefined, total: number | undefined): void;
-  log(text: string): void;
-  stop(): void;
-}
+export type { ProgressDisplay } from "./displays.js";
 
 export class HumanReporter implements Reporter {
   readonly #io: CliIo;

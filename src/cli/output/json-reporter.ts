@@ -6,7 +6,7 @@ import { PullbackError, messageOf } from "../../errors.js";
 import type { PullEvent } from "../../events.js";
 import { PullError } from "../../fallback/pull-outcome.js";
 import type { CliIo, GlobalFlags } from "../cli-io.js";
-import type { Reporter } from "./reporter.js";
+import type { Reporter } from "./displays.js";
 
 export class JsonReporter implements Reporter {
   readonly #io: CliIo;

@@ -2,7 +2,7 @@
  * Progress for logs and pipes: a line when a layer changes state, and a total at
  * most every two seconds. Never a carriage return — CI logs keep every byte.
  */
-import type { ProgressDisplay } from "./human-reporter.js";
+import type { ProgressDisplay } from "./displays.js";
 import { LayerTally } from "./layer-tally.js";
 import { formatBytes } from "./style.js";
 

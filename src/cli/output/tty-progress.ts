@@ -5,7 +5,7 @@
  */
 import cliProgress from "cli-progress";
 import type { OutputStream } from "../cli-io.js";
-import type { ProgressDisplay } from "./human-reporter.js";
+import type { ProgressDisplay } from "./displays.js";
 import { LayerTally } from "./layer-tally.js";
 import { formatBytes } from "./style.js";
 
