@@ -147,7 +147,8 @@ export function anonymousRetryFor(kind: ErrorKind): AnonymousRetryDecision {
  *
  * @example
  * classifyPullError({ statusCode: 500, json: { message: "unauthorized: authentication required" } });
- * // { kind: "auth", reason: "unauthorized: authentication required", ambiguousNotFound: false }
+ * // { kind: "auth", reason: "unauthorized: authentication required", ambiguousNotFound: false,
+ * //   anonymousRetry: { allowed: true, why: "the registry refused the credentials, so an anonymous pull may still work" } }
  * classifyPullError({ error: "toomanyrequests: …", errorDetail: { message: "toomanyrequests: …" } }).kind; // "rate-limited"
  */
 export function classifyPullError(error: unknown): Classification {

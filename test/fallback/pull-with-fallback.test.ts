@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { exitCodeFor } from "../../src/cli/exit-codes.js";
+import { errorLine } from "../../src/cli/output/json-reporter.js";
 import { Credential } from "../../src/credentials/credential.js";
+import { PullbackError } from "../../src/errors.js";
 import type { PullEvent } from "../../src/events.js";
 import { PullError } from "../../src/fallback/pull-outcome.js";
 import { pullWithFallback } from "../../src/fallback/pull-with-fallback.js";
@@ -85,6 +88,18 @@ describe("pullWithFallback", () => {
     const error = (result as { error: PullError }).error;
     expect(error.reason).toBeUndefined();
     expect(error.diagnosis.summary).toMatch(/^Access to .* was refused$/);
+  });
+
+  it("keeps the kind, reason and diagnosis of an error raised inside an attempt (a TLS failure, a full disk)", async () => {
+    const diagnosis = { summary: "127.0.0.1:5443 presented a certificate signed by an unknown authority", explanation: "x", steps: [], retryable: false };
+    const inner = new PullbackError("network", "TLS handshake with 127.0.0.1:5443 failed", { reason: "tls-unknown-ca", diagnosis });
+    const events: PullEvent[] = [];
+    const error = await pullWithFallback(() => Promise.reject(inner), { image: "r/app:1", registry: "r", credential: undefined, onEvent: (e) => events.push(e) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PullError);
+    expect(error).toMatchObject({ kind: "network", reason: "tls-unknown-ca", diagnosis });
+    expect(events.find((e) => e.type === "attempt-failed")).toMatchObject({ kind: "network", reason: "tls-unknown-ca" });
+    expect(exitCodeFor(error)).toBe(5);
+    expect(errorLine(error)).toMatchObject({ kind: "network", reason: "tls-unknown-ca", diagnosis });
   });
 
   it("ignores a listener that throws", async () => {

@@ -15,6 +15,7 @@ export interface PullFlags {
   /** commander's `--no-fallback` sets this to false. */
   readonly fallback?: boolean | undefined;
   readonly failOnFallback?: boolean | undefined;
+  readonly replace?: boolean | undefined;
 }
 
 interface Common {
@@ -52,6 +53,7 @@ export function planPull(flags: PullFlags): PullPlan {
     if (flags.knownHosts !== undefined) throw usage("--known-hosts applies to --host ssh://… only");
     if (flags.acceptUnknownHostKey) throw usage("--accept-unknown-host-key applies to --host ssh://… only");
   }
+  if (flags.replace && !flags.to?.startsWith("docker-archive:")) throw usage("--replace applies to --to docker-archive:FILE only (an oci: layout keeps every image; a tag that moves is reported)");
   if (flags.to !== undefined) {
     if (flags.host !== undefined) throw usage("--to writes files without a daemon; it cannot be combined with --host");
     if (flags.tagAs !== undefined) throw usage("--tag-as names an image in a daemon; with --to, put the tag in the destination (oci:DIR:TAG)");

@@ -15,9 +15,7 @@ import { exitCodeFor, exitCodeForOutcome } from "../exit-codes.js";
 import { createReporter, type Reporter } from "../output/reporter.js";
 import { planPull, type PullFlags, type PullPlan } from "./pull-plan.js";
 
-export type PullCommandFlags = PullFlags &
-  CredentialFlags &
-  GlobalFlags & { readonly allPlatforms?: boolean | undefined; readonly replace?: boolean | undefined };
+export type PullCommandFlags = PullFlags & CredentialFlags & GlobalFlags & { readonly allPlatforms?: boolean | undefined };
 
 /**
  * Run the pull command; returns the exit code. Never throws.
