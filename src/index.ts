@@ -34,7 +34,7 @@ export type { Verdict, Verification, VerifyOptions } from "./registry/verify-cre
 export { classifyPullError } from "./fallback/classification.js";
 export type { FailureKind, Classification, AnonymousRetryDecision } from "./fallback/classification.js";
 export { pullWithFallback, fallbackOptionsFor } from "./fallback/pull-with-fallback.js";
-export type { FallbackOptions, PullAttemptFn } from "./fallback/pull-with-fallback.js";
+export type { FallbackOptions, FallbackChoiceOptions, PullAttemptFn } from "./fallback/pull-with-fallback.js";
 export { PullError } from "./fallback/pull-outcome.js";
 export type { PullAttempt, AttemptFailure, PullOutcome } from "./fallback/pull-outcome.js";
 

@@ -30,6 +30,19 @@ export interface FallbackOptions {
 }
 
 /**
+ * What every pull function lets its caller choose about the fallback: compose it, don't re-declare it.
+ *
+ * @example
+ * export interface MyTargetOptions extends FallbackChoiceOptions { readonly dir: string }
+ */
+export interface FallbackChoiceOptions {
+  /** `false` turns the anonymous retry off. Default true. */
+  readonly fallback?: boolean | undefined;
+  /** Receives every PullEvent of the pull. */
+  readonly onEvent?: PullEventListener | undefined;
+}
+
+/**
  * The fallback options every target builds the same way: the image by its canonical name, its
  * registry, the chosen credential, and the caller's `fallback`/`onEvent` passed straight through.
  *
@@ -39,7 +52,7 @@ export interface FallbackOptions {
 export function fallbackOptionsFor(
   reference: { readonly registry: string; toString(): string },
   credential: Credential | undefined,
-  options: { readonly fallback?: boolean | undefined; readonly onEvent?: PullEventListener | undefined },
+  options: FallbackChoiceOptions,
   host?: string,
 ): FallbackOptions {
   return { image: reference.toString(), registry: reference.registry, credential, fallback: options.fallback, onEvent: options.onEvent, host };

@@ -3,9 +3,8 @@
  * otherwise pull it with the fallback policy.
  */
 import { PullbackError } from "../../errors.js";
-import type { PullEventListener } from "../../events.js";
 import type { PullOutcome } from "../../fallback/pull-outcome.js";
-import { fallbackOptionsFor, pullWithFallback } from "../../fallback/pull-with-fallback.js";
+import { fallbackOptionsFor, pullWithFallback, type FallbackChoiceOptions } from "../../fallback/pull-with-fallback.js";
 import { isLocalImageRef, parseReference, type ImageReference } from "../../reference/parse-reference.js";
 import { chooseCredential, type CredentialChoiceOptions } from "../credential-choice.js";
 import type { DockerConnection } from "./connect-docker.js";
@@ -17,12 +16,9 @@ import { describeLocalImage, localName, parseTagAs, pullThroughDaemon, tagImage,
  * @example
  * await ensureImage(docker, "ghcr.io/acme/app:1", { credential: null, platform: "linux/arm64" });
  */
-export interface EnsureImageOptions extends CredentialChoiceOptions {
+export interface EnsureImageOptions extends CredentialChoiceOptions, FallbackChoiceOptions {
   /** `os/arch[/variant]` to pull; default the daemon's own. */
   readonly platform?: string | undefined;
-  /** `false` turns off the anonymous retry after refused credentials. */
-  readonly fallback?: boolean | undefined;
-  readonly onEvent?: PullEventListener | undefined;
   /** Also tag the image with this name (e.g. "cluster:dev"), whether it was pulled or already there. */
   readonly tagAs?: string | undefined;
 }

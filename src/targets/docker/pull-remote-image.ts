@@ -3,9 +3,8 @@
  * name it the way the caller expects, and prove the architecture is right.
  */
 import { PullbackError } from "../../errors.js";
-import type { PullEventListener } from "../../events.js";
 import type { PullOutcome } from "../../fallback/pull-outcome.js";
-import { fallbackOptionsFor, pullWithFallback } from "../../fallback/pull-with-fallback.js";
+import { fallbackOptionsFor, pullWithFallback, type FallbackChoiceOptions } from "../../fallback/pull-with-fallback.js";
 import { formatPlatform, normalizeArchitecture, parsePlatform } from "../../platform.js";
 import { parseReference, type ImageReference } from "../../reference/parse-reference.js";
 import { chooseCredential, type CredentialChoiceOptions } from "../credential-choice.js";
@@ -18,13 +17,11 @@ import { parseTagAs, pullThroughDaemon, tagImage, type DaemonImage } from "./dae
  * @example
  * await pullRemoteImage("ssh://deploy@build-1", ref, { identityFile: key, tagAs: "app:dev", fallback: false });
  */
-export interface PullRemoteImageOptions extends CredentialChoiceOptions, Omit<ConnectDockerOptions, "host"> {
+export interface PullRemoteImageOptions extends CredentialChoiceOptions, FallbackChoiceOptions, Omit<ConnectDockerOptions, "host"> {
   /** Also tag the pulled image with this name (e.g. "cluster:dev"). */
   readonly tagAs?: string | undefined;
   /** Override the platform; default the remote daemon's `os/arch`. */
   readonly platform?: string | undefined;
-  readonly fallback?: boolean | undefined;
-  readonly onEvent?: PullEventListener | undefined;
 }
 
 /**

@@ -6,9 +6,9 @@
 import { readFile } from "node:fs/promises";
 import type { Credential } from "../../credentials/credential.js";
 import { PullbackError } from "../../errors.js";
-import { emit, type PullEventListener } from "../../events.js";
+import { emit } from "../../events.js";
 import type { PullOutcome } from "../../fallback/pull-outcome.js";
-import { fallbackOptionsFor, pullWithFallback } from "../../fallback/pull-with-fallback.js";
+import { fallbackOptionsFor, pullWithFallback, type FallbackChoiceOptions } from "../../fallback/pull-with-fallback.js";
 import { formatPlatform, localPlatform, normalizePlatform, parsePlatform, platformRank, type Platform } from "../../platform.js";
 import { parseReference, type ImageReference } from "../../reference/parse-reference.js";
 import type { Exchange } from "../../registry/http.js";
@@ -31,7 +31,7 @@ export { parseDestination, type PullDestination } from "./destination.js";
  * @example
  * await pullImage(ref, { to: parseDestination("docker-archive:app.tar"), platform: "linux/arm64", concurrency: 2 });
  */
-export interface PullImageOptions extends CredentialChoiceOptions {
+export interface PullImageOptions extends CredentialChoiceOptions, FallbackChoiceOptions {
   readonly to: PullDestination;
   /** os/arch[/variant]; default the local machine's. */
   readonly platform?: string | undefined;
@@ -39,8 +39,6 @@ export interface PullImageOptions extends CredentialChoiceOptions {
   readonly allPlatforms?: boolean | undefined;
   /** Replace an existing docker-archive that holds another image (refused otherwise, as skopeo does). */
   readonly replace?: boolean | undefined;
-  /** `false` turns the anonymous retry off. Default true. */
-  readonly fallback?: boolean | undefined;
   /** Allow plain HTTP to a non-loopback registry. */
   readonly insecure?: boolean | undefined;
   /** Blobs downloaded at once. Default 4. */
@@ -49,7 +47,6 @@ export interface PullImageOptions extends CredentialChoiceOptions {
   readonly timeoutMs?: number | undefined;
   /** @deprecated Since 0.2: `timeoutMs`, the name every other function uses. */
   readonly idleTimeoutMs?: number | undefined;
-  readonly onEvent?: PullEventListener | undefined;
   /** Sees each HTTP exchange with the registry (method, redacted URL, status), for `-v`. */
   readonly onExchange?: ((exchange: Exchange) => void) | undefined;
 }
