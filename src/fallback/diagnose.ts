@@ -161,7 +161,7 @@ function notFoundOrDenied(context: FailureContext): Diagnosis {
   const tried = context.attempts.some((a) => a.identity.anonymous) && source !== undefined ? " The anonymous retry was refused the same way." : "";
   return {
     summary: `${context.image} was not found, or ${who}`,
-    explanation: `${context.registry} answers the same for a repository that does not exist and for one the caller may not read (${context.classification.reason}).${tried}`,
+    explanation: `${source === undefined ? `${context.registry} refused an anonymous pull` : `${refusedBy(source, context.registry)}`}, and ${context.registry} answers the same for a repository that does not exist and for one the caller may not read (${context.classification.reason}).${tried}`,
     steps: [
       { text: "Check the image name and tag for typos", command: `pullback check ${context.image}` },
       { text: "If the repository is private, pull with credentials that can read it", command: `docker login ${context.registry}` },

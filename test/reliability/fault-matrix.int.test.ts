@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, type RunnerTask } from "vitest";
 import { exitCodeFor } from "../../src/cli/exit-codes.js";
-import { PullbackError } from "../../src/errors.js";
+import { PullbackError, type ErrorKind } from "../../src/errors.js";
 import { PullError, type PullOutcome } from "../../src/fallback/pull-outcome.js";
 import { verifyCredentials, type Verification } from "../../src/registry/verify-credentials.js";
 import { writeRegistriesConfig, type WriteRegistriesConfigResult } from "../../src/targets/cluster/write-registries-config.js";
@@ -366,13 +366,14 @@ describe("digest mismatch", () => {
 
   for (const path of DAEMONS) {
     it(`${path}: dockerd refuses the layer; classified, no image kept`, async () => {
-      await expectDaemonFailure(path, corrupt, "blob corrupted (1 byte flipped)", "registry");
+      // The same word as the daemonless path: integrity (exit 9), not a registry outage.
+      await expectDaemonFailure(path, corrupt, "blob corrupted (1 byte flipped)", "integrity");
     }, 180_000);
   }
 });
 
 /** A daemon pull through the proxy under `fault`: classified as `kind`, recorded, no fallback, no image left. */
-async function expectDaemonFailure(path: (typeof DAEMONS)[number], fault: FaultRule, row: string, kind: string): Promise<void> {
+async function expectDaemonFailure(path: (typeof DAEMONS)[number], fault: FaultRule, row: string, kind: ErrorKind): Promise<void> {
   await removeAllImages(world);
   await setFaults(world, [fault]);
   const end = await ending(pull(path, proxied));
