@@ -88,9 +88,10 @@ export async function pullImage(ref: string | ImageReference, options: PullImage
     throw new PullbackError("usage", `concurrency must be an integer from 1 to 64, not ${options.concurrency}`);
   }
   const platform = options.platform === undefined ? localPlatform() : parsePlatform(options.platform);
+  const credential = await chooseCredential(reference.registry, options);
+  // Checked before any request: a destination that cannot take the image costs nothing.
   const destination = openDestination(options.to, { allPlatforms: options.allPlatforms === true, replace: options.replace === true });
   await destination.prepare();
-  const credential = await chooseCredential(reference.registry, options);
   const attempt = { ...options, platform, explicitPlatform: options.platform !== undefined, destination };
   try {
     return await pullWithFallback((credential) => pullOnce(reference, credential, attempt), fallbackOptionsFor(reference, credential, options));
