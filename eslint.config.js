@@ -3,14 +3,17 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 /**
- * Each outside system has one door: only the named folder may import it.
+ * Each outside system has one door: only the named folder (or file) may import it.
  * Registries are spoken to only from src/registry: elsewhere node:http may lend its
  * Agent (the docker API over SSH) but not send requests, and node:https not at all.
+ * Child processes are the door to OpenSSH (one module alone spawns `ssh`) and to
+ * Docker credential helpers.
  * @type {{ name: string, door: string, importNames?: string[] }[]}
  */
 const doors = [
   { name: "dockerode", door: "src/targets/docker/" },
-  { name: "ssh2", door: "src/targets/docker/" },
+  { name: "node:child_process", door: "src/targets/docker/ssh-transport.ts" },
+  { name: "node:child_process", door: "src/credentials/credential-helper.ts" },
   { name: "node:http", door: "src/registry/", importNames: ["request", "get"] },
   { name: "node:https", door: "src/registry/" },
   { name: "yaml", door: "src/targets/cluster/" },
@@ -19,10 +22,17 @@ const doors = [
 const doorFolders = [...new Set(doors.map(({ door }) => door))];
 
 /** One rule holding every door `folder` is not: flat config replaces a rule's options, it does not merge them. */
+/** @param {string | undefined} folder */
 function doorRule(folder) {
-  const paths = doors
-    .filter(({ door }) => door !== folder)
-    .map(({ name, door, importNames }) => ({ name, ...(importNames ? { importNames } : {}), message: `only ${door} talks to ${name}` }));
+  const names = [...new Set(doors.map(({ name }) => name))];
+  const paths = names
+    .map((name) => ({ name, entries: doors.filter((d) => d.name === name) }))
+    .filter(({ entries }) => !entries.some(({ door }) => door === folder || (folder !== undefined && folder.startsWith(door))))
+    .map(({ name, entries }) => ({
+      name,
+      ...(entries[0]?.importNames ? { importNames: entries[0].importNames } : {}),
+      message: `only ${entries.map(({ door }) => door).join(" and ")} talk${entries.length === 1 ? "s" : ""} to ${name}`,
+    }));
   return { "no-restricted-imports": ["error", { paths }] };
 }
 
@@ -41,7 +51,7 @@ export default tseslint.config(
     },
   },
   { files: ["src/**/*.ts"], rules: doorRule(undefined) },
-  ...doorFolders.map((folder) => ({ files: [`${folder}**/*.ts`], rules: doorRule(folder) })),
+  ...doorFolders.map((folder) => ({ files: [folder.endsWith(".ts") ? folder : `${folder}**/*.ts`], rules: doorRule(folder) })),
   {
     files: ["test/**/*.ts", "bench/**/*.ts"],
     rules: {

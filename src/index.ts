@@ -40,7 +40,8 @@ export type { PullAttempt, AttemptFailure, PullOutcome } from "./fallback/pull-o
 
 // Docker daemons, local and over SSH
 export { connectDocker } from "./targets/docker/connect-docker.js";
-export type { ConnectDockerOptions, DockerConnection } from "./targets/docker/connect-docker.js";
+export type { ConnectDockerOptions, DockerConnection, SshCommands } from "./targets/docker/connect-docker.js";
+export type { SshOptions } from "./targets/docker/ssh-command.js";
 export type { DaemonVersion } from "./targets/docker/engine.js";
 export { ensureImage } from "./targets/docker/ensure-image.js";
 export type { EnsureImageOptions } from "./targets/docker/ensure-image.js";

@@ -53,10 +53,11 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .command("pull")
     .description("Pull an image onto the local daemon, a remote daemon over SSH, or into an OCI layout / docker-archive")
     .argument("<image>", "image reference, e.g. ghcr.io/acme/app:1.2")
-    .option("--host <url>", "Docker host: ssh://user@host[:port] pulls on a remote daemon (also unix://, tcp://)")
-    .option("-i, --identity <file>", "SSH private key for --host ssh://…")
-    .option("--known-hosts <file>", "known_hosts file for --host ssh://… (default ~/.ssh/known_hosts)")
-    .option("--accept-unknown-host-key", "accept an SSH host key not in known_hosts (never a changed one)")
+    .option("--host <url>", "Docker host: ssh://[user@]host[:port] pulls on a remote daemon through your ssh (host may be an ~/.ssh/config alias; also unix://, tcp://)")
+    .option("-i, --identity <file>", "SSH private key for --host ssh://… (ssh -i, IdentitiesOnly)")
+    .option("--known-hosts <file>", "known_hosts file for --host ssh://… (default: ssh's, ~/.ssh/known_hosts)")
+    .option("--accept-unknown-host-key", "accept and record an SSH host key not in known_hosts (never a changed one)")
+    .option("--ssh-config <file>", "ssh configuration to use instead of ~/.ssh/config (ssh -F), for any ssh:// endpoint")
     .option("--to <destination>", "pull without a daemon into oci:DIR[:TAG] or docker-archive:FILE")
     .option("--platform <os/arch[/variant]>", "platform to pull (default: the daemon's, or this machine's with --to)")
     .option("--all-platforms", "with --to oci:…, keep every platform of a multi-platform image")
@@ -70,7 +71,8 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
 Examples:
   $ pullback pull ghcr.io/acme/app:1.2
   $ printf '%s' "$TOKEN" | pullback pull ghcr.io/acme/app:1.2 --username ci-bot --password-stdin
-  $ pullback pull ghcr.io/acme/app:1.2 --host ssh://deploy@build-1 -i ~/.ssh/id_ed25519 --tag-as app:dev
+  $ pullback pull ghcr.io/acme/app:1.2 --host ssh://build-1 --tag-as app:dev
+  $ pullback pull ghcr.io/acme/app:1.2 --host ssh://deploy@10.0.0.7:2222 -i ~/.ssh/deploy_ed25519
   $ pullback pull nginx:1.27 --to oci:./images:nginx --platform linux/arm64
   $ pullback pull ghcr.io/acme/app:1.2 --json --fail-on-fallback`,
   );

@@ -21,7 +21,7 @@ function env(user?: "alice" | "bob"): NodeJS.ProcessEnv {
   return user === undefined ? base : { ...base, PULLBACK_REGISTRY_USERNAME: world.users[user].username, PULLBACK_REGISTRY_TOKEN: world.users[user].password };
 }
 
-const ssh = ["--host", world.ssh.url, "-i", world.ssh.keyFile, "--known-hosts", world.ssh.knownHostsFile];
+const ssh = ["--host", world.ssh.url, "-i", world.ssh.keyFile, "--known-hosts", world.ssh.knownHostsFile, "--ssh-config", world.sshRoutes.configFile];
 
 const jsonLines = (run: CliRun): Record<string, unknown>[] =>
   run.stdout

@@ -193,9 +193,8 @@ describe("a strict TypeScript consumer and the documented examples", () => {
     await removeAllImages(world);
     const result = await inProject(process.execPath, ["build/examples/pull-remote-image.js"], {
       PULLBACK_EXAMPLE_REGISTRY: world.registries.open.host,
-      PULLBACK_EXAMPLE_SSH: world.ssh.url,
-      PULLBACK_EXAMPLE_SSH_KEY: world.ssh.keyFile,
-      PULLBACK_EXAMPLE_KNOWN_HOSTS: world.ssh.knownHostsFile,
+      PULLBACK_EXAMPLE_SSH: "ssh://buildbox",
+      PULLBACK_EXAMPLE_SSH_CONFIG: world.sshRoutes.configFile,
     });
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);

@@ -33,7 +33,7 @@ const alice = user(world, "alice");
 const proxied = `${world.faultProxy.host}/public/app:1`;
 const { publicApp } = world.fixtures;
 const bigLayer = publicApp.layers.reduce((a, b) => (b.size > a.size ? b : a));
-const ssh = { identityFile: world.ssh.keyFile, knownHostsFile: world.ssh.knownHostsFile };
+const ssh = { identityFile: world.ssh.keyFile, knownHostsFile: world.ssh.knownHostsFile, sshConfigFile: world.sshRoutes.configFile };
 const scratch = mkdtempSync(join(tmpdir(), "pullback-faults-"));
 let counter = 0;
 const freshDir = (): string => join(scratch, `out-${++counter}`);

@@ -128,7 +128,7 @@ beforeEach(async () => {
   await clearFaults(world);
 });
 
-const ssh = ["--host", world.ssh.url, "-i", world.ssh.keyFile, "--known-hosts", world.ssh.knownHostsFile];
+const ssh = ["--host", world.ssh.url, "-i", world.ssh.keyFile, "--known-hosts", world.ssh.knownHostsFile, "--ssh-config", world.sshRoutes.configFile];
 const bobEnv = { PULLBACK_REGISTRY_USERNAME: world.users.bob.username, PULLBACK_REGISTRY_TOKEN: world.users.bob.password };
 const wrongEnv = { PULLBACK_REGISTRY_USERNAME: "alice", PULLBACK_REGISTRY_TOKEN: world.users.wrongPassword };
 
@@ -206,7 +206,7 @@ describe("the library", () => {
     };
     await settle(ensureImage(docker, `${token}/public/app:1`, { credential: user(world, "bob"), onEvent }));
     await settle(ensureImage(docker, `${token}/private/app:1`, { credential: wrongPassword(world), onEvent }));
-    await settle(pullRemoteImage(world.ssh.url, `${basic}/public/app:1`, { identityFile: world.ssh.keyFile, knownHostsFile: world.ssh.knownHostsFile, credential: wrongPassword(world), onEvent }));
+    await settle(pullRemoteImage(world.ssh.url, `${basic}/public/app:1`, { identityFile: world.ssh.keyFile, knownHostsFile: world.ssh.knownHostsFile, sshConfigFile: world.sshRoutes.configFile, credential: wrongPassword(world), onEvent }));
     await settle(pullImage(`${token}/private/app:1`, { to: parseDestination(`oci:${join(home, "lib-layout")}:x`), credential: user(world, "bob"), onEvent }));
     await settle(verifyCredentials(`${token}/private/app:1`, wrongPassword(world)));
     await settle(verifyCredentials(basic, user(world, "bob")));

@@ -17,6 +17,13 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { binary: "/usr/bin/skopeo", pkg: "skopeo" },
   { binary: "/usr/sbin/sshd", pkg: "openssh-server" },
   { binary: "/usr/bin/ssh-keygen", pkg: "openssh-client" },
+  // pullback reaches remote daemons through the system ssh, as the docker CLI does (whose /usr/bin/docker the context tests run).
+  { binary: "/usr/bin/ssh", pkg: "openssh-client" },
+  { binary: "/usr/bin/docker", pkg: "docker.io" },
+  // The target behind the bastion lives in its own network namespace.
+  { binary: "/usr/bin/unshare", pkg: "util-linux" },
+  { binary: "/usr/bin/nsenter", pkg: "util-linux" },
+  { binary: "/bin/ip", pkg: "iproute2" },
   { binary: "/usr/bin/openssl", pkg: "openssl" },
 ];
 

@@ -14,13 +14,14 @@ export interface Sshd {
   stop(): Promise<void>;
 }
 
-function sshdConfig(dir: string, port: number, dockerHost: string): string {
+/** An sshd_config: key-only root login, VERBOSE log, DOCKER_HOST for remote `docker` commands, plus `extra`. */
+export function sshdConfig(dir: string, port: number, dockerHost: string, extra: readonly string[] = [], prefix = ""): string {
   return [
     `Port ${port}`,
     "ListenAddress 127.0.0.1",
-    `HostKey ${join(dir, "ssh_host_ed25519_key")}`,
-    `PidFile ${join(dir, "sshd.pid")}`,
-    `AuthorizedKeysFile ${join(dir, "authorized_keys")}`,
+    `HostKey ${join(dir, `${prefix}ssh_host_ed25519_key`)}`,
+    `PidFile ${join(dir, `${prefix}sshd.pid`)}`,
+    `AuthorizedKeysFile ${join(dir, `${prefix}authorized_keys`)}`,
     "PubkeyAuthentication yes",
     "PasswordAuthentication no",
     "KbdInteractiveAuthentication no",
@@ -33,12 +34,35 @@ function sshdConfig(dir: string, port: number, dockerHost: string): string {
     "MaxSessions 100",
     `SetEnv DOCKER_HOST=${dockerHost}`,
     "Subsystem sftp internal-sftp",
+    ...extra,
     "",
   ].join("\n");
 }
 
+/** Runs ssh-keygen; every key of the world is ed25519 without a passphrase. */
+export async function keygen(args: readonly string[]): Promise<void> {
+  await run("/usr/bin/ssh-keygen", ["-q", ...args]);
+}
+
+/**
+ * A user CA and a host CA: a client key that only its certificate lets in
+ * (TrustedUserCAKeys), and a host certificate clients trust through `@cert-authority`.
+ */
+async function makeCertificates(dir: string, hostKey: string): Promise<WorldInfo["ssh"]["certificates"]> {
+  const userCa = join(dir, "user_ca");
+  const hostCa = join(dir, "host_ca");
+  const certKey = join(dir, "id_ed25519_cert_only");
+  await Promise.all([userCa, hostCa, certKey].map((file) => keygen(["-t", "ed25519", "-N", "", "-C", "pullback-world", "-f", file])));
+  await keygen(["-s", userCa, "-I", "pullback-world-user", "-n", "root", "-V", "-5m:+1d", `${certKey}.pub`]);
+  await keygen(["-s", hostCa, "-h", "-I", "pullback-world-host", "-n", "127.0.0.1,localhost", "-V", "-5m:+1d", `${hostKey}.pub`]);
+  const caKnownHosts = join(dir, "known_hosts_cert_authority");
+  const hostCaPublic = (await readFile(`${hostCa}.pub`, "utf8")).trim().split(" ").slice(0, 2).join(" ");
+  await writeFile(caKnownHosts, `@cert-authority 127.0.0.1,[127.0.0.1]:* ${hostCaPublic}\n`);
+  return { keyFile: certKey, certificateFile: `${certKey}-cert.pub`, userCaFile: `${userCa}.pub`, caKnownHostsFile: caKnownHosts };
+}
+
 /** True once the port answers with an SSH banner. */
-async function answersSsh(port: number): Promise<boolean> {
+export async function answersSsh(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: "127.0.0.1", port });
     const done = (ok: boolean): void => {
@@ -70,19 +94,21 @@ export async function startSshd(stateDir: string, dockerHost: string): Promise<S
     run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "pullback-world-client", "-f", keyFile]),
   ]);
   await writeFile(join(dir, "authorized_keys"), await readFile(`${keyFile}.pub`), { mode: 0o600 });
+  const certificates = await makeCertificates(dir, hostKey);
+  const certLines = [`TrustedUserCAKeys ${certificates.userCaFile}`, `HostCertificate ${hostKey}-cert.pub`];
   const hostPublic = (await readFile(`${hostKey}.pub`, "utf8")).trim().split(" ").slice(0, 2).join(" ");
   const logFile = join(dir, "sshd.log");
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     const configFile = join(dir, "sshd_config");
-    await writeFile(configFile, sshdConfig(dir, port, dockerHost));
+    await writeFile(configFile, sshdConfig(dir, port, dockerHost, certLines));
     const knownHostsFile = join(dir, "known_hosts");
     await writeFile(knownHostsFile, `[127.0.0.1]:${port} ${hostPublic}\n`);
     const managed = startProcess("sshd", "/usr/sbin/sshd", ["-D", "-f", configFile, "-E", logFile], join(dir, "sshd.stdout.log"));
     try {
       await waitUntil(managed, () => answersSsh(port), 15_000);
-      const info = { host: "127.0.0.1", port, user: "root", keyFile, knownHostsFile, url: `ssh://root@127.0.0.1:${port}`, logFile } as const;
+      const info = { host: "127.0.0.1", port, user: "root", keyFile, knownHostsFile, url: `ssh://root@127.0.0.1:${port}`, logFile, certificates } as const;
       return { info, stop: () => managed.stop() };
     } catch (error) {
       lastError = error;

@@ -70,6 +70,30 @@ export interface WorldInfo {
     readonly url: string;
     /** sshd's VERBOSE log (one "Accepted publickey" line per connection). */
     readonly logFile: string;
+    /** The same sshd trusts a user CA and presents a host certificate. */
+    readonly certificates: {
+      /** A key NOT in authorized_keys: only its certificate lets it in. */
+      readonly keyFile: string;
+      /** Its user certificate (principal root), signed by the user CA. */
+      readonly certificateFile: string;
+      readonly userCaFile: string;
+      /** known_hosts with only `@cert-authority 127.0.0.1,[127.0.0.1]:* <host CA>`. */
+      readonly caKnownHostsFile: string;
+    };
+  };
+  /**
+   * SSH the way users configure it, for `ssh -F` / `--ssh-config`: an ssh_config with aliases
+   * ("buildbox", "certbox", "bastion", "behind", "behind-direct", "nodocker"; see ssh-routes.ts),
+   * a bastion sshd, and a target sshd that only the bastion can reach.
+   */
+  readonly sshRoutes: {
+    readonly configFile: string;
+    /** The bastion's VERBOSE log; its own dockerd is absent (DOCKER_HOST points at nothing). */
+    readonly bastionLogFile: string;
+    /** The target's VERBOSE log (behind the bastion). */
+    readonly targetLogFile: string;
+    /** "127.0.0.1:PORT" as the bastion sees the target (inside the target's network namespace). */
+    readonly targetAddress: string;
   };
   readonly faultProxy: {
     /** "http://127.0.0.1:PORT" — in front of registries.token; POST/DELETE /_faults, GET/DELETE /_requests */

@@ -178,7 +178,7 @@ describe("fixtures as the registries serve them", () => {
 describe("sshd", () => {
   it("lets `ssh … docker version` reach the world's dockerd", async () => {
     const { ssh } = world;
-    const args = ["-i", ssh.keyFile, "-o", `UserKnownHostsFile=${ssh.knownHostsFile}`, "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-p", String(ssh.port), `root@${ssh.host}`];
+    const args = ["-F", "/dev/null", "-i", ssh.keyFile, "-o", `UserKnownHostsFile=${ssh.knownHostsFile}`, "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-p", String(ssh.port), `root@${ssh.host}`];
     const { stdout } = await run("ssh", [...args, "docker", "version", "--format", "'{{.Server.Version}} {{.Server.Os}}'"]);
     const version = JSON.parse((await engineRequest(world, "GET", "/version")).body) as { Version: string };
     expect(stdout.trim()).toBe(`${version.Version} linux`);

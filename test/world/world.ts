@@ -24,6 +24,7 @@ import { buildFixtures, fixtureInfo, pushFixtures, writeAuthFile } from "./fixtu
 import { ensurePackages } from "./packages.js";
 import { startRegistry, type Registry } from "./registry.js";
 import { startSshd } from "./sshd.js";
+import { startSshRoutes } from "./ssh-routes.js";
 import { startTokenService } from "./token-service.js";
 import type { WorldInfo } from "./types.js";
 
@@ -122,6 +123,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       pushFixtures(built, open.host, authFile),
     ]);
     const faultProxy = await stack.track(startFaultProxy({ upstream: token.host, blobServer: blobServer.info }));
+    const sshRoutes = await stack.track(startSshRoutes(stateDir, dockerd.dockerHost, sshd.info));
     const endpoint = (r: Registry) => ({ host: r.host, url: r.url });
     const info: WorldInfo = {
       stateDir,
@@ -130,6 +132,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       tokenService: { url: tokens.url, otherHostUrl: tokens.otherHostUrl },
       users,
       ssh: sshd.info,
+      sshRoutes: sshRoutes.info,
       faultProxy: faultProxy.info,
       blobServer: blobServer.info,
       fixtures: fixtureInfo(built),

@@ -9,6 +9,7 @@ export interface PullFlags {
   readonly identity?: string | undefined;
   readonly knownHosts?: string | undefined;
   readonly acceptUnknownHostKey?: boolean | undefined;
+  readonly sshConfig?: string | undefined;
   readonly to?: string | undefined;
   readonly platform?: string | undefined;
   readonly tagAs?: string | undefined;
@@ -26,7 +27,7 @@ interface Common {
 
 export type PullPlan =
   /** ensureImage on a daemon reached without SSH (DOCKER_HOST, the context, or --host unix:// / tcp://). */
-  | (Common & { readonly kind: "daemon"; readonly host: string | undefined; readonly tagAs: string | undefined })
+  | (Common & { readonly kind: "daemon"; readonly host: string | undefined; readonly tagAs: string | undefined; readonly sshConfigFile: string | undefined })
   /** pullRemoteImage over SSH. */
   | (Common & {
       readonly kind: "remote";
@@ -35,6 +36,7 @@ export type PullPlan =
       readonly identityFile: string | undefined;
       readonly knownHostsFile: string | undefined;
       readonly acceptUnknownHostKey: boolean;
+      readonly sshConfigFile: string | undefined;
     })
   /** pullImage into an OCI layout or docker-archive, no daemon. */
   | (Common & { readonly kind: "daemonless"; readonly to: string });
@@ -52,10 +54,13 @@ export function planPull(flags: PullFlags): PullPlan {
     if (flags.identity !== undefined) throw usage("-i/--identity applies to --host ssh://… only");
     if (flags.knownHosts !== undefined) throw usage("--known-hosts applies to --host ssh://… only");
     if (flags.acceptUnknownHostKey) throw usage("--accept-unknown-host-key applies to --host ssh://… only");
+    // Without --host, DOCKER_HOST or the Docker context may name an ssh:// endpoint: --ssh-config is for that one.
+    if (flags.sshConfig !== undefined && flags.host !== undefined) throw usage("--ssh-config applies to ssh:// endpoints only");
   }
   if (flags.replace && !flags.to?.startsWith("docker-archive:")) throw usage("--replace applies to --to docker-archive:FILE only (an oci: layout keeps every image; a tag that moves is reported)");
   if (flags.to !== undefined) {
     if (flags.host !== undefined) throw usage("--to writes files without a daemon; it cannot be combined with --host");
+    if (flags.sshConfig !== undefined) throw usage("--to writes files without a daemon; --ssh-config has nothing to reach");
     if (flags.tagAs !== undefined) throw usage("--tag-as names an image in a daemon; with --to, put the tag in the destination (oci:DIR:TAG)");
     return { ...common, kind: "daemonless", to: flags.to };
   }
@@ -68,9 +73,10 @@ export function planPull(flags: PullFlags): PullPlan {
       identityFile: flags.identity,
       knownHostsFile: flags.knownHosts,
       acceptUnknownHostKey: flags.acceptUnknownHostKey === true,
+      sshConfigFile: flags.sshConfig,
     };
   }
-  return { ...common, kind: "daemon", host: flags.host, tagAs: flags.tagAs };
+  return { ...common, kind: "daemon", host: flags.host, tagAs: flags.tagAs, sshConfigFile: flags.sshConfig };
 }
 
 function usage(message: string): PullbackError {

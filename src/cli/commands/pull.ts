@@ -73,13 +73,14 @@ async function pullWith(
         identityFile: plan.identityFile,
         knownHostsFile: plan.knownHostsFile,
         acceptUnknownHostKey: plan.acceptUnknownHostKey,
+        sshConfigFile: plan.sshConfigFile,
         env: io.env,
       });
     }
     case "daemon": {
       const { connectDocker } = await import("../../targets/docker/connect-docker.js");
       const { ensureImage } = await import("../../targets/docker/ensure-image.js");
-      const docker = await connectDocker({ host: plan.host, env: io.env });
+      const docker = await connectDocker({ host: plan.host, env: io.env, sshConfigFile: plan.sshConfigFile });
       try {
         reporter.debug(`docker daemon ${docker.endpoint}: ${docker.daemon.os}/${docker.daemon.arch}`);
         const outcome = await ensureImage(docker, image, { ...common, credential, tagAs: plan.tagAs });

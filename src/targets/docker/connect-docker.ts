@@ -6,7 +6,8 @@
 import { PullbackError, messageOf, type RecoveryStep } from "../../errors.js";
 import { findAlternativeSockets, resolveDockerEndpoint, type ResolvedEndpoint } from "./docker-endpoint.js";
 import { DockerEngine, type DaemonVersion, type EngineAddress } from "./engine.js";
-import { SshDockerTunnel, parseSshUrl, type SshOptions } from "./ssh-tunnel.js";
+import type { SshOptions } from "./ssh-command.js";
+import { SshDockerTransport } from "./ssh-transport.js";
 
 /**
  * Which daemon to connect to, and how (SSH key, known_hosts, timeouts).
@@ -23,6 +24,21 @@ export interface ConnectDockerOptions extends SshOptions {
 }
 
 /**
+ * Commands that reach an SSH Docker host exactly as the pull did (alias, user, port, key, ssh config).
+ *
+ * @example
+ * docker.ssh?.shellCommand(["docker", "image", "rm", "app:1"]) // "ssh -F ./cfg buildbox docker image rm app:1"
+ */
+export interface SshCommands {
+  /** The ssh:// URL, secret-free. */
+  readonly url: string;
+  /** `ssh … HOST remote…`, quoted for a POSIX shell. */
+  shellCommand(remote: readonly string[]): string;
+  /** pullback's `--host … -i … --known-hosts … --ssh-config …` for the same host. */
+  pullbackFlags(): string;
+}
+
+/**
  * A daemon that answered ping and version. Close it when done (it may hold an SSH connection).
  *
  * @example
@@ -33,8 +49,10 @@ export interface DockerConnection {
   /** The endpoint URL, secret-free: `unix:///var/run/docker.sock`, `ssh://root@host:22`. */
   readonly endpoint: string;
   readonly daemon: DaemonVersion;
-  /** Set for SSH endpoints: the host name events carry. */
+  /** Set for SSH endpoints: the host name events carry (an alias stays an alias). */
   readonly remoteHost: string | undefined;
+  /** Set for SSH endpoints: commands that reach the same host with the same options, for diagnoses. */
+  readonly ssh: SshCommands | undefined;
   /** @internal the Engine API door; not part of the public API. */
   readonly engine: DockerEngine;
   close(): void;
@@ -47,12 +65,14 @@ export interface DockerConnection {
  */
 export async function connectDocker(options: ConnectDockerOptions = {}): Promise<DockerConnection> {
   const endpoint = await resolveDockerEndpoint(options);
-  const tunnel = endpoint.url.startsWith("ssh://") ? await SshDockerTunnel.open(parseSshUrl(endpoint.url, options.env), options) : undefined;
+  // The system ssh, as the docker CLI uses it: ~/.ssh/config, the agent and ProxyJump apply. Nothing connects before ping.
+  const tunnel = endpoint.url.startsWith("ssh://") ? new SshDockerTransport(endpoint.url, options) : undefined;
   const engine = new DockerEngine(tunnel ? { kind: "agent", agent: tunnel.agent } : addressOf(endpoint), options.timeoutMs ?? 30_000);
   try {
     await engine.ping();
     const daemon = await engine.version();
-    return { endpoint: endpoint.url, daemon, remoteHost: tunnel?.target.host, engine, close: () => tunnel?.close() };
+    const ssh = tunnel && { url: tunnel.target.url, shellCommand: (remote: readonly string[]) => tunnel.shellCommand(remote), pullbackFlags: () => tunnel.pullbackFlags() };
+    return { endpoint: endpoint.url, daemon, remoteHost: tunnel?.target.host, ssh, engine, close: () => tunnel?.close() };
   } catch (error) {
     tunnel?.close();
     throw await unreachableError(endpoint, error, options.env);

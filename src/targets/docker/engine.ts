@@ -112,6 +112,15 @@ export class DockerEngine {
     await followPullStream(stream, options.onLine);
   }
 
+  /** Remove `name` (untag it; the image goes when no other name holds it). */
+  async removeImage(name: string): Promise<void> {
+    try {
+      await this.#docker.getImage(name).remove();
+    } catch (error) {
+      throw toDaemonError(error);
+    }
+  }
+
   async tag(source: string, repo: string, tag: string): Promise<void> {
     try {
       await this.#docker.getImage(source).tag({ repo, tag });

@@ -12,7 +12,9 @@ import { engineRequest, getWorld } from "../../world/client.js";
 import { expectNoSecrets, recorder, rejectionOf, removeAllImages, user } from "./helpers.js";
 
 const world = getWorld();
-const ssh = { identityFile: world.ssh.keyFile, knownHostsFile: world.ssh.knownHostsFile };
+// -F with the world's generated config: never the machine's own ~/.ssh/config.
+const sshConfigFile = world.sshRoutes.configFile;
+const ssh = { identityFile: world.ssh.keyFile, knownHostsFile: world.ssh.knownHostsFile, sshConfigFile };
 const token = (repo: string) => `${world.registries.token.host}/${repo}`;
 const scratch = mkdtempSync(join(tmpdir(), "pullback-ssh-test-"));
 
@@ -62,12 +64,15 @@ describe("pullRemoteImage over SSH", () => {
     }
   });
 
-  it("refuses an image of the wrong architecture with both named", async () => {
+  it("refuses a platform the host cannot run before pulling, with both named", async () => {
     const error = await rejectionOf(pullRemoteImage(world.ssh.url, token("public/multi:1"), { ...ssh, credential: null, platform: "linux/arm64" }));
     expect(error).toBeInstanceOf(PullbackError);
     expect((error as PullbackError).kind).toBe("platform");
-    expect((error as PullbackError).message).toMatch(/is arm64, but the host runs amd64/);
-    expect((error as PullbackError).diagnosis?.steps.map((s) => s.command ?? "").join("\n")).toMatch(/image rm/);
+    expect((error as PullbackError).message).toMatch(/for linux\/arm64\S* would not run on 127\.0\.0\.1, which runs linux\/amd64; nothing was pulled/);
+    expect((error as PullbackError).diagnosis?.steps[0]?.command).toBe(
+      `pullback pull ${token("public/multi:1")} --host ${world.ssh.url} -i ${world.ssh.keyFile} --known-hosts ${world.ssh.knownHostsFile} --ssh-config ${sshConfigFile}`,
+    );
+    expect((await engineRequest(world, "GET", `/images/${token("public/multi:1")}/json`)).status).toBe(404);
   });
 });
 
@@ -75,17 +80,18 @@ describe("SSH refusals are typed errors, never trust by default", () => {
   it("refuses an unknown host key", async () => {
     const empty = join(scratch, "empty_known_hosts");
     writeFileSync(empty, "");
-    const error = await rejectionOf(connectDocker({ host: world.ssh.url, identityFile: world.ssh.keyFile, knownHostsFile: empty }));
+    const error = await rejectionOf(connectDocker({ host: world.ssh.url, identityFile: world.ssh.keyFile, knownHostsFile: empty, sshConfigFile }));
     expect(error).toMatchObject({ kind: "daemon-unreachable" });
     expect((error as Error).message).toMatch(/is not in .*empty_known_hosts/);
     expect((error as PullbackError).diagnosis?.steps[0]?.command).toMatch(/ssh-keyscan -p \d+ 127\.0\.0\.1/);
   });
 
-  it("accepts an unknown host key only when told to", async () => {
+  it("accepts (and records, as ssh's accept-new does) an unknown host key only when told to", async () => {
     const empty = join(scratch, "empty_known_hosts_2");
     writeFileSync(empty, "");
-    const docker = await connectDocker({ host: world.ssh.url, identityFile: world.ssh.keyFile, knownHostsFile: empty, acceptUnknownHostKey: true });
+    const docker = await connectDocker({ host: world.ssh.url, identityFile: world.ssh.keyFile, knownHostsFile: empty, acceptUnknownHostKey: true, sshConfigFile });
     docker.close();
+    expect(readFileSync(empty, "utf8")).toContain(`[127.0.0.1]:${world.ssh.port} ssh-ed25519`);
   });
 
   it("refuses a changed host key even when unknown keys are accepted", async () => {
@@ -96,7 +102,7 @@ describe("SSH refusals are typed errors, never trust by default", () => {
     const changed = join(scratch, "changed_known_hosts");
     writeFileSync(changed, `[127.0.0.1]:${world.ssh.port} ${otherKey}\n`);
     const error = await rejectionOf(
-      connectDocker({ host: world.ssh.url, identityFile: world.ssh.keyFile, knownHostsFile: changed, acceptUnknownHostKey: true }),
+      connectDocker({ host: world.ssh.url, identityFile: world.ssh.keyFile, knownHostsFile: changed, acceptUnknownHostKey: true, sshConfigFile }),
     );
     expect((error as Error).message).toMatch(/does not match/);
   });
@@ -105,7 +111,7 @@ describe("SSH refusals are typed errors, never trust by default", () => {
     const keyDir = join(scratch, "stranger");
     mkdirSync(keyDir, { recursive: true });
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(keyDir, "key")]);
-    const error = await rejectionOf(connectDocker({ host: world.ssh.url, identityFile: join(keyDir, "key"), knownHostsFile: world.ssh.knownHostsFile }));
+    const error = await rejectionOf(connectDocker({ host: world.ssh.url, identityFile: join(keyDir, "key"), knownHostsFile: world.ssh.knownHostsFile, sshConfigFile }));
     expect(error).toMatchObject({ kind: "daemon-unreachable" });
     expect((error as Error).message).toMatch(/SSH refused the key/);
   });
