@@ -3,9 +3,8 @@
  * otherwise pull it with the fallback policy.
  */
 import { PullbackError } from "../../errors.js";
-import type { PullEventListener } from "../../events.js";
 import type { PullOutcome } from "../../fallback/pull-outcome.js";
-import { pullWithFallback } from "../../fallback/pull-with-fallback.js";
+import { fallbackOptionsFor, pullWithFallback, type FallbackChoiceOptions } from "../../fallback/pull-with-fallback.js";
 import { checkEnsureImage } from "../../validation/entry-points.js";
 import { isLocalImageRef, type ImageReference } from "../../reference/parse-reference.js";
 import { chooseCredential, type CredentialChoiceOptions } from "../credential-choice.js";
@@ -18,12 +17,9 @@ import { describeLocalImage, localName, parseTagAs, pullThroughDaemon, tagImage,
  * @example
  * await ensureImage(docker, "ghcr.io/acme/app:1", { credential: null, platform: "linux/arm64" });
  */
-export interface EnsureImageOptions extends CredentialChoiceOptions {
+export interface EnsureImageOptions extends CredentialChoiceOptions, FallbackChoiceOptions {
   /** `os/arch[/variant]` to pull; default the daemon's own. */
   readonly platform?: string | undefined;
-  /** `false` turns off the anonymous retry after refused credentials. */
-  readonly fallback?: boolean | undefined;
-  readonly onEvent?: PullEventListener | undefined;
   /** Also tag the image with this name (e.g. "cluster:dev"), whether it was pulled or already there. */
   readonly tagAs?: string | undefined;
 }
@@ -55,14 +51,7 @@ async function presentOrPulled(docker: DockerConnection, reference: ImageReferen
   return pullWithFallback(
     (attemptCredential) =>
       pullThroughDaemon({ engine: docker.engine, ref: reference, credential: attemptCredential, platform: options.platform, onEvent: options.onEvent, host: docker.remoteHost }),
-    {
-      image: reference.toString(),
-      registry: reference.registry,
-      credential,
-      ...(options.fallback === undefined ? {} : { fallback: options.fallback }),
-      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-      ...(docker.remoteHost ? { host: docker.remoteHost } : {}),
-    },
+    fallbackOptionsFor(reference, credential, options, docker.remoteHost),
   );
 }
 

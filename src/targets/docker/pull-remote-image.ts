@@ -7,7 +7,7 @@
 import { PullbackError, messageOf, type RecoveryStep } from "../../errors.js";
 import type { PullEvent, PullEventListener } from "../../events.js";
 import { PullError, type PullOutcome } from "../../fallback/pull-outcome.js";
-import { pullWithFallback } from "../../fallback/pull-with-fallback.js";
+import { fallbackOptionsFor, pullWithFallback, type FallbackChoiceOptions } from "../../fallback/pull-with-fallback.js";
 import { formatPlatform, normalizeArchitecture, parsePlatform, type Platform } from "../../platform.js";
 import type { ImageReference } from "../../reference/parse-reference.js";
 import { chooseCredential, type CredentialChoiceOptions } from "../credential-choice.js";
@@ -21,13 +21,11 @@ import { checkPullRemoteImage } from "../../validation/entry-points.js";
  * @example
  * await pullRemoteImage("ssh://build-1", ref, { sshConfigFile: "./ssh_config", tagAs: "app:dev", fallback: false });
  */
-export interface PullRemoteImageOptions extends CredentialChoiceOptions, Omit<ConnectDockerOptions, "host"> {
+export interface PullRemoteImageOptions extends CredentialChoiceOptions, FallbackChoiceOptions, Omit<ConnectDockerOptions, "host"> {
   /** Also tag the pulled image with this name (e.g. "cluster:dev"). */
   readonly tagAs?: string | undefined;
   /** Override the platform (a variant, say); default the remote daemon's `os/arch`. One the host cannot run is refused. */
   readonly platform?: string | undefined;
-  readonly fallback?: boolean | undefined;
-  readonly onEvent?: PullEventListener | undefined;
 }
 
 /**
@@ -63,14 +61,7 @@ async function pullOnto(docker: DockerConnection, ref: ImageReference, tagAs: Im
   const onEvent: PullEventListener = (event) => (event.type === "done" ? (done = event) : options.onEvent?.(event));
   const outcome = await pullWithFallback(
     (attemptCredential) => pullThroughDaemon({ engine: docker.engine, ref, credential: attemptCredential, platform, onEvent, host: host.name }),
-    {
-      image: ref.toString(),
-      registry: ref.registry,
-      credential,
-      host: host.name,
-      ...(options.fallback === undefined ? {} : { fallback: options.fallback }),
-      onEvent,
-    },
+    fallbackOptionsFor(ref, credential, { fallback: options.fallback, onEvent }, host.name),
   ).catch((error: unknown) => {
     throw error instanceof PullError && error.kind === "platform" ? withHostSteps(error, host, ref) : error;
   });
