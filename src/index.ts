@@ -37,7 +37,7 @@ export type { ProxyEnv } from "./registry/proxy.js";
 // Fallback policy and outcomes
 export { classifyPullError } from "./fallback/classification.js";
 export type { FailureKind, Classification, AnonymousRetryDecision } from "./fallback/classification.js";
-export { pullWithFallback, fallbackOptionsFor } from "./fallback/pull-with-fallback.js";
+export { pullWithFallback } from "./fallback/pull-with-fallback.js";
 export type { FallbackOptions, FallbackChoiceOptions, PullAttemptFn } from "./fallback/pull-with-fallback.js";
 export { PullError } from "./fallback/pull-outcome.js";
 export type { PullAttempt, AttemptFailure, PullOutcome } from "./fallback/pull-outcome.js";

@@ -11,8 +11,8 @@ const SRC = resolve(import.meta.dirname, "..", "..", "src");
 
 /** Lowest first. A module may import from its own floor and the floors below. */
 const FLOORS: readonly (readonly string[])[] = [
-  ["errors.ts", "text/", "events.ts", "platform.ts"],
-  ["files/", "reference/", "credentials/"],
+  ["errors.ts", "text/", "validation/checks.ts", "validation/describe-value.ts", "events.ts", "platform.ts"],
+  ["files/", "reference/", "credentials/", "validation/"],
   ["registry/"],
   ["fallback/"],
   ["targets/"],

@@ -14,7 +14,7 @@ import { ioRefusal, ioStep } from "../../files/io-error.js";
 import { withLock } from "../../files/lock.js";
 import { makeDirectory } from "../../files/make-directory.js";
 import { BlobStore } from "./blob-store.js";
-import { formatDestination, type PullDestination } from "./destination.js";
+import { formatDestination, type PullDestination } from "../../reference/destination.js";
 import { writeDockerArchive } from "./docker-archive.js";
 import { isResumableFailure, type DestinationImage, type DestinationOptions, type ImageDestination } from "./image-destination.js";
 import type { ImageManifest } from "./manifest.js";

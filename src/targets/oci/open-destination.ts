@@ -2,7 +2,7 @@
  * Which ImageDestination a parsed `--to` names: the one place that knows every kind.
  */
 import { ArchiveDestination } from "./archive-destination.js";
-import type { PullDestination } from "./destination.js";
+import type { PullDestination } from "../../reference/destination.js";
 import type { DestinationOptions, ImageDestination } from "./image-destination.js";
 import { LayoutDestination } from "./layout-destination.js";
 

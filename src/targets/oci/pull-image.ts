@@ -18,7 +18,7 @@ import { checkPullImage } from "../../validation/entry-points.js";
 import { RegistryClient } from "../../registry/registry-client.js";
 import { chooseCredential, type CredentialChoiceOptions } from "../credential-choice.js";
 import type { BlobStore } from "./blob-store.js";
-import type { PullDestination } from "./destination.js";
+import type { PullDestination } from "../../reference/destination.js";
 import { explainDiskFull } from "./disk-full.js";
 import { downloadBlobs, type BlobJob } from "./download.js";
 import type { ImageDestination } from "./image-destination.js";
@@ -26,7 +26,7 @@ import type { ImageManifest } from "./manifest.js";
 import { openDestination } from "./open-destination.js";
 import { resolveImage, type ResolvedImage } from "./resolve-image.js";
 
-export { parseDestination, type PullDestination } from "./destination.js";
+export { parseDestination, type PullDestination } from "../../reference/destination.js";
 
 /**
  * Options of pullImage: the destination, platform(s), credential, fallback, concurrency, events.
