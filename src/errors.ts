@@ -1,5 +1,7 @@
 /**
- * One error class for the whole library, with a closed set of kinds.
+ * One error family for the whole library: `PullbackError` with a closed set of
+ * kinds. Subclasses (PullError, RegistryResponseError, DaemonResponseError)
+ * only add data; the kind, diagnosis and reason mean the same on every one.
  *
  * Every message is built from redacted material only: callers pass URLs through
  * `redactUrl` and never put a secret into a message, so an error can be printed,
@@ -99,23 +101,5 @@ export function messageOf(error: unknown): string {
   return typeof error === "string" ? error : JSON.stringify(error) ?? String(error);
 }
 
-/**
- * A URL as it may appear in a message or log: no `user:pass@`, and the values of
- * query parameters that carry secrets replaced (some token services accept them).
- */
-export function redactUrl(url: string | URL): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(String(url));
-  } catch {
-    return String(url).replace(/\/\/[^/@\s]*@/, "//***@");
-  }
-  if (parsed.username || parsed.password) {
-    parsed.username = "***";
-    parsed.password = "";
-  }
-  for (const key of [...parsed.searchParams.keys()]) {
-    if (/token|password|secret|signature|sig|credential|auth/i.test(key)) parsed.searchParams.set(key, "***");
-  }
-  return parsed.toString();
-}
+/** Redaction lives with the rest of the user-text rules; re-exported for the modules that import it from here. */
+export { redactUrl } from "./text/user-text.js";

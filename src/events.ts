@@ -1,8 +1,9 @@
 /**
  * Progress events, shared by every pull path. A tagged union, secret-free by
  * construction: credentials appear only as their `source` description.
+ * Optional fields may hold `undefined` (JSON leaves them out), so callers pass values straight through.
  */
-import type { FailureKind } from "./fallback/classification.js";
+import type { ErrorKind } from "./errors.js";
 
 /**
  * Who an attempt pulled as: a credential's source ("the token from PULLBACK_REGISTRY_TOKEN") or nobody.
@@ -24,7 +25,7 @@ export interface AttemptStartedEvent {
   readonly image: string;
   readonly identity: AttemptIdentity;
   /** The remote host an SSH path pulls on; absent for the local daemon and daemonless paths. */
-  readonly host?: string;
+  readonly host?: string | undefined;
 }
 
 /**
@@ -38,9 +39,9 @@ export interface LayerEvent {
   readonly id: string;
   /** "waiting" | "downloading" | "verifying" | "extracting" | "done" | "exists", or the daemon's own words. */
   readonly status: string;
-  readonly current?: number;
-  readonly total?: number;
-  readonly host?: string;
+  readonly current?: number | undefined;
+  readonly total?: number | undefined;
+  readonly host?: string | undefined;
 }
 
 /**
@@ -52,9 +53,9 @@ export interface LayerEvent {
 export interface WarningEvent {
   readonly type: "warning";
   /** Closed: add a code here when a new kind of warning is emitted. */
-  readonly code: "credentials-refused" | "other";
+  readonly code: "credentials-refused" | "destination-replaced" | "other";
   readonly message: string;
-  readonly host?: string;
+  readonly host?: string | undefined;
 }
 
 /**
@@ -66,10 +67,13 @@ export interface WarningEvent {
 export interface AttemptFailedEvent {
   readonly type: "attempt-failed";
   readonly attempt: number;
-  readonly kind: FailureKind;
+  /** The failure's kind, as on PullbackError: the same word from the attempt to the exit code. */
+  readonly kind: ErrorKind;
+  /** The error's stable `reason` ("tls-unknown-ca", "disk-full", "not-found-or-denied"), where it has one. */
+  readonly reason?: string | undefined;
   readonly message: string;
   readonly willRetryAnonymously: boolean;
-  readonly host?: string;
+  readonly host?: string | undefined;
 }
 
 /**
@@ -81,10 +85,10 @@ export interface AttemptFailedEvent {
 export interface DoneEvent {
   readonly type: "done";
   readonly image: string;
-  readonly digest?: string;
+  readonly digest?: string | undefined;
   /** The registry was asked and the daemon already held this image: nothing was downloaded ("Image is up to date"). */
-  readonly upToDate?: true;
-  readonly host?: string;
+  readonly upToDate?: true | undefined;
+  readonly host?: string | undefined;
 }
 
 /**

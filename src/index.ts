@@ -36,11 +36,11 @@ export type { ProxyEnv } from "./registry/proxy.js";
 
 // Fallback policy and outcomes
 export { classifyPullError } from "./fallback/classification.js";
-export type { FailureKind, Classification } from "./fallback/classification.js";
+export type { FailureKind, Classification, AnonymousRetryDecision } from "./fallback/classification.js";
 export { pullWithFallback } from "./fallback/pull-with-fallback.js";
-export type { FallbackOptions, PullAttemptFn } from "./fallback/pull-with-fallback.js";
+export type { FallbackOptions, FallbackChoiceOptions, PullAttemptFn } from "./fallback/pull-with-fallback.js";
 export { PullError } from "./fallback/pull-outcome.js";
-export type { PullAttempt, PullOutcome } from "./fallback/pull-outcome.js";
+export type { PullAttempt, AttemptFailure, PullOutcome } from "./fallback/pull-outcome.js";
 
 // Docker daemons, local and over SSH
 export { connectDocker } from "./targets/docker/connect-docker.js";

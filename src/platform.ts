@@ -5,8 +5,7 @@
  */
 import { arch as nodeArch } from "node:process";
 import { PullbackError } from "./errors.js";
-import { checkText } from "./validation/checks.js";
-import { checkPlatformObject } from "./validation/entry-points.js";
+import { checkRecord, checkText } from "./validation/checks.js";
 
 /**
  * os/architecture[/variant], normalized.
@@ -125,4 +124,12 @@ export function platformRank(wanted: Platform, candidate: Platform): number | un
   const order = COMPATIBLE_VARIANTS[want.architecture]?.[want.variant ?? ""] ?? [want.variant ?? ""];
   const rank = order.indexOf(have.variant ?? "");
   return rank === -1 ? undefined : rank;
+}
+
+/** formatPlatform(platform) */
+function checkPlatformObject(value: unknown): void {
+  const platform = checkRecord(value, "formatPlatform: platform");
+  checkText(platform.os, "formatPlatform: platform.os", { max: 100 });
+  checkText(platform.architecture, "formatPlatform: platform.architecture", { max: 100 });
+  checkText(platform.variant, "formatPlatform: platform.variant", { optional: true, max: 100 });
 }

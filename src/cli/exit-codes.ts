@@ -13,11 +13,18 @@ export const ExitCode = {
   unreachable: 5,
   fellBack: 6,
   platform: 7,
+  /** The local filesystem refused a write: full, read-only, no permission, a directory in the way. */
+  io: 8,
+  /** The registry served content that fails verification (digest, size) or exceeds pullback's limits. */
+  content: 9,
+  /** A configuration file is malformed: the Docker config, a Docker context, registries.yaml. */
+  config: 10,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
-const BY_KIND: Partial<Record<ErrorKind, ExitCodeValue>> = {
+/** Every kind has its code: a new kind does not compile until it is given one. */
+const BY_KIND: Readonly<Record<ErrorKind, ExitCodeValue>> = {
   usage: ExitCode.usage,
   reference: ExitCode.usage,
   auth: ExitCode.auth,
@@ -29,6 +36,11 @@ const BY_KIND: Partial<Record<ErrorKind, ExitCodeValue>> = {
   "daemon-unreachable": ExitCode.unreachable,
   "rate-limited": ExitCode.unreachable,
   platform: ExitCode.platform,
+  io: ExitCode.io,
+  integrity: ExitCode.content,
+  limit: ExitCode.content,
+  config: ExitCode.config,
+  other: ExitCode.other,
 };
 
 /** Commander's own usage errors carry a `code` starting with "commander.". */
@@ -47,7 +59,7 @@ export function exitCodeFor(error: unknown): ExitCodeValue {
     // --help and --version end through the same path with exit code 0.
     return error.exitCode === 0 ? ExitCode.success : ExitCode.usage;
   }
-  if (error instanceof PullbackError) return BY_KIND[error.kind] ?? ExitCode.other;
+  if (error instanceof PullbackError) return BY_KIND[error.kind];
   return ExitCode.other;
 }
 

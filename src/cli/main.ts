@@ -88,6 +88,7 @@ function buildProgram(io: CliIo, setCode: (code: number) => void, json: boolean)
     .option("--to <destination>", "pull without a daemon into oci:DIR[:TAG] or docker-archive:FILE")
     .option("--platform <os/arch[/variant]>", "platform to pull (default: the daemon's, or this machine's with --to)")
     .option("--all-platforms", "with --to oci:…, keep every platform of a multi-platform image")
+    .option("--replace", "with --to docker-archive:FILE, replace an archive that holds another image")
     .option("--tag-as <name>", "also tag the pulled image on the remote host (with --host ssh://…)")
     .addOption(
       new Option("--pull <policy>", "always: ask the registry every time, as docker pull does; missing: only when the image is not there; never: use what is there")

@@ -7,7 +7,7 @@
 import { homedir } from "node:os";
 import { inspect, type InspectOptions } from "node:util";
 import { PullbackError } from "../errors.js";
-import { checkCredentialParts } from "../validation/entry-points.js";
+import { checkRecord, checkText, invalid as invalidInput } from "../validation/checks.js";
 
 /**
  * Where a credential came from, in terms a person can check. Never holds the secret.
@@ -165,4 +165,14 @@ function invalid(message: string): PullbackError {
       retryable: false,
     },
   });
+}
+
+/** Credential.basic / Credential.identityToken: the types (the content rules are the credential's own). */
+function checkCredentialParts(name: string, username: unknown, secret: unknown, source: unknown, usernameOptional = false): void {
+  checkText(username, `${name}: username`, { nonEmpty: false, max: 1024, optional: usernameOptional });
+  checkText(secret, `${name}: secret`, { secret: true, nonEmpty: false, max: 65_536 });
+  const parsed = checkRecord(source, `${name}: source`);
+  if (!["explicit", "env", "helper", "config"].includes(parsed.type as string)) {
+    throw invalidInput(`${name}: source.type`, parsed.type, '"explicit", "env", "helper" or "config"');
+  }
 }

@@ -1,38 +1,55 @@
 /**
- * Error classification — the one place that decides what a pull failure means.
+ * Error classification — the one place that reads what a pull failure means.
  *
  * The daemon, the registry client and the stream parser all report failures
  * differently (dockerd wraps a registry's 401 in an HTTP 500, a rate limit may
- * arrive mid-stream), so every pull path hands its error here and acts on the
- * kind: only `auth` leads to an anonymous retry.
+ * arrive mid-stream), so every pull path hands its error here. The answer is
+ * the failure's `ErrorKind` — the same vocabulary as everywhere else — and a
+ * decision derived from it: may the pull be retried anonymously, and why.
  */
-import { PullbackError, redactUrl } from "../errors.js";
+import { PullbackError, type ErrorKind } from "../errors.js";
 import { RegistryResponseError } from "../registry/registry-error.js";
-import type { ErrorKind } from "../errors.js";
+import { redactText, shorten } from "../text/user-text.js";
 
 /**
- * What a failed pull attempt means for the fallback decision and for the user.
+ * @deprecated Since 0.2 a failure carries an `ErrorKind`; this alias remains for code written against 0.1.
  *
  * @example
- * const kind: FailureKind = classifyPullError(error).kind; // only "auth" falls back
+ * const kind: FailureKind = classifyPullError(error).kind;
  */
-export type FailureKind = "auth" | "not-found" | "rate-limited" | "network" | "registry" | "platform" | "other";
+export type FailureKind = ErrorKind;
 
 /**
- * What a pull failure means: its kind, and the registry's own short reason.
+ * Whether the pull may be retried anonymously, and why (not): derived from the kind.
  *
  * @example
- * const { kind, reason } = classifyPullError(error); // "auth", "denied"
+ * const { allowed, why } = classifyPullError(error).anonymousRetry;
+ */
+export interface AnonymousRetryDecision {
+  /** True only when the registry refused the credentials: never on not-found, rate limits, outages or local failures. */
+  readonly allowed: boolean;
+  /** One sentence: "the registry refused the credentials", "a rate limit says nothing about the credentials", … */
+  readonly why: string;
+}
+
+/**
+ * What a pull failure means: its kind, the registry's own short words, and the fallback decision.
+ *
+ * @example
+ * const { kind, reason, anonymousRetry } = classifyPullError(error); // "auth", "denied", { allowed: true, … }
  */
 export interface Classification {
-  readonly kind: FailureKind;
+  readonly kind: ErrorKind;
   /** The registry's own reason, short and secret-free ("denied", "incorrect username or password"). */
   readonly reason: string;
   /**
-   * Docker Hub's "pull access denied …, repository does not exist or may require 'docker login'":
-   * an auth failure for deciding a fallback, a not-found when the anonymous retry says the same.
+   * A refusal that could equally mean the repository does not exist: Docker Hub's "pull access
+   * denied …, repository does not exist or may require 'docker login'", a token service's 403 for a
+   * valid account, a registry's 401 after a token was granted. The registry cannot tell the two apart.
    */
   readonly ambiguousNotFound: boolean;
+  /** Derived from `kind`: only a refusal of the credentials allows the anonymous retry. */
+  readonly anonymousRetry: AnonymousRetryDecision;
 }
 
 /** The parts of any error value that carry meaning. */
@@ -44,13 +61,12 @@ interface Facts {
 
 /** A verdict and the clause of the message it rests on (where the registry's words start). */
 interface Verdict {
-  readonly kind: FailureKind;
+  readonly kind: ErrorKind;
   readonly at: number | undefined;
   readonly ambiguousNotFound?: boolean;
 }
 
 const MAX_CAUSE_DEPTH = 5;
-const MAX_REASON_LENGTH = 300;
 
 const NETWORK_CODE =
   /^(E(CONNREFUSED|CONNRESET|CONNABORTED|TIMEDOUT|NOTFOUND|AI_AGAIN|AI_FAIL|HOSTUNREACH|HOSTDOWN|NETUNREACH|NETDOWN|PIPE|PROTO|ADDRNOTAVAIL)|UND_ERR_(?!INVALID_ARG|INVALID_RETURN_VALUE|NOT_SUPPORTED|ABORTED)\w+|ERR_TLS_\w+|ERR_SSL_\w+|ERR_SOCKET_\w+|CERT_\w+|UNABLE_TO_\w+|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|ERR_STREAM_PREMATURE_CLOSE)$/;
@@ -59,6 +75,8 @@ const NETWORK_PHRASE =
 const RATE_PHRASE = /^toomanyrequests\b|rate limit|too many requests/i;
 /** The registry served bytes that are not what its manifest promised: its fault, not the credentials'. */
 const INTEGRITY_PHRASE = /^filesystem layer verification failed\b|^failed to verify\b|digest mismatch|does not match (?:the )?expected digest|^unexpected commit digest/i;
+/** The daemon's own disk refused a write: not the registry's fault, not the credentials'. */
+const IO_PHRASE = /no space left on device|read-only file system|disk quota exceeded/i;
 const PLATFORM_PHRASE =
   /no matching manifest for|does not match the specified platform|does not match the detected host platform|architecture mismatch|image operating system .* cannot be used on this platform/i;
 const AMBIGUOUS_NOT_FOUND = /^pull access denied(?: for [^,]*)?, repository does not exist or may require/i;
@@ -74,7 +92,7 @@ const NOT_FOUND_PHRASE = /^(manifest|name|blob) unknown\b|^(manifest|repository|
  */
 const EMBEDDED_STATUS =
   /^([45]\d\d)(?: [a-z][a-z' -]*)?$|^error parsing HTTP ([45]\d\d) response body$|^(?:unexpected )?status(?: code)? ([45]\d\d)\b|^invalid status code from registry ([45]\d\d)(?: \([a-z' -]*\))?$/i;
-const OCI_CODES: Readonly<Record<string, FailureKind>> = {
+const OCI_CODES: Readonly<Record<string, ErrorKind>> = {
   UNAUTHORIZED: "auth",
   DENIED: "auth",
   NAME_UNKNOWN: "not-found",
@@ -93,13 +111,33 @@ const OCI_CODES: Readonly<Record<string, FailureKind>> = {
   UNSUPPORTED: "registry",
   UNKNOWN: "registry",
 };
-/** Our own error kinds that are not failure kinds, in failure terms. */
-const FROM_ERROR_KIND: Partial<Record<ErrorKind, FailureKind>> = {
-  "daemon-unreachable": "network",
-  integrity: "registry",
-  limit: "registry",
+/** Phrases of a refusal that does not say the credentials are wrong: "denied" is a valid account without access. */
+const NO_ACCESS_PHRASE = /^(denied|requested access to the resource is denied|insufficient_scope|forbidden|permission_denied)\b/i;
+/** Phrases that do say the credentials themselves are wrong: no ambiguity left. */
+const WRONG_CREDENTIALS_PHRASE = /token has expired|incorrect username or password|invalid username(?: or |\/)password|authentication failed/i;
+
+const RETRY_WHY: Readonly<Partial<Record<ErrorKind, string>>> = {
+  auth: "the registry refused the credentials, so an anonymous pull may still work",
+  "not-found": "a missing image is missing for everybody",
+  "rate-limited": "anonymous pulls have lower rate limits",
+  network: "the registry was never reached, so the credentials were never judged",
+  registry: "a registry error says nothing about the credentials",
+  integrity: "the registry served wrong bytes; other credentials get the same bytes",
+  limit: "the registry served something too large; other credentials get the same",
+  platform: "the image has no variant for this platform, whoever pulls it",
+  io: "the local filesystem failed, not the registry",
+  usage: "the request itself is malformed",
 };
-const FAILURE_KINDS: ReadonlySet<string> = new Set(["auth", "not-found", "rate-limited", "network", "registry", "platform", "other"]);
+
+/**
+ * The fallback decision a kind implies.
+ *
+ * @example
+ * anonymousRetryFor("not-found") // → { allowed: false, why: "a missing image is missing for everybody" }
+ */
+export function anonymousRetryFor(kind: ErrorKind): AnonymousRetryDecision {
+  return { allowed: kind === "auth", why: RETRY_WHY[kind] ?? `a failure of kind ${kind} says nothing about the credentials` };
+}
 
 /**
  * Classify any pull failure: a PullbackError, a dockerode error, an in-stream
@@ -109,7 +147,8 @@ const FAILURE_KINDS: ReadonlySet<string> = new Set(["auth", "not-found", "rate-l
  *
  * @example
  * classifyPullError({ statusCode: 500, json: { message: "unauthorized: authentication required" } });
- * // { kind: "auth", reason: "unauthorized: authentication required", ambiguousNotFound: false }
+ * // { kind: "auth", reason: "unauthorized: authentication required", ambiguousNotFound: false,
+ * //   anonymousRetry: { allowed: true, why: "the registry refused the credentials, so an anonymous pull may still work" } }
  * classifyPullError({ error: "toomanyrequests: …", errorDetail: { message: "toomanyrequests: …" } }).kind; // "rate-limited"
  */
 export function classifyPullError(error: unknown): Classification {
@@ -117,27 +156,50 @@ export function classifyPullError(error: unknown): Classification {
 }
 
 function classifyAt(error: unknown, depth: number): Classification {
-  if (error instanceof PullbackError) {
-    const kind = FAILURE_KINDS.has(error.kind) ? (error.kind as FailureKind) : (FROM_ERROR_KIND[error.kind] ?? "other");
+  // A daemon's answer (status + words) is read like any other; our own errors keep their kind.
+  if (error instanceof PullbackError && !isDaemonAnswer(error)) {
     const clauses = splitClauses(stripWrappers(error.message));
-    const ambiguous = kind === "auth" && clauses.some((c) => AMBIGUOUS_NOT_FOUND.test(c));
-    return { kind, reason: registryWords(error) ?? reasonFrom(clauses, undefined, error.message), ambiguousNotFound: ambiguous };
+    return classified(error.kind, registryWords(error) ?? reasonFrom(clauses, undefined, error.message), isAmbiguousRefusal(error, clauses));
   }
   const facts = factsOf(error);
   const clauses = splitClauses(facts.message);
   const verdict = judge(facts, clauses);
-  const classification: Classification = {
-    kind: verdict.kind,
-    reason: reasonFrom(clauses, verdict.at, facts.code ?? (facts.status === undefined ? "unknown error" : `HTTP ${facts.status}`)),
-    ambiguousNotFound: verdict.ambiguousNotFound ?? false,
-  };
+  const reason = reasonFrom(clauses, verdict.at, facts.code ?? (facts.status === undefined ? "unknown error" : `HTTP ${facts.status}`));
+  const ambiguous = verdict.ambiguousNotFound === true || (verdict.kind === "auth" && saysNoAccess(clauses.slice(verdict.at ?? 0)));
   // "fetch failed" and other wrappers say nothing; their cause may.
   const cause = typeof error === "object" && error !== null && "cause" in error ? error.cause : undefined;
   if (verdict.kind === "other" && cause !== undefined && depth < MAX_CAUSE_DEPTH) {
     const inner = classifyAt(cause, depth + 1);
     if (inner.kind !== "other") return inner;
   }
-  return classification;
+  return classified(verdict.kind, reason, ambiguous);
+}
+
+/** "denied", "forbidden", …: a refusal of access, not of the credentials themselves. */
+function saysNoAccess(clauses: readonly string[]): boolean {
+  return clauses.some((c) => NO_ACCESS_PHRASE.test(c)) && !clauses.some((c) => WRONG_CREDENTIALS_PHRASE.test(c));
+}
+
+/** dockerode's shape, kept by DaemonResponseError: `statusCode` and `json.message`. */
+function isDaemonAnswer(error: PullbackError): boolean {
+  const json = (error as { json?: unknown }).json;
+  return typeof json === "object" && json !== null && "message" in json;
+}
+
+function classified(kind: ErrorKind, reason: string, ambiguousNotFound: boolean): Classification {
+  return { kind, reason, ambiguousNotFound: kind === "auth" && ambiguousNotFound, anonymousRetry: anonymousRetryFor(kind) };
+}
+
+/**
+ * A refusal that may mean "missing": the ambiguous phrase, a token service's 403 (a valid
+ * account without access), or a registry's 401/403 after a token was granted.
+ */
+function isAmbiguousRefusal(error: PullbackError, clauses: readonly string[]): boolean {
+  if (error.kind !== "auth") return false;
+  if (error.reason === "not-found-or-denied" || clauses.some((c) => AMBIGUOUS_NOT_FOUND.test(c))) return true;
+  if (!(error instanceof RegistryResponseError)) return saysNoAccess(clauses);
+  if (error.source === "token-service") return error.status === 403;
+  return error.status === 403 || error.codes.includes("DENIED") || error.challengeError === "insufficient_scope";
 }
 
 /** A registry's answer speaks for itself: "denied: requested access to the resource is denied", as dockerd words it. */
@@ -179,7 +241,9 @@ function judge(facts: Facts, clauses: readonly string[]): Verdict {
   if (notFound !== undefined) return { kind: "not-found", at: notFound };
 
   const integrity = find((c) => INTEGRITY_PHRASE.test(c));
-  if (integrity !== undefined) return { kind: "registry", at: integrity };
+  if (integrity !== undefined) return { kind: "integrity", at: integrity };
+  const io = find((c) => IO_PHRASE.test(c));
+  if (io !== undefined) return { kind: "io", at: io };
 
   const fromCode = code === undefined ? undefined : OCI_CODES[code];
   if (fromCode !== undefined) return { kind: fromCode, at: undefined };
@@ -190,7 +254,7 @@ function judge(facts: Facts, clauses: readonly string[]): Verdict {
   return { kind: "other", at: undefined };
 }
 
-function kindOfStatus(status: number): FailureKind | undefined {
+function kindOfStatus(status: number): ErrorKind | undefined {
   if (status === 401 || status === 403) return "auth";
   if (status === 404) return "not-found";
   if (status === 429) return "rate-limited";
@@ -281,14 +345,5 @@ function reasonFrom(clauses: readonly string[], at: number | undefined, fallback
       start++;
     }
   }
-  const reason = sanitize(clauses.slice(start).join(": ")) || sanitize(fallback);
-  return reason.length > MAX_REASON_LENGTH ? `${reason.slice(0, MAX_REASON_LENGTH)}…` : reason;
-}
-
-function sanitize(text: string): string {
-  return text
-    .replace(/\b(https?:\/\/[^\s"]+)/g, (url) => redactUrl(url))
-    .replace(/\b(bearer)\s+[\w.~+/=-]{8,}/gi, "$1 ***")
-    .replace(/\b(basic)\s+[A-Za-z0-9+/]{8,}={0,2}/gi, "$1 ***")
-    .trim();
+  return shorten(redactText(clauses.slice(start).join(": ")) || redactText(fallback));
 }

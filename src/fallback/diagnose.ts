@@ -1,6 +1,8 @@
 /**
  * Turns a classified pull failure into what a person needs: a summary, the why,
- * and numbered steps with the command that does each.
+ * and numbered steps with the command that does each. Every ErrorKind has its
+ * diagnosis here; an error that arrives with its own (a precise TLS, disk or
+ * integrity diagnosis built where the facts were known) keeps it.
  */
 import type { Diagnosis, RecoveryStep } from "../errors.js";
 import type { Classification } from "./classification.js";
@@ -20,7 +22,18 @@ export interface FailureContext {
 export function diagnosePullFailure(context: FailureContext): Diagnosis {
   switch (context.classification.kind) {
     case "auth":
-      return authDiagnosis(context);
+      return context.classification.ambiguousNotFound ? notFoundOrDenied(context) : authDiagnosis(context);
+    case "credentials":
+    case "config":
+      return {
+        summary: `pullback could not use the configured credentials for ${context.registry}`,
+        explanation: context.classification.reason,
+        steps: [
+          { text: "Check which credentials pullback would use", command: `pullback check ${context.image}` },
+          { text: "Fix the Docker config or the credential helper it names, or pass credentials with --username and --password-stdin" },
+        ],
+        retryable: false,
+      };
     case "not-found":
       return {
         summary: `${context.image} was not found on ${context.registry}`,
@@ -55,6 +68,59 @@ export function diagnosePullFailure(context: FailureContext): Diagnosis {
         ],
         retryable: true,
       };
+    case "daemon-unreachable":
+      return {
+        summary: "The Docker daemon could not be reached",
+        explanation: context.classification.reason,
+        steps: [
+          { text: "Check that the daemon runs and that DOCKER_HOST or --host names it", command: "docker version" },
+          { text: "Pull without a daemon into an OCI layout instead", command: `pullback pull ${context.image} --to oci:./images` },
+        ],
+        retryable: true,
+      };
+    case "integrity":
+      return {
+        summary: `${context.registry} served ${context.image} with content that does not match its digest`,
+        explanation: `${context.classification.reason}. pullback refused the content and kept nothing of it; the credentials were not the problem, so it did not retry anonymously.`,
+        steps: [
+          { text: "Pull again: a transfer corrupted on the way (a proxy, a flaky link) usually arrives whole the next time" },
+          { text: "If it fails the same way again, the registry stores a corrupt blob: tell its operators which digest", command: `skopeo inspect docker://${context.image}` },
+        ],
+        retryable: true,
+      };
+    case "limit":
+      return {
+        summary: `${context.registry} served something larger or deeper than pullback accepts for ${context.image}`,
+        explanation: `${context.classification.reason}. The limits protect the machine from hostile or broken registries; a real image stays far below them.`,
+        steps: [{ text: "Check that the reference names an image and that the registry is the one you meant", command: `skopeo inspect --raw docker://${context.image}` }],
+        retryable: false,
+      };
+    case "io":
+      return {
+        summary: `Writing ${context.image} to disk failed`,
+        explanation: context.classification.reason,
+        steps: [
+          { text: "Check the free space and permissions where the image is written (a daemon writes under its data root)", command: "docker info --format '{{.DockerRootDir}}'" },
+          { text: "Run the same command again once there is room: blobs already stored are reused" },
+        ],
+        retryable: false,
+      };
+    case "usage":
+    case "reference":
+      // The refusal's own words say what to change; a summary around them would only hide them.
+      return {
+        summary: context.classification.reason,
+        explanation: context.classification.reason,
+        steps: [{ text: "Correct the command as the message says", command: "pullback pull --help" }],
+        retryable: false,
+      };
+    case "local-only":
+      return {
+        summary: `${context.image} can only have been built locally`,
+        explanation: context.classification.reason,
+        steps: [{ text: "Build or load the image, or name the registry it lives in" }],
+        retryable: false,
+      };
     case "registry":
       return {
         summary: `${context.registry} failed to serve ${context.image}`,
@@ -76,6 +142,7 @@ export function diagnosePullFailure(context: FailureContext): Diagnosis {
         retryable: false,
       };
     case "other":
+    default:
       return {
         summary: `Pulling ${context.image} failed`,
         explanation: context.classification.reason,
@@ -83,6 +150,26 @@ export function diagnosePullFailure(context: FailureContext): Diagnosis {
         retryable: false,
       };
   }
+}
+
+/**
+ * Refused in a way the registry also uses for a repository that does not exist: say exactly that.
+ * (Docker Hub, quay.io and distribution's token auth all answer so; none tells the two apart.)
+ */
+function notFoundOrDenied(context: FailureContext): Diagnosis {
+  const source = context.credentialSource;
+  const who = source === undefined ? "an anonymous pull may not read it" : "these credentials may not read it";
+  const tried = context.attempts.some((a) => a.identity.anonymous) && source !== undefined ? " The anonymous retry was refused the same way." : "";
+  return {
+    summary: `${context.image} was not found, or ${who}`,
+    explanation: `${source === undefined ? `${context.registry} refused an anonymous pull` : `${refusedBy(source, context.registry)}`}, and ${context.registry} answers the same for a repository that does not exist and for one the caller may not read (${context.classification.reason}).${tried}`,
+    steps: [
+      { text: "Check the image name and tag for typos", command: `pullback check ${context.image}` },
+      { text: "If the repository is private, pull with credentials that can read it", command: `docker login ${context.registry}` },
+      { text: "For a token (ghcr.io, GitLab, …), check that it carries the read scope for packages (for GitHub: read:packages)" },
+    ],
+    retryable: false,
+  };
 }
 
 function authDiagnosis(context: FailureContext): Diagnosis {

@@ -1,9 +1,9 @@
 /**
  * What a pull returns or throws, the same for every target.
  */
-import { PullbackError, type Diagnosis } from "../errors.js";
+import { PullbackError, type Diagnosis, type ErrorKind } from "../errors.js";
 import type { AttemptIdentity } from "../events.js";
-import type { Classification, FailureKind } from "./classification.js";
+import type { Classification } from "./classification.js";
 
 /**
  * One try at pulling: as whom, and how it ended. Never holds a secret.
@@ -16,7 +16,20 @@ export interface PullAttempt {
   readonly identity: AttemptIdentity;
   readonly succeeded: boolean;
   /** Present when the attempt failed. */
-  readonly failure?: { readonly kind: FailureKind; readonly reason: string; readonly message: string };
+  readonly failure?: AttemptFailure;
+}
+
+/**
+ * How an attempt failed: its kind, the registry's own words (`reason`) and the message.
+ *
+ * @example
+ * if (attempt.failure?.kind === "auth") console.log(attempt.failure.reason);
+ */
+export interface AttemptFailure {
+  readonly kind: ErrorKind;
+  /** The registry's own words, short and secret-free ("denied: requested access to the resource is denied"). */
+  readonly reason: string;
+  readonly message: string;
 }
 
 /**
@@ -36,7 +49,8 @@ export interface PullOutcome<Image> {
 }
 
 /**
- * Every attempt failed: the classification of the last one, all attempts, and what to do.
+ * Every attempt failed: the kind of the last one (as it arose — `io`, `integrity`, `auth` …),
+ * its reason and diagnosis, all attempts, and the classification that decided the fallback.
  *
  * @example
  * try { await pullImage(ref, { to }) } catch (e) {
@@ -45,17 +59,15 @@ export interface PullOutcome<Image> {
  */
 export class PullError extends PullbackError {
   override readonly name = "PullError";
-  override readonly kind: FailureKind;
   readonly attempts: readonly PullAttempt[];
   readonly classification: Classification;
   override readonly diagnosis: Diagnosis;
 
   constructor(
     message: string,
-    details: { classification: Classification; attempts: readonly PullAttempt[]; diagnosis: Diagnosis; cause: unknown; reason?: string },
+    details: { classification: Classification; attempts: readonly PullAttempt[]; diagnosis: Diagnosis; cause: unknown; reason?: string | undefined },
   ) {
     super(details.classification.kind, message, { cause: details.cause, diagnosis: details.diagnosis, reason: details.reason });
-    this.kind = details.classification.kind;
     this.classification = details.classification;
     this.attempts = details.attempts;
     this.diagnosis = details.diagnosis;

@@ -15,17 +15,13 @@ import type { TlsOptions } from "./trust.js";
 import { isLoopbackHost } from "./loopback.js";
 import { readBodyWhole } from "./read-body.js";
 import { errorFromResponse } from "./registry-error.js";
+import { MANIFEST_ACCEPT } from "./media-types.js";
 import { repositoryScope } from "./scope.js";
 import { Authenticator, type Authorization, type AuthSummary } from "./token-auth.js";
 import type { TokenCache } from "./token-cache.js";
 
-/** Manifest media types pullback reads, most capable first. */
-export const MANIFEST_MEDIA_TYPES: readonly string[] = [
-  "application/vnd.oci.image.index.v1+json",
-  "application/vnd.docker.distribution.manifest.list.v2+json",
-  "application/vnd.oci.image.manifest.v1+json",
-  "application/vnd.docker.distribution.manifest.v2+json",
-];
+/** Manifest media types pullback reads, most capable first: the one Accept list (media-types.ts). */
+export const MANIFEST_MEDIA_TYPES: readonly string[] = MANIFEST_ACCEPT;
 
 /** Manifests are small JSON documents; anything bigger is a broken or hostile registry. */
 export const MANIFEST_SIZE_LIMIT = 4 * 1024 * 1024;
@@ -34,15 +30,15 @@ export interface RegistryClientOptions {
   /** Who to be; anonymous when absent. */
   readonly credential?: Credential | undefined;
   /** Allow plain HTTP to this (non-loopback) registry. Credentials are still never sent over it. */
-  readonly insecure?: boolean;
+  readonly insecure?: boolean | undefined;
   /** Extra tries on 5xx/429/resets/timeouts; 0 in tests. Default 2. */
-  readonly retries?: number;
-  readonly retryDelayMs?: number;
-  readonly connectTimeoutMs?: number;
-  readonly idleTimeoutMs?: number;
-  readonly maxRetryAfterMs?: number;
+  readonly retries?: number | undefined;
+  readonly retryDelayMs?: number | undefined;
+  readonly connectTimeoutMs?: number | undefined;
+  readonly idleTimeoutMs?: number | undefined;
+  readonly maxRetryAfterMs?: number | undefined;
   /** Called for every HTTP exchange with a redacted URL, for `-v`. */
-  readonly onExchange?: (exchange: Exchange) => void;
+  readonly onExchange?: ((exchange: Exchange) => void) | undefined;
   /** Share tokens between clients (keys include the identity, so sharing is safe). */
   readonly tokenCache?: TokenCache;
   /** CAs and client certificates beyond the system store: certs.d, `--cert-dir`, files. */
@@ -298,8 +294,8 @@ function mediaTypeInside(bytes: Buffer): string | undefined {
   }
 }
 
-function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]): Partial<Pick<T, K>> {
-  const picked: Partial<Pick<T, K>> = {};
-  for (const key of keys) if (source[key] !== undefined) picked[key] = source[key];
+function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]): { [P in K]?: Exclude<T[P], undefined> } {
+  const picked: { [P in K]?: Exclude<T[P], undefined> } = {};
+  for (const key of keys) if (source[key] !== undefined) picked[key] = source[key] as Exclude<T[K], undefined>;
   return picked;
 }

@@ -7,6 +7,7 @@
  */
 import type { Readable } from "node:stream";
 import { PullbackError, type ErrorKind, type PullbackErrorOptions } from "../errors.js";
+import { oneLine as plainText } from "../text/user-text.js";
 import { readBodyCapped } from "./read-body.js";
 
 /** Who answered: the registry itself, or the token service its challenge pointed at. */
@@ -39,7 +40,6 @@ export class RegistryResponseError extends PullbackError {
     this.challengeError = details.challengeError;
   }
 }
-
 
 export interface ParsedErrorBody {
   readonly codes: string[];
@@ -75,17 +75,6 @@ export function parseErrorBody(text: string): ParsedErrorBody {
     (value): value is string => typeof value === "string" && value !== "",
   );
   return { codes, message: plainText(messages.join("; ") || fallback || "") };
-}
-
-/** Text safe for one line of a message: no HTML tags, no control characters, bounded. */
-function plainText(text: string): string {
-  const flat = text
-    .replace(/<[^>]{0,200}>/g, " ")
-    // eslint-disable-next-line no-control-regex -- stripping control characters is the point
-    .replace(/[\u0000-\u001f\u007f]+/g, " ")
-    .replace(/\s+/g, " ")
-    .trim();
-  return flat.length > 300 ? `${flat.slice(0, 300)}…` : flat;
 }
 
 /** The error kind a status and its codes mean. */

@@ -40,6 +40,11 @@ export interface Verification {
   readonly message: string;
   /** Can an anonymous client pull this repository (manifest HEAD)? undefined without a repository or when unreachable. */
   readonly anonymousPull: boolean | undefined;
+  /**
+   * False when the registry answered that the repository or tag does not exist (404) to a caller it
+   * let ask — the verdict stays about the credentials; `pullback check` reports NOT-FOUND, exit 4.
+   */
+  readonly found?: boolean | undefined;
   readonly authScheme: "bearer" | "basic" | "none";
   /** The token realm, redacted (bearer only). */
   readonly realm: string | undefined;
@@ -113,6 +118,7 @@ export async function verifyCredentials(
       repository: reference?.repository,
       message: answer.message,
       anonymousPull,
+      ...(answer.found === false ? { found: false } : {}),
       authScheme: auth.scheme ?? "none",
       realm: auth.realm,
       realmOnOtherHost: auth.realmOnOtherHost,

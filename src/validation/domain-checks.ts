@@ -3,10 +3,9 @@
  * credentials, Docker connections and the options every target shares.
  */
 import { Credential } from "../credentials/credential.js";
-import { parseDestination, type PullDestination } from "../targets/oci/destination.js";
+import { parseDestination, type PullDestination } from "../reference/destination.js";
 import { parseReference, type ImageReference } from "../reference/parse-reference.js";
 import { parsePlatform } from "../platform.js";
-import type { DockerConnection } from "../targets/docker/connect-docker.js";
 import { checkBoolean, checkEnvironment, checkRecord, checkText, invalid } from "./checks.js";
 
 const REFERENCE = 'an image reference: a string such as "ghcr.io/acme/app:1" or the result of parseReference';
@@ -57,12 +56,11 @@ export function checkPlatform(value: unknown, name: string): void {
 }
 
 /** A connection from connectDocker. */
-export function checkDockerConnection(value: unknown, name: string): DockerConnection {
+export function checkDockerConnection(value: unknown, name: string): void {
   const connection = value as Partial<Record<string, unknown>> | null | undefined;
   if (typeof connection !== "object" || connection === null || typeof connection.endpoint !== "string" || typeof connection.close !== "function" || typeof connection.engine !== "object" || connection.engine === null) {
     throw invalid(name, value, "a connection returned by connectDocker()");
   }
-  return value as DockerConnection;
 }
 
 /** `credential` and `resolve`, the credential choice every target takes. */

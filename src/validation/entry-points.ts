@@ -3,7 +3,7 @@
  * JavaScript caller becomes a usage error naming the argument, before any
  * network, file or daemon is touched.
  */
-import type { PullDestination } from "../targets/oci/destination.js";
+import type { PullDestination } from "../reference/destination.js";
 import type { ImageReference } from "../reference/parse-reference.js";
 import { PULL_POLICIES } from "../targets/pull-policy.js";
 import { checkBoolean, checkEnvironment, checkFunction, checkInteger, checkRecord, checkText, checkTextList, invalid } from "./checks.js";
@@ -155,23 +155,6 @@ export function checkPullWithFallback(attempt: unknown, value: unknown): void {
   checkText(options.host, "pullWithFallback: options.host", { optional: true });
 }
 
-/** formatPlatform(platform) */
-export function checkPlatformObject(value: unknown): void {
-  const platform = checkRecord(value, "formatPlatform: platform");
-  checkText(platform.os, "formatPlatform: platform.os", { max: 100 });
-  checkText(platform.architecture, "formatPlatform: platform.architecture", { max: 100 });
-  checkText(platform.variant, "formatPlatform: platform.variant", { optional: true, max: 100 });
-}
-
-/** Credential.basic / Credential.identityToken: the types (the content rules are the credential's own). */
-export function checkCredentialParts(name: string, username: unknown, secret: unknown, source: unknown, usernameOptional = false): void {
-  checkText(username, `${name}: username`, { nonEmpty: false, max: 1024, optional: usernameOptional });
-  checkText(secret, `${name}: secret`, { secret: true, nonEmpty: false, max: 65_536 });
-  const parsed = checkRecord(source, `${name}: source`);
-  if (!["explicit", "env", "helper", "config"].includes(parsed.type as string)) {
-    throw invalid(`${name}: source.type`, parsed.type, '"explicit", "env", "helper" or "config"');
-  }
-}
 
 /** docker's pull policy: "missing", "always" or "never". */
 function checkPullPolicy(value: unknown, name: string): void {

@@ -7,7 +7,7 @@ import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getWorld, removeAllImages } from "../world/client.js";
-import { BIN, buildOnce, cleanHome, closedPort, runCli, runs, type CliRun } from "./run-cli.js";
+import { BIN, buildOnce, cleanHome, closedPort, runCli, runs, type CliRun } from "../support/run-cli.js";
 
 const world = getWorld();
 const registry = world.registries.token.host;
@@ -54,7 +54,8 @@ describe("pullback pull — exit codes by real scenarios", () => {
   it("3: a private image with a valid account that has no access, diagnosis without stack", async () => {
     await removeAllImages(world);
     const run = await runCli(["pull", image("private/app:1")], { env: env("bob") });
-    expect(run.stderr).toMatch(/error: Access to .*private\/app:1 was refused/);
+    // The registry answers a valid account without access as it answers a missing repository: said so (#19).
+    expect(run.stderr).toMatch(/error: .*private\/app:1 was not found, or these credentials may not read it/);
     expect(run.stderr).toMatch(/What to do:\n {2}1\. /);
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(run.code).toBe(3);

@@ -16,7 +16,8 @@ export interface JsonSchemaDoc {
   readonly fields: ReadonlyMap<string, readonly DocumentedField[]>;
   /** `error.kind` values → the exit code the list names. */
   readonly errorKinds: ReadonlyMap<string, number | undefined>;
-  readonly failureKinds: ReadonlySet<string>;
+  /** The text of the "Attempt-failed kinds" section. */
+  readonly attemptKindsText: string;
   /** The exit codes of the "Exit codes" table. */
   readonly exitCodes: ReadonlySet<number>;
 }
@@ -37,9 +38,9 @@ export function readJsonSchemaDoc(text: string = readFileSync(join(ROOT, "docs",
   for (const match of section(text, "### Error kinds").matchAll(/^- `([a-z-]+)` — .*?(?:\(exit (\d+)\))?$/gm)) {
     errorKinds.set(match[1] ?? "", match[2] === undefined ? undefined : Number(match[2]));
   }
-  const failureKinds = new Set([...section(text, "### Attempt-failed kinds").matchAll(/^- `([a-z-]+)`/gm)].map((m) => m[1] ?? ""));
+  const attemptKindsText = section(text, "### Attempt-failed kinds");
   const exitCodes = new Set([...section(text, "## Exit codes").matchAll(/^\| (\d+) \|/gm)].map((m) => Number(m[1])));
-  return { fields, errorKinds, failureKinds, exitCodes };
+  return { fields, errorKinds, attemptKindsText, exitCodes };
 }
 
 /** The text from a heading to the next heading of the same or a higher level. */

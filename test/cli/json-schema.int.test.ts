@@ -100,6 +100,6 @@ describe("--json lines against docs/cli.md", () => {
       ...((l.value["attempts"] as { failure?: { kind: string } }[] | undefined) ?? []).flatMap((a) => (a.failure ? [a.failure.kind] : [])),
     ]);
     expect(failureKinds.length).toBeGreaterThan(0);
-    for (const kind of failureKinds) expect(doc.failureKinds.has(kind), kind).toBe(true);
+    for (const kind of failureKinds) expect(doc.errorKinds.has(kind), kind).toBe(true);
   });
 });

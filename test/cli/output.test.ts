@@ -28,7 +28,14 @@ describe("exit codes", () => {
       ["rate-limited", 5],
       ["daemon-unreachable", 5],
       ["platform", 7],
-      ["io", 1],
+      ["io", 8],
+      ["integrity", 9],
+      ["limit", 9],
+      ["config", 10],
+      ["credentials", 3],
+      ["reference", 2],
+      ["local-only", 4],
+      ["other", 1],
     ];
     for (const [kind, code] of table) expect(exitCodeFor(new PullbackError(kind, "x")), kind).toBe(code);
     expect(exitCodeFor(new Error("plain"))).toBe(ExitCode.other);
@@ -102,6 +109,6 @@ describe("plain progress", () => {
 describe("JSON error line", () => {
   it("carries kind, message and diagnosis", () => {
     const diagnosis = { summary: "s", explanation: "e", steps: [{ text: "t", command: "c" }], retryable: false };
-    expect(errorLine(new PullbackError("auth", "refused", { diagnosis }))).toEqual({ type: "error", kind: "auth", message: "refused", diagnosis, attempts: [] });
+    expect(errorLine(new PullbackError("auth", "refused", { diagnosis }))).toEqual({ type: "error", kind: "auth", reason: null, message: "refused", diagnosis, attempts: [] });
   });
 });

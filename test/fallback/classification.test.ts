@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { PullbackError } from "../../src/errors.js";
 import { classifyPullError } from "../../src/fallback/classification.js";
-import type { FailureKind } from "../../src/fallback/classification.js";
+import type { ErrorKind } from "../../src/errors.js";
 
 /** A dockerode error as docker-modem builds it for a non-2xx answer of the daemon. */
 function daemon(statusCode: number, message: string): Error {
@@ -44,12 +44,12 @@ const PODMAN_403 = "invalid status code from registry 403 (Forbidden)";
 const PODMAN_DENIED = "denied: requested access to the resource is denied: unauthorized: authentication required";
 
 /** One row per observed message: [expected kind, error value, expected reason (or undefined to skip), ambiguousNotFound]. */
-type Row = readonly [FailureKind, unknown, string | undefined, boolean?];
+type Row = readonly [ErrorKind, unknown, string | undefined, boolean?];
 const rows: readonly Row[] = [
   // dockerd 20.10 on this machine (see /work/shared/design.md)
   ["auth", daemon(500, "unauthorized: authentication required"), "unauthorized: authentication required"],
   ["auth", daemon(500, 'Head "http://127.0.0.1:5000/v2/team/tiny/manifests/1": no basic auth credentials'), "no basic auth credentials"],
-  ["auth", daemon(500, 'Head "http://127.0.0.1:5101/v2/public/app/manifests/1": denied'), "denied"],
+  ["auth", daemon(500, 'Head "http://127.0.0.1:5101/v2/public/app/manifests/1": denied'), "denied", true],
   ["auth", daemon(500, 'Head "http://127.0.0.1:5101/v2/public/app/manifests/1": unauthorized'), "unauthorized"],
   ["auth", daemon(500, 'Head "http://127.0.0.1:5101/v2/public/app/manifests/1": unauthorized: incorrect username or password'), "unauthorized: incorrect username or password"],
   ["auth", daemon(404, PULL_ACCESS), "denied: requested access to the resource is denied", true],
@@ -59,8 +59,8 @@ const rows: readonly Row[] = [
   ["auth", podman("bobPublicOnOtherRealmRegistry"), PODMAN_403],
   ["auth", podman("bobPrivateOnTokenRegistry"), PODMAN_403],
   ["auth", podman("wrongPasswordOnTokenRegistry"), "invalid username/password: unauthorized"],
-  ["auth", podman("bobOnEmptyAccessRegistry"), PODMAN_DENIED],
-  ["auth", podman("anonymousPrivateOnTokenRegistry"), PODMAN_DENIED],
+  ["auth", podman("bobOnEmptyAccessRegistry"), PODMAN_DENIED, true],
+  ["auth", podman("anonymousPrivateOnTokenRegistry"), PODMAN_DENIED, true],
   ["auth", podman("wrongPasswordOnBasicRegistry"), "unauthorized: authentication required"],
   ["auth", podman("anonymousOnBasicRegistry"), "unauthorized: authentication required"],
   ["not-found", podman("missingRepoWithAlice"), "manifest unknown: manifest unknown"],
@@ -77,12 +77,12 @@ const rows: readonly Row[] = [
   ["rate-limited", stream(`error pulling image configuration: download failed after attempts=6: ${HUB_RATE}`), HUB_RATE],
   ["rate-limited", daemon(500, 'Head "https://registry-1.docker.io/v2/library/nginx/manifests/latest": toomanyrequests: unauthorized'), "toomanyrequests: unauthorized"],
   // ghcr.io
-  ["auth", daemon(500, "denied: denied"), "denied: denied"],
-  ["auth", daemon(500, "denied: permission_denied: read_package"), "denied: permission_denied: read_package"],
+  ["auth", daemon(500, "denied: denied"), "denied: denied", true],
+  ["auth", daemon(500, "denied: permission_denied: read_package"), "denied: permission_denied: read_package", true],
   ["auth", daemon(500, 'Head "https://ghcr.io/v2/o/i/manifests/latest": unauthorized'), "unauthorized"],
   // GCR / Artifact Registry
   ["auth", daemon(500, "UNAUTHORIZED: You don't have the needed permissions to perform this operation, and you may have invalid credentials."), "UNAUTHORIZED: You don't have the needed permissions to perform this operation, and you may have invalid credentials."],
-  ["auth", daemon(500, 'denied: Permission "artifactregistry.repositories.downloadArtifacts" denied on resource "projects/p/locations/l/repositories/r" (or it may not exist)'), 'denied: Permission "artifactregistry.repositories.downloadArtifacts" denied on resource "projects/p/locations/l/repositories/r" (or it may not exist)'],
+  ["auth", daemon(500, 'denied: Permission "artifactregistry.repositories.downloadArtifacts" denied on resource "projects/p/locations/l/repositories/r" (or it may not exist)'), 'denied: Permission "artifactregistry.repositories.downloadArtifacts" denied on resource "projects/p/locations/l/repositories/r" (or it may not exist)', true],
   // quay.io
   ["auth", daemon(500, "unauthorized: access to the requested resource is not authorized"), "unauthorized: access to the requested resource is not authorized"],
   // ECR
@@ -129,8 +129,8 @@ const rows: readonly Row[] = [
   ["registry", daemon(500, "received unexpected HTTP status: 502 Bad Gateway"), "502 Bad Gateway"],
   ["registry", daemon(500, "something broke inside the registry"), "something broke inside the registry"],
   // A corrupted layer (dockerd 20.10, seen through the world's fault proxy): the registry's fault, retryable.
-  ["registry", stream("filesystem layer verification failed for digest sha256:" + "ab".repeat(32)), undefined],
-  ["registry", stream("failed commit on ref \"layer-sha256:" + "ab".repeat(32) + "\": unexpected commit digest sha256:" + "cd".repeat(32) + ", expected sha256:" + "ab".repeat(32) + ": failed precondition"), undefined],
+  ["integrity", stream("filesystem layer verification failed for digest sha256:" + "ab".repeat(32)), undefined],
+  ["integrity", stream("failed commit on ref \"layer-sha256:" + "ab".repeat(32) + "\": unexpected commit digest sha256:" + "cd".repeat(32) + ", expected sha256:" + "ab".repeat(32) + ": failed precondition"), undefined],
   ["registry", registry(503, "Service Unavailable"), "Service Unavailable"],
   ["registry", registry(400, "manifest invalid", "MANIFEST_INVALID"), "manifest invalid"],
   // platform
@@ -147,17 +147,18 @@ const rows: readonly Row[] = [
   ["other", null, undefined],
   // registry client errors with only a status
   ["auth", registry(401, ""), "HTTP 401"],
-  ["auth", registry(403, "forbidden"), "forbidden"],
+  ["auth", registry(403, "forbidden"), "forbidden", true],
   ["rate-limited", registry(429, ""), "HTTP 429"],
   ["rate-limited", registry(undefined, "slow down", "TOOMANYREQUESTS"), "slow down"],
   ["auth", registry(undefined, "authentication required", "UNAUTHORIZED"), "authentication required"],
   // our own errors: their kind wins
-  ["auth", new PullbackError("auth", "denied"), "denied"],
+  ["auth", new PullbackError("auth", "denied"), "denied", true],
   ["not-found", new PullbackError("not-found", "unauthorized"), "unauthorized"],
-  ["network", new PullbackError("daemon-unreachable", "cannot reach the Docker daemon at unix:///var/run/docker.sock"), undefined],
-  ["registry", new PullbackError("integrity", "blob sha256:ab… has the wrong digest"), undefined],
-  ["registry", new PullbackError("limit", "manifest larger than 4 MiB"), undefined],
-  ["other", new PullbackError("reference", "invalid image reference \"X\""), undefined],
+  // Our own errors keep their kind: the same word from where they arose to the exit code.
+  ["daemon-unreachable", new PullbackError("daemon-unreachable", "cannot reach the Docker daemon at unix:///var/run/docker.sock"), undefined],
+  ["integrity", new PullbackError("integrity", "blob sha256:ab… has the wrong digest"), undefined],
+  ["limit", new PullbackError("limit", "manifest larger than 4 MiB"), undefined],
+  ["reference", new PullbackError("reference", "invalid image reference \"X\""), undefined],
   ["auth", new PullbackError("auth", PULL_ACCESS), undefined, true],
 ];
 
@@ -188,7 +189,7 @@ describe("classifyPullError", () => {
   });
 
   it("keeps secrets out of the reason", () => {
-    const cases: ReadonlyArray<readonly [unknown, FailureKind]> = [
+    const cases: ReadonlyArray<readonly [unknown, ErrorKind]> = [
       [daemon(500, 'Get "https://bob:hunter2@r.example/token?access_token=s3cret&scope=x": unexpected EOF'), "network"],
       ['Head "https://bob:hunter2@r.example/v2/x/manifests/1?token=s3cret": 503 Service Unavailable', "registry"],
       ["unauthorized: https://bob:hunter2@r.example/v2/?token=s3cret", "auth"],

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { exitCodeFor } from "../../src/cli/exit-codes.js";
+import { errorLine } from "../../src/cli/output/json-reporter.js";
 import { Credential } from "../../src/credentials/credential.js";
+import { PullbackError } from "../../src/errors.js";
 import type { PullEvent } from "../../src/events.js";
 import { PullError } from "../../src/fallback/pull-outcome.js";
 import { pullWithFallback } from "../../src/fallback/pull-with-fallback.js";
@@ -69,10 +72,34 @@ describe("pullWithFallback", () => {
     expect(`${error.message} ${JSON.stringify(error)} ${JSON.stringify(error.diagnosis)}`).not.toContain(SECRET);
   });
 
-  it("turns Docker Hub's ambiguous refusal into not-found when the anonymous retry says the same", async () => {
+  it("says exactly what an ambiguous refusal means, with one kind on every attempt and at the end", async () => {
     const ambiguous = () => daemonError(404, "pull access denied for nope, repository does not exist or may require 'docker login': denied: requested access to the resource is denied");
     const { result } = await run([ambiguous(), ambiguous()], token);
-    expect((result as { error: PullError }).error.kind).toBe("not-found");
+    const error = (result as { error: PullError }).error;
+    expect(error.kind).toBe("auth");
+    expect(error.reason).toBe("not-found-or-denied");
+    expect(error.diagnosis.summary).toMatch(/was not found, or these credentials may not read it$/);
+    expect(error.attempts.map((a) => a.failure?.kind)).toEqual(["auth", "auth"]);
+  });
+
+  it("keeps auth when the credentials themselves were wrong, however the anonymous retry was refused", async () => {
+    const ambiguous = daemonError(404, "pull access denied for nope, repository does not exist or may require 'docker login': denied: requested access to the resource is denied");
+    const { result } = await run([daemonError(500, "unauthorized: incorrect username or password"), ambiguous], token);
+    const error = (result as { error: PullError }).error;
+    expect(error.reason).toBeUndefined();
+    expect(error.diagnosis.summary).toMatch(/^Access to .* was refused$/);
+  });
+
+  it("keeps the kind, reason and diagnosis of an error raised inside an attempt (a TLS failure, a full disk)", async () => {
+    const diagnosis = { summary: "127.0.0.1:5443 presented a certificate signed by an unknown authority", explanation: "x", steps: [], retryable: false };
+    const inner = new PullbackError("network", "TLS handshake with 127.0.0.1:5443 failed", { reason: "tls-unknown-ca", diagnosis });
+    const events: PullEvent[] = [];
+    const error = await pullWithFallback(() => Promise.reject(inner), { image: "r/app:1", registry: "r", credential: undefined, onEvent: (e) => events.push(e) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PullError);
+    expect(error).toMatchObject({ kind: "network", reason: "tls-unknown-ca", diagnosis });
+    expect(events.find((e) => e.type === "attempt-failed")).toMatchObject({ kind: "network", reason: "tls-unknown-ca" });
+    expect(exitCodeFor(error)).toBe(5);
+    expect(errorLine(error)).toMatchObject({ kind: "network", reason: "tls-unknown-ca", diagnosis });
   });
 
   it("ignores a listener that throws", async () => {

@@ -7,7 +7,8 @@ import { classifyPullError } from "../../src/fallback/classification.js";
 const recorded = JSON.parse(readFileSync(new URL("../fixtures/dockerd-messages.json", import.meta.url), "utf8")) as Record<string, { status: number; message: string }>;
 
 const expected: Record<string, { kind: string; ambiguousNotFound: boolean }> = {
-  bobPublicOnTokenRegistry: { kind: "auth", ambiguousNotFound: false },
+  // "denied" for a valid account: the token service would say the same for a repository that does not exist.
+  bobPublicOnTokenRegistry: { kind: "auth", ambiguousNotFound: true },
   wrongPasswordOnTokenRegistry: { kind: "auth", ambiguousNotFound: false },
   bobOnEmptyAccessRegistry: { kind: "auth", ambiguousNotFound: true },
   anonymousPrivateOnTokenRegistry: { kind: "auth", ambiguousNotFound: true },
@@ -36,6 +37,6 @@ describe("the reason of a registry's own answer", () => {
       registryMessage: "requested access to the resource is denied",
       source: "token-service",
     });
-    expect(classifyPullError(error)).toMatchObject({ kind: "auth", reason: "denied: requested access to the resource is denied" });
+    expect(classifyPullError(error)).toMatchObject({ kind: "auth", reason: "denied: requested access to the resource is denied", ambiguousNotFound: true });
   });
 });

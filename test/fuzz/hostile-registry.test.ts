@@ -13,7 +13,7 @@ import { verifyCredentials } from "../../src/registry/verify-credentials.js";
 import { Credential } from "../../src/credentials/credential.js";
 import { PullError } from "../../src/fallback/pull-outcome.js";
 import { parseDestination, pullImage } from "../../src/targets/oci/pull-image.js";
-import { startStub, type StubServer } from "../reliability/stub-server.js";
+import { startStub, type StubServer } from "../support/stub-server.js";
 
 const MiB = 1024 * 1024;
 const CHUNK = Buffer.alloc(64 * 1024, "[");

@@ -7,7 +7,7 @@ import { verifyCredentials } from "../../src/registry/verify-credentials.js";
 import { connectDocker, type DockerConnection } from "../../src/targets/docker/connect-docker.js";
 import { ensureImage } from "../../src/targets/docker/ensure-image.js";
 import { parseDestination, pullImage } from "../../src/targets/oci/pull-image.js";
-import { expectNoSecrets, removeAllImages } from "../targets/docker/helpers.js";
+import { expectNoSecrets, removeAllImages } from "../support/pull-helpers.js";
 import { clearTokenRequests, getWorld, tokenRequests } from "../world/client.js";
 
 // Identity tokens (docker config "identitytoken", OAuth2 refresh tokens) through every

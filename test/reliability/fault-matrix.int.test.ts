@@ -9,22 +9,24 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, type RunnerTask } from "vitest";
-import { PullbackError } from "../../src/errors.js";
-import { PullError } from "../../src/fallback/pull-outcome.js";
-import { verifyCredentials } from "../../src/registry/verify-credentials.js";
-import { writeRegistriesConfig } from "../../src/targets/cluster/write-registries-config.js";
+import { exitCodeFor } from "../../src/cli/exit-codes.js";
+import { PullbackError, type ErrorKind } from "../../src/errors.js";
+import { PullError, type PullOutcome } from "../../src/fallback/pull-outcome.js";
+import { verifyCredentials, type Verification } from "../../src/registry/verify-credentials.js";
+import { writeRegistriesConfig, type WriteRegistriesConfigResult } from "../../src/targets/cluster/write-registries-config.js";
 import { connectDocker, type DockerConnection } from "../../src/targets/docker/connect-docker.js";
+import type { DaemonImage } from "../../src/targets/docker/daemon-pull.js";
 import { ensureImage } from "../../src/targets/docker/ensure-image.js";
 import { pullRemoteImage } from "../../src/targets/docker/pull-remote-image.js";
-import { parseDestination, pullImage } from "../../src/targets/oci/pull-image.js";
-import { closedPort } from "../cli/run-cli.js";
+import { parseDestination, pullImage, type OciPulledImage } from "../../src/targets/oci/pull-image.js";
+import { closedPort } from "../support/run-cli.js";
 import { removeStateDir } from "../world/cleanup.js";
 import { startDockerd } from "../world/dockerd.js";
-import { expectNoSecrets, removeAllImages, user } from "../targets/docker/helpers.js";
+import { expectNoSecrets, removeAllImages, user } from "../support/pull-helpers.js";
 import { clearFaults, clearProxyRequests, engineRequest, getWorld, proxyRequests, setFaults, type FaultRule } from "../world/client.js";
 import { recordRow, rows, writeReport } from "./matrix-report.js";
 import { descendantsOf, killEach, listeningSshdPid } from "./process-tree.js";
-import { deadRealmRegistry, forwarder, startStub, type StubServer } from "./stub-server.js";
+import { deadRealmRegistry, forwarder, startStub, type StubServer } from "../support/stub-server.js";
 
 const world = getWorld();
 const alice = user(world, "alice");
@@ -67,46 +69,64 @@ afterEach(async () => {
 
 type Path = "local daemon" | "ssh daemon" | "oci layout" | "cluster verify";
 
-/** How a scenario ended: the value, or the error with its kind and the kind of its cause. */
-type Ending = { ok: true; value: unknown; ms: number } | { ok: false; error: unknown; kind: string; causeKind: string | undefined; ms: number };
+/** What a scenario can end with: a pull's outcome, a verification, or a connection. */
+type Pulled = PullOutcome<DaemonImage | OciPulledImage>;
+type Result = Pulled | Verification | DockerConnection | WriteRegistriesConfigResult;
 
-async function ending(promise: Promise<unknown>): Promise<Ending> {
+/** How a scenario ended: the value, or the error with its kind and the kind of its cause. */
+type Ending<T extends Result = Result> =
+  | { readonly ok: true; readonly value: T; readonly ms: number }
+  | { readonly ok: false; readonly error: unknown; readonly kind: string; readonly causeKind: string | undefined; readonly ms: number };
+
+async function ending<T extends Result>(promise: Promise<T>): Promise<Ending<T>> {
   const started = Date.now();
   try {
     return { ok: true, value: await promise, ms: Date.now() - started };
   } catch (error) {
-    const kind = error instanceof PullbackError ? error.kind : `foreign ${(error as Error).name}`;
-    const cause = (error as { cause?: unknown }).cause;
+    const kind = error instanceof PullbackError ? error.kind : `foreign ${error instanceof Error ? error.name : typeof error}`;
+    const cause = error instanceof Error ? error.cause : undefined;
     return { ok: false, error, kind, causeKind: cause instanceof PullbackError ? cause.kind : undefined, ms: Date.now() - started };
   }
+}
+
+/** A pull on `path`, or the cluster path's verification. */
+function pullOrVerify(path: Path, ref: string): Promise<Pulled | Verification> {
+  return path === "cluster verify" ? verifyCredentials(ref, alice) : pull(path, ref);
+}
+
+/** The verification of a successful verify scenario. */
+function verificationOf(end: Ending): Verification | undefined {
+  return end.ok && "verdict" in end.value ? end.value : undefined;
+}
+
+/** The PullError a failed pull scenario ended with. */
+function pullErrorOf(end: Ending): PullError {
+  if (end.ok || !(end.error instanceof PullError)) throw new Error(`expected a PullError, got ${end.ok ? "success" : end.kind}`);
+  return end.error;
 }
 
 /** The one-line outcome the report shows. */
 function summary(end: Ending): string {
   if (end.ok) {
-    const value = end.value as { fellBack?: boolean; verdict?: string };
-    if (value.verdict !== undefined) return `verdict ${value.verdict}`;
-    return value.fellBack === true ? "success via anonymous fallback" : "success";
+    const verification = verificationOf(end);
+    if (verification !== undefined) return `verdict ${verification.verdict}`;
+    return "fellBack" in end.value && end.value.fellBack ? "success via anonymous fallback" : "success";
   }
   const attempts = end.error instanceof PullError ? `, ${end.error.attempts.length} attempt${end.error.attempts.length === 1 ? "" : "s"}` : "";
   const cause = end.causeKind !== undefined && end.causeKind !== end.kind ? ` (cause: ${end.causeKind})` : "";
   return `${end.kind} error${cause}${attempts}`;
 }
 
-function pull(path: Exclude<Path, "cluster verify">, ref: string, extra: { idleTimeoutMs?: number; to?: string } = {}): Promise<unknown> {
+function pull(path: Exclude<Path, "cluster verify">, ref: string, extra: { timeoutMs?: number; to?: string } = {}): Promise<Pulled> {
   if (path === "local daemon") return ensureImage(docker, ref, { credential: alice });
   if (path === "ssh daemon") return pullRemoteImage(world.ssh.url, ref, { ...ssh, credential: alice });
-  return pullImage(ref, {
-    to: parseDestination(extra.to ?? `oci:${freshDir()}:x`),
-    credential: alice,
-    ...(extra.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: extra.idleTimeoutMs }),
-  });
+  return pullImage(ref, { to: parseDestination(extra.to ?? `oci:${freshDir()}:x`), credential: alice, timeoutMs: extra.timeoutMs });
 }
 
 /** A pull or verification that failed must not have been retried anonymously (only auth refusals are). */
 function expectNoFallback(end: Ending): void {
   if (!end.ok && end.error instanceof PullError) expect(end.error.attempts.every((a) => !a.identity.anonymous)).toBe(true);
-  if (end.ok) expect((end.value as { fellBack?: boolean }).fellBack ?? false).toBe(false);
+  if (end.ok && "fellBack" in end.value) expect(end.value.fellBack).toBe(false);
 }
 
 async function daemonHas(ref: string): Promise<boolean> {
@@ -142,7 +162,7 @@ describe("registry 5xx", () => {
       await setFaults(world, [serverError(status, 2)]);
       const end = await ending(verifyCredentials(proxied, alice));
       recordRow(`registry ${status} ×2 (intermittent)`, "cluster verify", summary(end));
-      expect(end.ok && (end.value as { verdict: string }).verdict).toBe("accepted");
+      expect(verificationOf(end)?.verdict).toBe("accepted");
     }, 30_000);
   }
 
@@ -155,7 +175,7 @@ describe("registry 5xx", () => {
       expect(end.ok).toBe(false);
       if (end.ok) return;
       expect(end.kind).toBe("registry");
-      expect(`${(end.error as Error).message} ${(end.error as PullError).diagnosis.explanation}`).toMatch(/503|Service Unavailable/i);
+      expect(`${pullErrorOf(end).message} ${pullErrorOf(end).diagnosis.explanation}`).toMatch(/503|Service Unavailable/i);
       expectNoFallback(end);
       expectNoSecrets(world, end);
     }, 60_000);
@@ -164,8 +184,8 @@ describe("registry 5xx", () => {
     await setFaults(world, [serverError(503)]);
     const end = await ending(verifyCredentials(proxied, alice));
     recordRow("registry 503 permanently", "cluster verify", summary(end));
-    expect(end.ok && (end.value as { verdict: string; message: string }).verdict).toBe("unreachable");
-    expect((end as { value: { message: string } }).value.message).toMatch(/503/);
+    expect(verificationOf(end)?.verdict).toBe("unreachable");
+    expect(verificationOf(end)?.message).toMatch(/503/);
   }, 30_000);
 });
 
@@ -211,7 +231,7 @@ describe("a blob slower than the idle timeout", () => {
 
   it("oci layout with idleTimeoutMs 500: network error, bounded", async () => {
     await setFaults(world, [slow]);
-    const end = await ending(pull("oci layout", proxied, { idleTimeoutMs: 500 }));
+    const end = await ending(pull("oci layout", proxied, { timeoutMs: 500 }));
     recordRow("blob silent 3 s, idle timeout 0.5 s", "oci layout", `${summary(end)} after ${(end.ms / 1000).toFixed(1)} s`);
     expect(!end.ok && end.kind).toBe("network");
     expect(end.ms).toBeLessThan(15_000);
@@ -231,7 +251,7 @@ describe("a blob slower than the idle timeout", () => {
     await setFaults(world, [{ match: { path: "/manifests/" }, action: { type: "delay", ms: 3_000 } }]);
     const end = await ending(verifyCredentials(proxied, alice, { timeoutMs: 500 }));
     recordRow("manifest silent 3 s, timeout 0.5 s", "cluster verify", `${summary(end)} after ${(end.ms / 1000).toFixed(1)} s`);
-    expect(end.ok && (end.value as { verdict: string }).verdict).toBe("unreachable");
+    expect(verificationOf(end)?.verdict).toBe("unreachable");
     expect(end.ms).toBeLessThan(15_000);
   }, 30_000);
 });
@@ -242,15 +262,15 @@ describe("token service down while the registry is up", () => {
       const stub = await startStub(deadRealmRegistry(await closedPort()));
       try {
         const ref = `${stub.host}/public/app:1`;
-        const end = await ending(path === "cluster verify" ? verifyCredentials(ref, alice) : pull(path, ref));
+        const end = await ending(pullOrVerify(path, ref));
         recordRow("token realm refuses connections", path, summary(end));
         if (path === "cluster verify") {
-          expect(end.ok && (end.value as { verdict: string }).verdict).toBe("unreachable");
+          expect(verificationOf(end)?.verdict).toBe("unreachable");
           return;
         }
         expect(end.ok).toBe(false);
         expect(["network", "registry"]).toContain(!end.ok && end.kind);
-        expect((end as { error: PullError }).error.attempts).toHaveLength(1);
+        expect(pullErrorOf(end).attempts).toHaveLength(1);
         expectNoSecrets(world, end);
       } finally {
         await stub.close();
@@ -276,9 +296,9 @@ describe("token service slow while the registry is up", () => {
     it(`realm answers after 3 s: ${path} waits and succeeds with the credential`, async () => {
       if (path === "local daemon" || path === "ssh daemon") await removeAllImages(world);
       const ref = `${registry.host}/public/app:1`;
-      const end = await ending(path === "cluster verify" ? verifyCredentials(ref, alice) : pull(path, ref));
+      const end = await ending(pullOrVerify(path, ref));
       recordRow("token realm answers after 3 s", path, `${summary(end)} after ${(end.ms / 1000).toFixed(1)} s`);
-      if (path === "cluster verify") expect(end.ok && (end.value as { verdict: string }).verdict).toBe("accepted");
+      if (path === "cluster verify") expect(verificationOf(end)?.verdict).toBe("accepted");
       else expect(end.ok).toBe(true);
       expectNoFallback(end);
       expect(end.ms).toBeGreaterThanOrEqual(2_900);
@@ -288,7 +308,7 @@ describe("token service slow while the registry is up", () => {
   it("realm answers after 3 s, timeout 0.5 s: cluster verify is unreachable, bounded", async () => {
     const end = await ending(verifyCredentials(`${registry.host}/public/app:1`, alice, { timeoutMs: 500 }));
     recordRow("token realm answers after 3 s, timeout 0.5 s", "cluster verify", `${summary(end)} after ${(end.ms / 1000).toFixed(1)} s`);
-    expect(end.ok && (end.value as { verdict: string }).verdict).toBe("unreachable");
+    expect(verificationOf(end)?.verdict).toBe("unreachable");
     expect(end.ms).toBeLessThan(15_000);
   }, 30_000);
 });
@@ -325,7 +345,7 @@ describe("429 with Retry-After", () => {
     await setFaults(world, [tooMany("3600")]);
     const end = await ending(verifyCredentials(proxied, alice));
     recordRow("429 Retry-After 1 h, permanently", "cluster verify", summary(end));
-    expect(end.ok && (end.value as { verdict: string }).verdict).toBe("unreachable");
+    expect(verificationOf(end)?.verdict).toBe("unreachable");
   }, 30_000);
 });
 
@@ -346,13 +366,14 @@ describe("digest mismatch", () => {
 
   for (const path of DAEMONS) {
     it(`${path}: dockerd refuses the layer; classified, no image kept`, async () => {
-      await expectDaemonFailure(path, corrupt, "blob corrupted (1 byte flipped)", "registry");
+      // The same word as the daemonless path: integrity (exit 9), not a registry outage.
+      await expectDaemonFailure(path, corrupt, "blob corrupted (1 byte flipped)", "integrity");
     }, 180_000);
   }
 });
 
 /** A daemon pull through the proxy under `fault`: classified as `kind`, recorded, no fallback, no image left. */
-async function expectDaemonFailure(path: (typeof DAEMONS)[number], fault: FaultRule, row: string, kind: string): Promise<void> {
+async function expectDaemonFailure(path: (typeof DAEMONS)[number], fault: FaultRule, row: string, kind: ErrorKind): Promise<void> {
   await removeAllImages(world);
   await setFaults(world, [fault]);
   const end = await ending(pull(path, proxied));
@@ -385,7 +406,7 @@ describe("nothing listens", () => {
   it("registry on a closed port: cluster verify says unreachable", async () => {
     const end = await ending(verifyCredentials(`127.0.0.1:${await closedPort()}/public/app:1`, alice));
     recordRow("registry port closed", "cluster verify", summary(end));
-    expect(end.ok && (end.value as { verdict: string }).verdict).toBe("unreachable");
+    expect(verificationOf(end)?.verdict).toBe("unreachable");
   });
   it("daemon on a closed port: local daemon is daemon-unreachable", async () => {
     const end = await ending(connectDocker({ host: `tcp://127.0.0.1:${await closedPort()}`, timeoutMs: 5_000 }));
@@ -445,6 +466,13 @@ describe("the local filesystem refuses", () => {
       recordRow("disk full (8 MiB tmpfs, 20 MiB image)", "oci layout", summary(end));
       expect(!end.ok && end.causeKind).toBe("io");
       expectNoFallback(end);
+      // Said as it is: which filesystem, how much is needed and free, what was kept — exit 8, not "run with -v".
+      const error = pullErrorOf(end);
+      expect([error.kind, error.reason, exitCodeFor(error)]).toEqual(["io", "disk-full", 8]);
+      expect(error.diagnosis.summary).toBe(`No space left on the filesystem holding ${join(layout, "blobs", "sha256")}`);
+      expect(error.diagnosis.explanation).toMatch(new RegExp(`The image still needs .* more\\. The filesystem mounted at ${mount} \\(tmpfs\\) has .* free of 8\\.0 MiB\\.`));
+      expect(error.diagnosis.explanation).toMatch(/partly downloaded blobs? (was|were) kept .*\.partial\): the next run resumes/);
+      expect(readdirSync(join(layout, "blobs", "sha256")).some((name) => name.endsWith(".partial"))).toBe(true);
       const after = readFileSync(join(layout, "index.json"), "utf8");
       expect(after).toBe(before);
       expect((JSON.parse(after) as { manifests: unknown[] }).manifests).toHaveLength(1);

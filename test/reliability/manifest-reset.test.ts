@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RegistryClient } from "../../src/registry/registry-client.js";
-import { startStub, type StubServer } from "./stub-server.js";
+import { startStub, type StubServer } from "../support/stub-server.js";
 
 const MANIFEST = JSON.stringify({
   schemaVersion: 2,

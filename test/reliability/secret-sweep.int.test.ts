@@ -16,8 +16,8 @@ import { connectDocker, type DockerConnection } from "../../src/targets/docker/c
 import { ensureImage } from "../../src/targets/docker/ensure-image.js";
 import { pullRemoteImage } from "../../src/targets/docker/pull-remote-image.js";
 import { parseDestination, pullImage } from "../../src/targets/oci/pull-image.js";
-import { BIN, buildOnce, cleanHome, runCli, type CliRun } from "../cli/run-cli.js";
-import { removeAllImages, user, wrongPassword } from "../targets/docker/helpers.js";
+import { BIN, buildOnce, cleanHome, runCli, type CliRun } from "../support/run-cli.js";
+import { removeAllImages, user, wrongPassword } from "../support/pull-helpers.js";
 import { blobRequests, clearBlobRequests, clearFaults, getWorld, registryAuthHeader, setFaults } from "../world/client.js";
 import { startTlsWorld, type TlsWorld } from "../world/tls-world.js";
 

@@ -57,8 +57,10 @@ export async function runCheck(targets: readonly string[], flags: CheckCommandFl
  * @example
  * exitCodeForVerification({ verdict: "rejected", … }) // → 3
  */
-export function exitCodeForVerification(v: Pick<Verification, "verdict" | "credentialSource" | "anonymousPull">): ExitCodeValue {
+export function exitCodeForVerification(v: Pick<Verification, "verdict" | "credentialSource" | "anonymousPull" | "found">): ExitCodeValue {
   if (v.verdict === "unreachable") return ExitCode.unreachable;
+  // The registry let the caller ask and said the image does not exist: a not-found, whatever the credentials.
+  if (v.verdict === "accepted" && v.found === false) return ExitCode.notFound;
   if (v.credentialSource === undefined) {
     // Without credentials the question is whether anonymous access works.
     if (v.anonymousPull === true || (v.anonymousPull === undefined && v.verdict === "accepted")) return ExitCode.success;
@@ -81,9 +83,11 @@ function verdictLines(v: Verification): string[] {
 export function verdictLine(v: Verification): string {
   const where = v.repository === undefined ? v.registry : `${v.registry}/${v.repository}`;
   const who = v.credentialSource ?? "no credentials (anonymous)";
-  const anonymous = v.anonymousPull === undefined ? "" : `; anonymous pull: ${v.anonymousPull ? "allowed" : "refused"}`;
+  // Nobody can pull what does not exist: "anonymous pull: refused" would contradict the verdict.
+  const anonymous = v.anonymousPull === undefined || v.found === false ? "" : `; anonymous pull: ${v.anonymousPull ? "allowed" : "refused"}`;
   const realm = v.realmOnOtherHost && v.realm ? `; token service on another host: ${v.realm}` : "";
-  return `${v.verdict.toUpperCase().padEnd(11)} ${where} — ${who}: ${v.message}${anonymous}${realm}`;
+  const verdict = v.verdict === "accepted" && v.found === false ? "NOT-FOUND" : v.verdict.toUpperCase();
+  return `${verdict.padEnd(11)} ${where} — ${who}: ${v.message}${anonymous}${realm}`;
 }
 
 /** A bare host is checked by the reference grammar's rules, so a bad port is a usage error, not "Invalid URL". */

@@ -20,6 +20,7 @@ export interface PullFlags {
   readonly certDir?: string | undefined;
   /** --pull missing|always|never; default always, as `docker pull`. */
   readonly pull?: string | undefined;
+  readonly replace?: boolean | undefined;
 }
 
 interface Common {
@@ -66,6 +67,7 @@ export function planPull(flags: PullFlags): PullPlan {
     // Without --host, DOCKER_HOST or the Docker context may name an ssh:// endpoint: --ssh-config is for that one.
     if (flags.sshConfig !== undefined && flags.host !== undefined) throw usage("--ssh-config applies to ssh:// endpoints only");
   }
+  if (flags.replace && !flags.to?.startsWith("docker-archive:")) throw usage("--replace applies to --to docker-archive:FILE only (an oci: layout keeps every image; a tag that moves is reported)");
   if (flags.to !== undefined) {
     if (flags.host !== undefined) throw usage("--to writes files without a daemon; it cannot be combined with --host");
     if (flags.sshConfig !== undefined) throw usage("--to writes files without a daemon; --ssh-config has nothing to reach");

@@ -63,7 +63,8 @@ async function pullWith(
         onExchange: (exchange) => reporter.debug(describeExchange(exchange)),
         env: io.env,
         ...(plan.certDir === undefined ? {} : { tls: { certDir: plan.certDir } }),
-        ...(flags.allPlatforms ? { allPlatforms: true } : {}),
+        allPlatforms: flags.allPlatforms,
+        replace: flags.replace,
       });
     }
     case "remote": {

@@ -54,14 +54,14 @@ export class JsonReporter implements Reporter {
  * The final line of a failed run.
  *
  * @example
- * errorLine(new PullbackError("usage", "bad flag")) // → { type: "error", kind: "usage", message: "bad flag", diagnosis: null, attempts: [] }
+ * errorLine(new PullbackError("usage", "bad flag")) // → { type: "error", kind: "usage", reason: null, message: "bad flag", diagnosis: null, attempts: [] }
  */
 export function errorLine(error: unknown): Record<string, unknown> {
   const kind = error instanceof PullbackError ? error.kind : "other";
   return {
     type: "error",
     kind,
-    ...(error instanceof PullbackError && error.reason !== undefined ? { reason: error.reason } : {}),
+    reason: error instanceof PullbackError ? (error.reason ?? null) : null,
     message: messageOf(error),
     diagnosis: error instanceof PullbackError ? (error.diagnosis ?? null) : null,
     attempts: error instanceof PullError ? error.attempts : [],

@@ -74,7 +74,7 @@ export async function pullThroughDaemon(attempt: DaemonPullAttempt): Promise<Dae
     onLine: (line) => relayProgress(line, attempt.onEvent, attempt.host),
   });
   const stored = await engine.inspectImage(localName(ref));
-  if (!stored) throw new Error(`the daemon reported success but has no image ${localName(ref)}`);
+  if (!stored) throw new PullbackError("other", `the daemon reported success but has no image ${localName(ref)}`);
   return describeLocalImage(ref, stored, false);
 }
 

@@ -6,6 +6,8 @@ import type { Agent } from "node:http";
 import createDebug from "debug";
 import Dockerode from "dockerode";
 import type { Credential } from "../../credentials/credential.js";
+import { PullbackError } from "../../errors.js";
+import { classifyPullError } from "../../fallback/classification.js";
 import { PullStreamParser, streamErrorOf, type PullStreamLine } from "./pull-stream.js";
 
 // docker-modem logs every request, headers included, under DEBUG=modem — and the
@@ -40,15 +42,18 @@ export interface LocalImage {
   readonly variant: string | undefined;
 }
 
-/** A failed Engine request: the daemon's status and message, or an error line inside a 200 pull stream. */
-export class DaemonResponseError extends Error {
+/**
+ * A failed Engine request: the daemon's status and message, or an error line inside a 200 pull
+ * stream. A PullbackError whose kind is read from the daemon's words when it is built.
+ */
+export class DaemonResponseError extends PullbackError {
   override readonly name = "DaemonResponseError";
   readonly statusCode: number | undefined;
   readonly json: { readonly message: string };
   readonly inStream: boolean;
 
   constructor(message: string, details: { statusCode: number | undefined; inStream: boolean; cause?: unknown }) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    super(classifyPullError({ statusCode: details.statusCode, json: { message } }).kind, message, { cause: details.cause });
     this.statusCode = details.statusCode;
     this.json = { message };
     this.inStream = details.inStream;

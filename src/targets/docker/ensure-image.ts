@@ -3,8 +3,8 @@
  * there, otherwise pull it with the fallback policy; `pull` chooses docker's policy.
  */
 import { PullbackError } from "../../errors.js";
-import type { PullEventListener } from "../../events.js";
 import type { PullOutcome } from "../../fallback/pull-outcome.js";
+import type { FallbackChoiceOptions } from "../../fallback/pull-with-fallback.js";
 import { checkEnsureImage } from "../../validation/entry-points.js";
 import { isLocalImageRef, type ImageReference } from "../../reference/parse-reference.js";
 import type { CredentialChoiceOptions } from "../credential-choice.js";
@@ -19,12 +19,9 @@ import { pullByPolicy } from "./policy-pull.js";
  * @example
  * await ensureImage(docker, "ghcr.io/acme/app:1", { credential: null, platform: "linux/arm64" });
  */
-export interface EnsureImageOptions extends CredentialChoiceOptions {
+export interface EnsureImageOptions extends CredentialChoiceOptions, FallbackChoiceOptions {
   /** `os/arch[/variant]` to pull; default the daemon's own. */
   readonly platform?: string | undefined;
-  /** `false` turns off the anonymous retry after refused credentials. */
-  readonly fallback?: boolean | undefined;
-  readonly onEvent?: PullEventListener | undefined;
   /** Also tag the image with this name (e.g. "cluster:dev"), whether it was pulled or already there. */
   readonly tagAs?: string | undefined;
   /**

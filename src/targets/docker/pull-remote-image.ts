@@ -7,6 +7,7 @@
 import { PullbackError, messageOf, type RecoveryStep } from "../../errors.js";
 import type { PullEvent, PullEventListener } from "../../events.js";
 import { PullError, type PullOutcome } from "../../fallback/pull-outcome.js";
+import type { FallbackChoiceOptions } from "../../fallback/pull-with-fallback.js";
 import { formatPlatform, normalizeArchitecture, parsePlatform, type Platform } from "../../platform.js";
 import type { ImageReference } from "../../reference/parse-reference.js";
 import type { CredentialChoiceOptions } from "../credential-choice.js";
@@ -22,13 +23,11 @@ import { checkPullRemoteImage } from "../../validation/entry-points.js";
  * @example
  * await pullRemoteImage("ssh://build-1", ref, { sshConfigFile: "./ssh_config", tagAs: "app:dev", fallback: false });
  */
-export interface PullRemoteImageOptions extends CredentialChoiceOptions, Omit<ConnectDockerOptions, "host"> {
+export interface PullRemoteImageOptions extends CredentialChoiceOptions, FallbackChoiceOptions, Omit<ConnectDockerOptions, "host"> {
   /** Also tag the pulled image with this name (e.g. "cluster:dev"). */
   readonly tagAs?: string | undefined;
   /** Override the platform (a variant, say); default the remote daemon's `os/arch`. One the host cannot run is refused. */
   readonly platform?: string | undefined;
-  readonly fallback?: boolean | undefined;
-  readonly onEvent?: PullEventListener | undefined;
   /** When to ask the registry (docker's `--pull`); default `"always"`. See ensureImage. */
   readonly pull?: PullPolicy | undefined;
 }

@@ -10,7 +10,8 @@ import { createReadStream } from "node:fs";
 import { open, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import { PullbackError, isPullbackError, messageOf } from "../../errors.js";
+import { PullbackError, isPullbackError } from "../../errors.js";
+import { ioStep } from "../../files/io-error.js";
 import { withLock } from "../../files/lock.js";
 import { makeDirectory } from "../../files/make-directory.js";
 import { verifyBytes } from "./manifest.js";
@@ -59,7 +60,7 @@ export class BlobStore {
   }
 
   async init(): Promise<void> {
-    await makeDirectory(this.dir);
+    await ioStep(() => makeDirectory(this.dir), `create ${this.dir}`, this.dir);
   }
 
   /**
@@ -81,7 +82,7 @@ export class BlobStore {
     if (await this.has(target)) return;
     const partial = this.partialPath(target.digest);
     // The partial is shared by every writer of this blob (so a later run can resume it): one at a time.
-    await withLock(partial, () => io(async () => {
+    await withLock(partial, () => ioStep(async () => {
       if (await this.has(target)) return;
       const handle = await open(partial, "w");
       try {
@@ -91,7 +92,7 @@ export class BlobStore {
         await handle.close();
       }
       await rename(partial, this.path(target.digest));
-    }, `write ${this.path(target.digest)}`));
+    }, `write ${this.path(target.digest)}`, this.dir));
   }
 
   /**
@@ -122,7 +123,7 @@ export class BlobStore {
     const observer = {
       inspect: (chunk: Buffer): void => {
         received += chunk.length;
-        if (received > target.size) throw new PullbackError("integrity", `${what} is longer than the ${target.size} bytes its descriptor promises; refusing it`);
+        if (received > target.size) throw integrityError(`${what} is longer than the ${target.size} bytes its descriptor promises; refusing it`, what, `${target.size} bytes`, `more than ${target.size} bytes`);
         hasher.update(chunk);
         onProgress?.(received);
       },
@@ -130,7 +131,7 @@ export class BlobStore {
     try {
       // The file is open before the request goes out: a body that breaks while a file is being
       // opened loses what it had buffered, and the next try could not resume from it.
-      const handle = await io(() => open(partial, offset > 0 ? "r+" : "w"), `create ${partial}`);
+      const handle = await ioStep(() => open(partial, offset > 0 ? "r+" : "w"), `create ${partial}`, partial);
       try {
         const { body, rangeHonoured } = await openBlob(offset);
         if (offset > 0 && !rangeHonoured) {
@@ -141,7 +142,7 @@ export class BlobStore {
         }
         await writeBody(body, handle, offset, observer);
         // Durable before it gets its final name: a crash must not leave a short blob that looks complete.
-        await io(() => handle.datasync(), `flush ${partial}`);
+        await ioStep(() => handle.datasync(), `flush ${partial}`, partial);
       } finally {
         await handle.close();
       }
@@ -157,7 +158,7 @@ export class BlobStore {
     }
     if (received !== target.size) {
       await rm(partial, { force: true });
-      throw new PullbackError("integrity", `${what} ended after ${received} bytes, but its descriptor promises ${target.size}; refusing it`);
+      throw integrityError(`${what} ended after ${received} bytes, but its descriptor promises ${target.size}; refusing it`, what, `${target.size} bytes`, `${received} bytes`);
     }
     await this.#accept(partial, target, digestOf(hasher), what);
   }
@@ -166,9 +167,9 @@ export class BlobStore {
   async #accept(partial: string, target: BlobTarget, actual: string, what: string): Promise<void> {
     if (actual !== target.digest) {
       await rm(partial, { force: true });
-      throw new PullbackError("integrity", `${what} hashes to ${actual}, not the ${target.digest} its descriptor promises; refusing it`);
+      throw integrityError(`${what} hashes to ${actual}, not the ${target.digest} its descriptor promises; refusing it`, what, target.digest, actual);
     }
-    await io(() => rename(partial, this.path(target.digest)), `move ${partial} into place`);
+    await ioStep(() => rename(partial, this.path(target.digest)), `move ${partial} into place`, partial);
   }
 
   /**
@@ -202,12 +203,21 @@ export function hexOf(digest: string): string {
   return match[1];
 }
 
-/** Run a filesystem step, turning its failure into an `io` error that names the step. */
-export async function io<T>(step: () => Promise<T>, what: string): Promise<T> {
-  try {
-    return await step();
-  } catch (error) {
-    if (isPullbackError(error)) throw error;
-    throw new PullbackError("io", `Could not ${what}: ${messageOf(error)}`, { cause: error });
-  }
+/**
+ * The registry sent bytes that are not the blob it promised. Worth one more run (a proxy or
+ * a link may have corrupted the transfer); the same failure twice means the registry's copy is bad.
+ */
+function integrityError(message: string, what: string, expected: string, actual: string): PullbackError {
+  return new PullbackError("integrity", message, {
+    reason: "digest-mismatch",
+    diagnosis: {
+      summary: `The registry sent wrong bytes for ${what}`,
+      explanation: `Expected ${expected}, received ${actual}. pullback removed the download and kept nothing of it; other blobs already stored are kept for the next run.`,
+      steps: [
+        { text: "Run the same command again: a transfer corrupted on the way (a proxy, a flaky link) usually arrives whole the next time" },
+        { text: "If the same blob fails again, the registry stores a corrupt copy: tell its operators the digest above" },
+      ],
+      retryable: true,
+    },
+  });
 }

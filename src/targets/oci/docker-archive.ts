@@ -15,11 +15,12 @@ import { rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { PullbackError, messageOf } from "../../errors.js";
+import { isPullbackError } from "../../errors.js";
+import { syncDirectory } from "../../files/atomic-write.js";
+import { ioError } from "../../files/io-error.js";
 import { hexOf, type BlobStore } from "./blob-store.js";
 import type { Descriptor, ImageManifest } from "./manifest.js";
 import { OCI_INDEX, OCI_LAYOUT_VERSION, REF_NAME_ANNOTATION } from "./media-types.js";
-import { syncDirectory } from "./oci-layout.js";
 import { tarChunks, type TarEntry } from "./tar.js";
 
 export interface DockerArchiveImage {
@@ -46,7 +47,7 @@ export async function writeDockerArchive(file: string, store: BlobStore, image: 
     await rename(temp, file);
   } catch (error) {
     await rm(temp, { force: true });
-    throw new PullbackError("io", `Could not write ${file}: ${messageOf(error)}`, { cause: error });
+    throw isPullbackError(error) ? error : await ioError(`write ${file}`, file, error);
   }
   await syncDirectory(dirname(file));
 }

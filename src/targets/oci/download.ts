@@ -24,12 +24,12 @@ export interface BlobJob extends BlobTarget {
 }
 
 export interface DownloadOptions {
-  readonly concurrency?: number;
+  readonly concurrency?: number | undefined;
   readonly onEvent?: PullEventListener | undefined;
   /** Opens a blob's body from an offset — the registry client's getBlob. */
   readonly open: (digest: string, offset: number) => ReturnType<OpenBlob>;
   /** Names a blob in messages: "layer sha256:… of public/app:1". */
-  readonly describe?: (digest: string) => string;
+  readonly describe?: ((digest: string) => string) | undefined;
 }
 
 /** Bytes actually transferred; blobs already present count zero. */
@@ -118,7 +118,7 @@ function layerEvent(options: DownloadOptions, job: BlobJob, status: string, curr
     type: "layer",
     id: shortDigest(job.digest),
     status,
-    ...(current === undefined ? {} : { current }),
+    current,
     total: job.size,
   });
 }

@@ -1,23 +1,9 @@
 /**
- * The manifest media types a daemonless pull understands: OCI and Docker
- * schema 2, single images and multi-platform lists.
+ * Media types of the daemonless pull: the manifest types come from the registry
+ * client (one Accept list for every request); the layout's own names live here.
  */
+export { OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, MANIFEST_ACCEPT, isIndexMediaType, isImageMediaType } from "../../registry/media-types.js";
 
-export const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
-export const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
-export const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
-export const DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
 export const OCI_LAYOUT_VERSION = "1.0.0";
 /** The annotation that names an image inside an OCI layout (`oci:DIR:TAG`). */
 export const REF_NAME_ANNOTATION = "org.opencontainers.image.ref.name";
-
-/** What we send in Accept, most preferred first: indexes too, so we can pick the platform ourselves. */
-export const MANIFEST_ACCEPT: readonly string[] = [OCI_INDEX, DOCKER_MANIFEST_LIST, OCI_MANIFEST, DOCKER_MANIFEST];
-
-export function isIndexMediaType(mediaType: string): boolean {
-  return mediaType === OCI_INDEX || mediaType === DOCKER_MANIFEST_LIST;
-}
-
-export function isImageMediaType(mediaType: string): boolean {
-  return mediaType === OCI_MANIFEST || mediaType === DOCKER_MANIFEST;
-}

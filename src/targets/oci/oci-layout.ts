@@ -3,12 +3,12 @@
  * index.json is written last and atomically (temp file, fsync, rename), so a pull
  * that is interrupted leaves the previous index — and every image it names — intact.
  */
-import { randomBytes } from "node:crypto";
-import { open, readFile, rename, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PullbackError } from "../../errors.js";
+import { writeFileAtomic } from "../../files/atomic-write.js";
+import { ioError } from "../../files/io-error.js";
 import { withLock } from "../../files/lock.js";
-import { io } from "./blob-store.js";
 import { OCI_INDEX, OCI_LAYOUT_VERSION, REF_NAME_ANNOTATION } from "./media-types.js";
 
 /** index.json is small; a huge one is not ours to rewrite. */
@@ -51,7 +51,7 @@ export async function initLayout(dir: string): Promise<void> {
     }
     return;
   }
-  await io(() => writeAtomically(marker, `${JSON.stringify({ imageLayoutVersion: OCI_LAYOUT_VERSION })}\n`), `write ${marker}`);
+  await writeFileAtomic(marker, `${JSON.stringify({ imageLayoutVersion: OCI_LAYOUT_VERSION })}\n`);
 }
 
 /** The layout's index.json, or an empty index when there is none yet. */
@@ -62,7 +62,7 @@ export async function readLayoutIndex(dir: string): Promise<LayoutIndex> {
     text = await readFile(file, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] };
-    throw new PullbackError("io", `Could not read ${file}`, { cause: error });
+    throw await ioError(`read ${file}`, file, error);
   }
   if (text.length > MAX_INDEX_BYTES) throw new PullbackError("limit", `${file} is larger than ${MAX_INDEX_BYTES} bytes`);
   let json: unknown;
@@ -104,46 +104,24 @@ export function withEntry(index: LayoutIndex, entry: IndexEntry): LayoutIndex {
 export async function addToLayoutIndex(dir: string, entry: IndexEntry): Promise<void> {
   const file = join(dir, "index.json");
   // Read-modify-write under a lock, or two processes adding tags at once lose one.
-  await withLock(file, async () => {
-    const next = withEntry(await readLayoutIndex(dir), entry);
-    await io(() => writeAtomically(file, `${JSON.stringify(next)}\n`), `write ${file}`);
-  }, { timeoutMs: 60_000, what: `the index of ${dir}` });
+  await withLock(
+    file,
+    async () => {
+      const next = withEntry(await readLayoutIndex(dir), entry);
+      await writeFileAtomic(file, `${JSON.stringify(next)}\n`);
+    },
+    { timeoutMs: 60_000, what: `the index of ${dir}` },
+  );
 }
 
 /**
- * Write a file so that readers see the old content or the new, never a mix: a temp
- * file beside it, flushed to disk, then renamed over it, then the directory flushed.
+ * The digest the layout's index names under `tag`, if any.
+ *
+ * @example
+ * taggedDigest(await readLayoutIndex("/srv/images"), "app-1") // → "sha256:…" or undefined
  */
-export async function writeAtomically(file: string, content: string | Uint8Array): Promise<void> {
-  const temp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  try {
-    const handle = await open(temp, "w");
-    try {
-      await handle.writeFile(content);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-  await syncDirectory(join(file, ".."));
-}
-
-/** Flush a directory entry change (a rename) to disk; some filesystems refuse, which is harmless. */
-export async function syncDirectory(dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, "r");
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Not every filesystem lets a directory be fsynced; the rename itself is still atomic.
-  }
+export function taggedDigest(index: LayoutIndex, tag: string): string | undefined {
+  return index.manifests.find((entry) => refNameOf(entry) === tag)?.digest;
 }
 
 function refNameOf(entry: IndexEntry): string | undefined {

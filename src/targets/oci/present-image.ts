@@ -11,7 +11,7 @@ import type { ImageReference } from "../../reference/parse-reference.js";
 import type { PullOutcome } from "../../fallback/pull-outcome.js";
 import { decidePull, type Presence, type PullPolicy } from "../pull-policy.js";
 import { hexOf } from "./blob-store.js";
-import { formatDestination, type PullDestination } from "./destination.js";
+import { formatDestination, type PullDestination } from "../../reference/destination.js";
 import type { OciPulledImage } from "./pull-image.js";
 import { REF_NAME_ANNOTATION } from "./media-types.js";
 

@@ -3,36 +3,32 @@
  * docker-archive tarball, with the same anonymous-fallback policy as the
  * daemon paths.
  */
-import { readFile, rm } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { readFile } from "node:fs/promises";
 import type { Credential } from "../../credentials/credential.js";
 import { PullbackError } from "../../errors.js";
-import { emit, type PullEventListener } from "../../events.js";
+import { emit } from "../../events.js";
 import type { PullOutcome } from "../../fallback/pull-outcome.js";
-import { pullWithFallback } from "../../fallback/pull-with-fallback.js";
-import type { ImageReference } from "../../reference/parse-reference.js";
-import { RegistryClient } from "../../registry/registry-client.js";
-import { BlobStore } from "./blob-store.js";
-import { formatDestination, type PullDestination } from "./destination.js";
-import { writeDockerArchive } from "./docker-archive.js";
-import { downloadBlobs, type BlobJob } from "./download.js";
-import { REF_NAME_ANNOTATION } from "./media-types.js";
-import type { ImageManifest } from "./manifest.js";
-import { addToLayoutIndex, initLayout } from "./oci-layout.js";
+import { fallbackOptionsFor, pullWithFallback, type FallbackChoiceOptions } from "../../fallback/pull-with-fallback.js";
 import { formatPlatform, localPlatform, normalizePlatform, parsePlatform, platformRank, type Platform } from "../../platform.js";
-import { resolveImage, type FetchedManifest, type ResolvedImage } from "./resolve-image.js";
-
+import type { ImageReference } from "../../reference/parse-reference.js";
 import type { Exchange } from "../../registry/http.js";
 import type { ProxyEnv } from "../../registry/proxy.js";
 import type { TlsOptions } from "../../registry/trust.js";
-import { chooseCredential, type CredentialChoiceOptions } from "../credential-choice.js";
 import { checkPullImage } from "../../validation/entry-points.js";
-import { withLock } from "../../files/lock.js";
-import { makeDirectory } from "../../files/make-directory.js";
+import { RegistryClient } from "../../registry/registry-client.js";
+import { chooseCredential, type CredentialChoiceOptions } from "../credential-choice.js";
+import type { BlobStore } from "./blob-store.js";
+import type { PullDestination } from "../../reference/destination.js";
+import { explainDiskFull } from "./disk-full.js";
+import { downloadBlobs, type BlobJob } from "./download.js";
+import type { ImageDestination } from "./image-destination.js";
+import type { ImageManifest } from "./manifest.js";
+import { openDestination } from "./open-destination.js";
+import { resolveImage, type ResolvedImage } from "./resolve-image.js";
 import type { PullPolicy } from "../pull-policy.js";
 import { usePresentImage } from "./present-image.js";
 
-export { parseDestination, type PullDestination } from "./destination.js";
+export { parseDestination, type PullDestination } from "../../reference/destination.js";
 
 /**
  * Options of pullImage: the destination, platform(s), credential, fallback, concurrency, events.
@@ -40,7 +36,7 @@ export { parseDestination, type PullDestination } from "./destination.js";
  * @example
  * await pullImage(ref, { to: parseDestination("docker-archive:app.tar"), platform: "linux/arm64", concurrency: 2 });
  */
-export interface PullImageOptions extends CredentialChoiceOptions {
+export interface PullImageOptions extends CredentialChoiceOptions, FallbackChoiceOptions {
   /** A PullDestination, or the CLI's spelling: "oci:DIR[:TAG]", "docker-archive:FILE". */
   readonly to: PullDestination | string;
   /** os/arch[/variant]; default the local machine's. */
@@ -49,8 +45,8 @@ export interface PullImageOptions extends CredentialChoiceOptions {
   readonly pull?: PullPolicy | undefined;
   /** Keep the whole multi-platform index (OCI layouts only). */
   readonly allPlatforms?: boolean | undefined;
-  /** `false` turns the anonymous retry off. Default true. */
-  readonly fallback?: boolean | undefined;
+  /** Replace an existing docker-archive that holds another image (refused otherwise, as skopeo does). */
+  readonly replace?: boolean | undefined;
   /** Allow plain HTTP to a non-loopback registry. */
   readonly insecure?: boolean | undefined;
   /** CAs and client certificates beyond the system store: certs.d (default), `certDir`, files. */
@@ -60,8 +56,9 @@ export interface PullImageOptions extends CredentialChoiceOptions {
   /** Blobs downloaded at once. Default 4. */
   readonly concurrency?: number | undefined;
   /** Longest silence from the registry (awaiting headers or between body chunks) before a try is given up. Default 30 s. */
+  readonly timeoutMs?: number | undefined;
+  /** @deprecated Since 0.2: `timeoutMs`, the name every other function uses. */
   readonly idleTimeoutMs?: number | undefined;
-  readonly onEvent?: PullEventListener | undefined;
   /** Sees each HTTP exchange with the registry (method, redacted URL, status), for `-v`. */
   readonly onExchange?: ((exchange: Exchange) => void) | undefined;
 }
@@ -89,15 +86,16 @@ export interface OciPulledImage {
 /**
  * Pull `ref` into an OCI layout or a docker-archive, with no daemon.
  *
+ * One story for every destination: check the destination, resolve the manifests,
+ * fetch and check the config (a wrong platform costs one small request, not the
+ * layers), let the destination admit the image, fetch the layers, commit.
+ *
  * @example
  * const { image, warnings } = await pullImage("ghcr.io/o/app:1", { to: parseDestination("oci:./images:app-1"), credential });
  * console.log(image.digest, warnings);
  */
 export async function pullImage(ref: string | ImageReference, options: PullImageOptions): Promise<PullOutcome<OciPulledImage>> {
   const { reference, to } = checkPullImage(ref, options);
-  if (options.allPlatforms === true && to.kind !== "oci") {
-    throw new PullbackError("usage", "allPlatforms keeps a multi-platform index, which only an OCI layout can hold; pull one platform into a docker-archive");
-  }
   if (options.concurrency !== undefined && !(Number.isInteger(options.concurrency) && options.concurrency >= 1 && options.concurrency <= 64)) {
     throw new PullbackError("usage", `concurrency must be an integer from 1 to 64, not ${options.concurrency}`);
   }
@@ -105,101 +103,81 @@ export async function pullImage(ref: string | ImageReference, options: PullImage
   const present = await usePresentImage(reference, to, options.pull ?? "always", options.platform === undefined ? undefined : platform);
   if (present) return present;
   const credential = await chooseCredential(reference.registry, options);
-  return pullWithFallback((credential) => exclusive(to, () => pullOnce(reference, credential, { ...options, to, platform, explicitPlatform: options.platform !== undefined })), {
-    image: reference.toString(),
-    registry: reference.registry,
-    credential,
-    ...(options.fallback === undefined ? {} : { fallback: options.fallback }),
-    ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
+  // Checked before any request: a destination that cannot take the image costs nothing.
+  const destination = openDestination(to, { allPlatforms: options.allPlatforms === true, replace: options.replace === true });
+  await destination.prepare();
+  const attempt = { ...options, platform, explicitPlatform: options.platform !== undefined, destination };
+  return destination.exclusive(async () => {
+    try {
+      return await pullWithFallback((credential) => pullOnce(reference, credential, attempt), fallbackOptionsFor(reference, credential, options));
+    } catch (error) {
+      await destination.discard(error);
+      throw error;
+    }
   });
 }
 
-type AttemptOptions = Omit<PullImageOptions, "platform" | "to"> & { readonly to: PullDestination; readonly platform: Platform; readonly explicitPlatform: boolean };
+type AttemptOptions = Omit<PullImageOptions, "platform" | "to"> & {
+  readonly platform: Platform;
+  readonly explicitPlatform: boolean;
+  readonly destination: ImageDestination;
+};
 
 /** One attempt, as one identity. */
 async function pullOnce(reference: ImageReference, credential: Credential | undefined, options: AttemptOptions): Promise<OciPulledImage> {
   const client = new RegistryClient(reference.endpoint, {
     credential,
-    ...(options.insecure === undefined ? {} : { insecure: options.insecure }),
-    ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
-    ...(options.onExchange === undefined ? {} : { onExchange: options.onExchange }),
-    ...(options.tls === undefined ? {} : { tls: options.tls }),
-    ...(options.env === undefined ? {} : { env: options.env }),
+    insecure: options.insecure,
+    idleTimeoutMs: options.timeoutMs ?? options.idleTimeoutMs,
+    onExchange: options.onExchange,
+    tls: options.tls,
+    env: options.env,
     onWarning: (message: string) => emit(options.onEvent, { type: "warning", code: "other", message }),
   });
+  const { destination } = options;
+  const store = destination.blobs;
   const what = reference.familiar();
+  const download = (jobs: readonly BlobJob[]): Promise<unknown> =>
+    downloadBlobs(store, jobs, {
+      concurrency: options.concurrency,
+      onEvent: options.onEvent,
+      open: async (digest, offset) => client.getBlob(reference.repository, digest, { offset }),
+      describe: (digest) => `blob ${digest} of ${what}`,
+    });
   try {
     const resolved = await resolveImage((r, accept) => client.getManifest(reference.repository, r, accept), reference.digest ?? reference.tag ?? "latest", {
       platform: options.platform,
       allPlatforms: options.allPlatforms === true,
       what,
     });
-    const store = new BlobStore(options.to.kind === "oci" ? options.to.dir : stagingDir(options.to.file));
-    await store.init();
-    if (options.to.kind === "oci") await initLayout(options.to.dir);
-    await downloadBlobs(store, blobJobs(resolved), {
-      ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
-      onEvent: options.onEvent,
-      open: async (digest, offset) => client.getBlob(reference.repository, digest, { offset }),
-      describe: (digest) => `blob ${digest} of ${what}`,
-    });
+    const image = { resolved, reference };
+    await download(configJobs(resolved));
     const platform = await platformOf(store, resolved, options, what);
-    for (const image of resolved.images) await store.writeBytes(image.descriptor, image.bytes, `the manifest of ${what}`);
+    for (const warning of await destination.admit(image)) emit(options.onEvent, { type: "warning", code: "destination-replaced", message: warning });
+    await explainDiskFull(() => download(layerJobs(resolved)), store, layerJobs(resolved));
+    for (const manifest of resolved.images) await store.writeBytes(manifest.descriptor, manifest.bytes, `the manifest of ${what}`);
     await store.writeBytes(resolved.root.descriptor, resolved.root.bytes, `the manifest of ${what}`);
-    await publish(store, resolved, reference, options.to);
+    await destination.commit(image);
     return {
       reference: reference.toString(),
       digest: resolved.root.descriptor.digest,
       platform,
-      layers: resolved.images.reduce((sum, image) => sum + image.manifest.layers.length, 0),
+      layers: resolved.images.reduce((sum, manifest) => sum + manifest.manifest.layers.length, 0),
       bytes: totalBytes(resolved),
-      destination: formatDestination(options.to),
+      destination: destination.description,
     };
   } finally {
     await client.close();
   }
 }
 
-/**
- * Writers of one docker-archive take turns: they share its staging area, which the one
- * that finishes removes. (Writers of one OCI layout lock per blob and for the index.)
- */
-async function exclusive<T>(to: PullDestination, fn: () => Promise<T>): Promise<T> {
-  if (to.kind !== "docker-archive") return fn();
-  await makeDirectory(dirname(to.file));
-  return withLock(to.file, fn);
+/** Configs first: small, and they say which platform the image is for. */
+function configJobs(resolved: ResolvedImage): BlobJob[] {
+  return resolved.images.map((image) => ({ digest: image.manifest.config.digest, size: image.manifest.config.size, reportProgress: false }));
 }
 
-/** Make the pulled image visible: the index entry (last, atomically) or the finished archive. */
-async function publish(store: BlobStore, resolved: ResolvedImage, reference: ImageReference, to: PullDestination): Promise<void> {
-  if (to.kind === "oci") {
-    const { descriptor } = resolved.root;
-    await addToLayoutIndex(to.dir, {
-      mediaType: descriptor.mediaType,
-      digest: descriptor.digest,
-      size: descriptor.size,
-      ...(to.tag === undefined ? {} : { annotations: { [REF_NAME_ANNOTATION]: to.tag } }),
-    });
-    return;
-  }
-  const image = resolved.root as FetchedManifest<ImageManifest>;
-  await writeDockerArchive(to.file, store, { ...image, manifestBytes: image.bytes, repository: reference.name, tag: reference.tag });
-  await rm(stagingDir(to.file), { recursive: true, force: true });
-}
-
-/**
- * Blobs for a docker-archive are staged beside the target (same filesystem, and a
- * second run after an interruption resumes them); removed once the archive is written.
- */
-function stagingDir(file: string): string {
-  return join(dirname(file), `.${basename(file)}.pullback-blobs`);
-}
-
-function blobJobs(resolved: ResolvedImage): BlobJob[] {
-  return resolved.images.flatMap((image) => [
-    { digest: image.manifest.config.digest, size: image.manifest.config.size, reportProgress: false },
-    ...image.manifest.layers.map((layer) => ({ digest: layer.digest, size: layer.size, reportProgress: true })),
-  ]);
+function layerJobs(resolved: ResolvedImage): BlobJob[] {
+  return resolved.images.flatMap((image) => image.manifest.layers.map((layer) => ({ digest: layer.digest, size: layer.size, reportProgress: true })));
 }
 
 function totalBytes(resolved: ResolvedImage): number {

@@ -4,6 +4,8 @@
  * and two zero blocks at the end. Content streams through; nothing is buffered.
  */
 import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
+import { PullbackError } from "../../errors.js";
 
 const BLOCK = 512;
 
@@ -30,7 +32,7 @@ export async function* tarChunks(entries: Iterable<TarEntry>): AsyncGenerator<Ui
         yield chunk;
       }
       // A file that changed size under us would corrupt every entry after it.
-      if (seen !== size) throw new Error(`${entry.file} has ${seen} bytes, expected ${size}`);
+      if (seen !== size) throw new PullbackError("io", `${entry.file} has ${seen} bytes, expected ${size}: it changed while the archive was written`);
     }
     const padding = (BLOCK - (size % BLOCK)) % BLOCK;
     if (padding > 0) yield Buffer.alloc(padding);
@@ -74,7 +76,7 @@ function splitName(name: string): [string, string] {
     const base = name.slice(slash + 1);
     if (Buffer.byteLength(prefix) <= 155 && Buffer.byteLength(base) <= 100 && base !== "") return [prefix, base];
   }
-  throw new Error(`tar entry name too long for ustar: ${name}`);
+  throw new PullbackError("limit", `tar entry name too long for ustar: ${name}`);
 }
 
 function writeOctal(header: Buffer, value: number, offset: number, length: number): void {
@@ -90,4 +92,53 @@ function writeNumber(header: Buffer, value: number, offset: number, length: numb
     rest >>= 8n;
   }
   header[offset] = 0x80;
+}
+
+/**
+ * The content of the first regular file named `name` in the tar at `file`, at most
+ * `maxBytes`; undefined when the archive has no such entry or is not a tar. Reads
+ * headers only, skipping every other entry's content.
+ *
+ * @example
+ * const manifest = await readTarEntry("app.tar", "manifest.json", 1024 * 1024);
+ */
+export async function readTarEntry(file: string, name: string, maxBytes: number): Promise<Buffer | undefined> {
+  const handle = await open(file, "r");
+  try {
+    const header = Buffer.alloc(BLOCK);
+    for (let offset = 0; ; ) {
+      const { bytesRead } = await handle.read(header, 0, BLOCK, offset);
+      if (bytesRead < BLOCK || header.every((byte) => byte === 0)) return undefined;
+      const size = readNumber(header, 124, 12);
+      if (size === undefined) return undefined;
+      const prefix = cString(header, 345, 155);
+      const entryName = prefix === "" ? cString(header, 0, 100) : `${prefix}/${cString(header, 0, 100)}`;
+      if (entryName === name) {
+        if (size > maxBytes) return undefined;
+        const content = Buffer.alloc(size);
+        await handle.read(content, 0, size, offset + BLOCK);
+        return content;
+      }
+      offset += BLOCK + Math.ceil(size / BLOCK) * BLOCK;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+function cString(header: Buffer, offset: number, length: number): string {
+  const field = header.subarray(offset, offset + length);
+  const end = field.indexOf(0);
+  return field.subarray(0, end === -1 ? length : end).toString("utf8");
+}
+
+/** Octal, or GNU base-256 when the high bit is set; undefined when it is neither. */
+function readNumber(header: Buffer, offset: number, length: number): number | undefined {
+  if (((header[offset] ?? 0) & 0x80) !== 0) {
+    let value = 0;
+    for (let i = offset + 1; i < offset + length; i++) value = value * 256 + (header[i] ?? 0);
+    return value;
+  }
+  const text = cString(header, offset, length).trim();
+  return /^[0-7]+$/.test(text) ? parseInt(text, 8) : undefined;
 }

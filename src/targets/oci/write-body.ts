@@ -8,6 +8,7 @@
 import type { FileHandle } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { PullbackError, isPullbackError, messageOf } from "../../errors.js";
+import { ioReasonOf } from "../../files/io-error.js";
 
 const BATCH_BYTES = 1024 * 1024;
 /**
@@ -18,8 +19,12 @@ const BATCH_BYTES = 1024 * 1024;
 const FLUSH_BEHIND_BYTES = 16 * 1024 * 1024;
 
 /** What went wrong: the body (network), the file (io), or the inspector (its own error). */
-export class BodyReadError extends Error {
+export class BodyReadError extends PullbackError {
   override readonly name = "BodyReadError";
+
+  constructor(message: string, options: { readonly cause?: unknown } = {}) {
+    super("network", message, options);
+  }
 }
 
 export interface BodyObserver {
@@ -95,7 +100,7 @@ export function writeBody(body: Readable, handle: FileHandle, position: number, 
         },
         (error: unknown) => {
           flushing = false;
-          stop(new PullbackError("io", `Could not flush a blob to disk: ${messageOf(error)}`, { cause: error }), false);
+          stop(new PullbackError("io", `Could not flush a blob to disk: ${messageOf(error)}`, { cause: error, reason: ioReasonOf(error) }), false);
         },
       );
     };
@@ -153,7 +158,7 @@ async function writeAll(handle: FileHandle, buffers: Buffer[], position: number)
       rest = dropBytes(rest, bytesWritten);
     }
   } catch (error) {
-    throw isPullbackError(error) ? error : new PullbackError("io", `Could not write a blob to disk: ${messageOf(error)}`, { cause: error });
+    throw isPullbackError(error) ? error : new PullbackError("io", `Could not write a blob to disk: ${messageOf(error)}`, { cause: error, reason: ioReasonOf(error) });
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatDestination, parseDestination } from "../../../src/targets/oci/destination.js";
+import { formatDestination, parseDestination } from "../../src/reference/destination.js";
 
 describe("parseDestination", () => {
   it.each([

@@ -2,8 +2,8 @@
  * Where a daemonless pull writes: an OCI image layout directory or a
  * docker-archive tarball, named the way skopeo names them.
  */
-import { PullbackError } from "../../errors.js";
-import { checkText } from "../../validation/checks.js";
+import { PullbackError } from "../errors.js";
+import { checkText } from "../validation/checks.js";
 
 /**
  * Where pullImage writes: an OCI layout directory (with an optional tag) or a docker-archive file.
