@@ -52,9 +52,13 @@ async function main(): Promise<void> {
   const runs = Number(process.env.BENCH_RUNS ?? 5);
   const only = process.env.BENCH_ROWS?.split(",").map(Number);
   const started = performance.now();
-  const log = (message: string): void => void process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
+  const log = (message: string): void =>
+    void process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
   const reuse = process.env.BENCH_WORLD;
-  const world = reuse === undefined ? await startWorld({ big: true }) : { info: JSON.parse(await readFile(reuse, "utf8")) as WorldInfo, stop: () => Promise.resolve() };
+  const world =
+    reuse === undefined
+      ? await startWorld({ big: true })
+      : { info: JSON.parse(await readFile(reuse, "utf8")) as WorldInfo, stop: () => Promise.resolve() };
   log(`world ready (${reuse === undefined ? "started" : `reused from ${reuse}`})`);
   const scratch = await mkdtemp(join(tmpdir(), "pullback-bench-"));
   const report = new Report();

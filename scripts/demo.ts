@@ -33,7 +33,9 @@ function build(): void {
 }
 
 function echo(step: Step): void {
-  const envPart = Object.entries(step.env ?? {}).map(([name, value]) => `${name}=${name === "PULLBACK_REGISTRY_TOKEN" ? "$TOKEN" : value} `);
+  const envPart = Object.entries(step.env ?? {}).map(
+    ([name, value]) => `${name}=${name === "PULLBACK_REGISTRY_TOKEN" ? "$TOKEN" : value} `,
+  );
   const stdinPart = step.stdin === undefined ? "" : `printf '%s' "$TOKEN" | `;
   process.stdout.write(`\n\u001b[1m# ${step.title}\u001b[0m\n$ ${stdinPart}${envPart.join("")}pullback ${step.args.join(" ")}\n`);
 }
@@ -42,7 +44,11 @@ async function run(step: Step, baseEnv: NodeJS.ProcessEnv): Promise<number> {
   await step.before?.();
   echo(step);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...step.args], { cwd: ROOT, env: { ...baseEnv, ...step.env }, stdio: ["pipe", "inherit", "inherit"] });
+    const child = spawn(process.execPath, [BIN, ...step.args], {
+      cwd: ROOT,
+      env: { ...baseEnv, ...step.env },
+      stdio: ["pipe", "inherit", "inherit"],
+    });
     child.on("error", reject);
     child.on("close", (code) => {
       const mark = code === step.expectCode ? "as expected" : `EXPECTED ${step.expectCode}`;
@@ -60,18 +66,45 @@ function steps(world: World, home: string): Step[] {
   const wrong = { PULLBACK_REGISTRY_USERNAME: info.users.alice.username, PULLBACK_REGISTRY_TOKEN: info.users.wrongPassword };
   const ssh = ["--host", info.ssh.url, "-i", info.ssh.keyFile, "--known-hosts", info.ssh.knownHostsFile];
   return [
-    { title: "A public image with a rejected token: warning, anonymous retry, success", args: ["pull", `${reg}/public/app:1`], env: wrong, expectCode: 0 },
+    {
+      title: "A public image with a rejected token: warning, anonymous retry, success",
+      args: ["pull", `${reg}/public/app:1`],
+      env: wrong,
+      expectCode: 0,
+    },
     {
       title: "A private image with good credentials (the secret on stdin)",
       args: ["pull", `${reg}/private/app:1`, "--username", info.users.alice.username, "--password-stdin"],
       stdin: info.users.alice.password,
       expectCode: 0,
     },
-    { title: "The public image onto a remote host over SSH, tagged for the cluster", args: ["pull", `${reg}/public/app:1`, ...ssh, "--tag-as", "cluster/app:dev"], env: bob, expectCode: 0 },
-    { title: "Daemonless: into an OCI layout", args: ["pull", `${reg}/public/app:1`, "--to", `oci:${join(home, "layout")}:app-1`], env: bob, expectCode: 0 },
+    {
+      title: "The public image onto a remote host over SSH, tagged for the cluster",
+      args: ["pull", `${reg}/public/app:1`, ...ssh, "--tag-as", "cluster/app:dev"],
+      env: bob,
+      expectCode: 0,
+    },
+    {
+      title: "Daemonless: into an OCI layout",
+      args: ["pull", `${reg}/public/app:1`, "--to", `oci:${join(home, "layout")}:app-1`],
+      env: bob,
+      expectCode: 0,
+    },
     {
       title: "registries.yaml for k3s: keep the accepted credential, drop the rejected one (from ~/.docker/config.json)",
-      args: ["cluster-config", "--registry", reg, "--registry", info.registries.basic.host, "--verify-repo", `${reg}/private/app`, "--output", join(home, "registries.yaml"), "--dry-run", "--explain"],
+      args: [
+        "cluster-config",
+        "--registry",
+        reg,
+        "--registry",
+        info.registries.basic.host,
+        "--verify-repo",
+        `${reg}/private/app`,
+        "--output",
+        join(home, "registries.yaml"),
+        "--dry-run",
+        "--explain",
+      ],
       expectCode: 0,
     },
     {
@@ -109,7 +142,13 @@ async function demo(): Promise<number> {
   try {
     mkdirSync(join(home, ".docker"));
     writeDockerConfig(world, home);
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, DOCKER_CONFIG: join(home, ".docker"), DOCKER_HOST: world.info.dockerHost, TERM: process.env.TERM };
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: home,
+      DOCKER_CONFIG: join(home, ".docker"),
+      DOCKER_HOST: world.info.dockerHost,
+      TERM: process.env.TERM,
+    };
     let unexpected = 0;
     for (const step of steps(world, home)) {
       // Only the cluster step reads the Docker config; the pulls use the flags or environment shown.

@@ -98,7 +98,7 @@ export function isPullbackError(error: unknown, ...kinds: ErrorKind[]): error is
 /** The text of any thrown value, for wrapping foreign errors into ours. */
 export function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message;
-  return typeof error === "string" ? error : JSON.stringify(error) ?? String(error);
+  return typeof error === "string" ? error : (JSON.stringify(error) ?? String(error));
 }
 
 /** Redaction lives with the rest of the user-text rules; re-exported for the modules that import it from here. */

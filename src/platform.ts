@@ -74,7 +74,10 @@ export function parsePlatform(spec: string): Platform {
   checkText(spec, "parsePlatform: spec", { max: 100 });
   const parts = spec.trim().split("/");
   if (parts.length < 2 || parts.length > 3 || parts.some((part) => !/^[A-Za-z0-9_.-]+$/.test(part))) {
-    throw new PullbackError("usage", `Invalid platform ${JSON.stringify(spec)}: expected os/arch or os/arch/variant, e.g. linux/amd64 or linux/arm64/v8`);
+    throw new PullbackError(
+      "usage",
+      `Invalid platform ${JSON.stringify(spec)}: expected os/arch or os/arch/variant, e.g. linux/amd64 or linux/arm64/v8`,
+    );
   }
   const [os = "", architecture = "", variant] = parts;
   return normalizePlatform(variant === undefined ? { os, architecture } : { os, architecture, variant });
@@ -90,7 +93,9 @@ export function parsePlatform(spec: string): Platform {
 export function localPlatform(): Platform {
   const armVersion = (process.config.variables as Record<string, unknown>)["arm_version"];
   const variant = nodeArch === "arm" && typeof armVersion === "string" ? `v${armVersion}` : undefined;
-  return normalizePlatform(variant === undefined ? { os: "linux", architecture: nodeArch } : { os: "linux", architecture: nodeArch, variant });
+  return normalizePlatform(
+    variant === undefined ? { os: "linux", architecture: nodeArch } : { os: "linux", architecture: nodeArch, variant },
+  );
 }
 
 /**

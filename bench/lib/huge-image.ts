@@ -19,7 +19,13 @@ const SPEC: ImageSpec = {
   key: "publicBig",
   repository: "public/huge",
   tag: "1",
-  platforms: [{ architecture: "amd64", os: "linux", layers: [1, 2, 3, 4].map((n) => [{ kind: "random", path: `huge-${n}.bin`, size: 256 * MiB, seed: `public/huge ${n}` }]) }],
+  platforms: [
+    {
+      architecture: "amd64",
+      os: "linux",
+      layers: [1, 2, 3, 4].map((n) => [{ kind: "random", path: `huge-${n}.bin`, size: 256 * MiB, seed: `public/huge ${n}` }]),
+    },
+  ],
 };
 
 /**
@@ -31,7 +37,10 @@ const SPEC: ImageSpec = {
 export async function pushHugeImage(info: WorldInfo): Promise<{ ref: string; image: FixtureImage; buildMs: number }> {
   const started = performance.now();
   const dir = join(fixtureCacheDir(), "bench-public_huge");
-  let image = await readFile(join(dir, "fixture.json"), "utf8").then((text) => JSON.parse(text) as FixtureImage, () => null);
+  let image = await readFile(join(dir, "fixture.json"), "utf8").then(
+    (text) => JSON.parse(text) as FixtureImage,
+    () => null,
+  );
   if (image === null) {
     const temp = `${dir}.building-${process.pid}`;
     await rm(temp, { recursive: true, force: true });
@@ -43,6 +52,13 @@ export async function pushHugeImage(info: WorldInfo): Promise<{ ref: string; ima
   }
   const buildMs = performance.now() - started;
   const ref = `${info.registries.open.host}/${SPEC.repository}:${SPEC.tag}`;
-  await run("/usr/bin/skopeo", ["copy", "--preserve-digests", "--quiet", "--dest-tls-verify=false", `oci:${join(dir, "layout")}:${SPEC.tag}`, `docker://${ref}`]);
+  await run("/usr/bin/skopeo", [
+    "copy",
+    "--preserve-digests",
+    "--quiet",
+    "--dest-tls-verify=false",
+    `oci:${join(dir, "layout")}:${SPEC.tag}`,
+    `docker://${ref}`,
+  ]);
   return { ref, image, buildMs };
 }

@@ -69,7 +69,15 @@ export class Report {
   }
 
   json(runs: number, durationMs: number): unknown {
-    return { date: this.started.toISOString(), durationMs: Math.round(durationMs), machine: machine(), runs, figures: this.figures, checks: this.checks, notes: this.notes };
+    return {
+      date: this.started.toISOString(),
+      durationMs: Math.round(durationMs),
+      machine: machine(),
+      runs,
+      figures: this.figures,
+      checks: this.checks,
+      notes: this.notes,
+    };
   }
 
   markdown(runs: number, durationMs: number): string {
@@ -83,11 +91,15 @@ export class Report {
       "",
       "| row | figure | value | goal | met |",
       "|---|---|---|---|---|",
-      ...this.checks.map((c) => `| ${c.row} | ${c.label} | ${fmt(c.value)}${c.unit === "×" ? "×" : ` ${c.unit}`} | ${c.goal} | ${c.met ? "yes" : "**no**"} |`),
+      ...this.checks.map(
+        (c) =>
+          `| ${c.row} | ${c.label} | ${fmt(c.value)}${c.unit === "×" ? "×" : ` ${c.unit}`} | ${c.goal} | ${c.met ? "yes" : "**no**"} |`,
+      ),
     ];
     for (const row of [...new Set([...this.figures.map((f) => f.row), ...this.notes.map((n) => n.row)])].sort((a, b) => a - b)) {
       lines.push("", `## ${row}. ${ROW_TITLES[row] ?? ""}`, "", "| figure | min | median | max | unit |", "|---|---|---|---|---|");
-      for (const f of this.figures.filter((x) => x.row === row)) lines.push(`| ${f.label} | ${fmt(f.stats.min)} | ${fmt(f.stats.median)} | ${fmt(f.stats.max)} | ${f.unit} |`);
+      for (const f of this.figures.filter((x) => x.row === row))
+        lines.push(`| ${f.label} | ${fmt(f.stats.min)} | ${fmt(f.stats.median)} | ${fmt(f.stats.max)} | ${f.unit} |`);
       const notes = this.notes.filter((n) => n.row === row);
       if (notes.length > 0) lines.push("", ...notes.map((n) => `- ${n.text}`));
     }

@@ -27,7 +27,11 @@ export function stats(values: readonly number[]): Stats {
  * @example
  * const { a, b } = await alternate(5, { a: () => timeA(), b: () => timeB() });
  */
-export async function alternate<K extends string, T>(rounds: number, contenders: Record<K, (round: number) => Promise<T>>, onSample?: (name: K, round: number, sample: T) => void): Promise<Record<K, T[]>> {
+export async function alternate<K extends string, T>(
+  rounds: number,
+  contenders: Record<K, (round: number) => Promise<T>>,
+  onSample?: (name: K, round: number, sample: T) => void,
+): Promise<Record<K, T[]>> {
   const names = Object.keys(contenders) as K[];
   const samples = Object.fromEntries(names.map((name) => [name, [] as T[]])) as Record<K, T[]>;
   for (let round = 0; round < rounds; round++) {

@@ -53,6 +53,10 @@ export async function removeAllImages(info: WorldInfo): Promise<void> {
 
 /** Tag an image present in the daemon as `repo:tag`. @example await tagImage(info, "127.0.0.1:5000/public/app:1", "127.0.0.1:5000/many/n1", "1") */
 export async function tagImage(info: WorldInfo, source: string, repo: string, tag: string): Promise<void> {
-  const res = await engine(info, "POST", `/images/${encodeURIComponent(source)}/tag?repo=${encodeURIComponent(repo)}&tag=${encodeURIComponent(tag)}`);
+  const res = await engine(
+    info,
+    "POST",
+    `/images/${encodeURIComponent(source)}/tag?repo=${encodeURIComponent(repo)}&tag=${encodeURIComponent(tag)}`,
+  );
   if (res.status !== 201) throw new Error(`tagging ${source} as ${repo}:${tag}: ${res.status} ${res.body}`);
 }

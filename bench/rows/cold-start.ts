@@ -13,9 +13,24 @@ export async function coldStartRow(ctx: BenchContext): Promise<void> {
     version: () => measure(...pullbackArgv(["--version"]), { env: ctx.env }),
     help: () => measure(...pullbackArgv(["--help"]), { env: ctx.env }),
   });
-  const n = ctx.report.figure(5, "node -e 0", "ms", samples.node.map((s) => s.wallMs));
-  const v = ctx.report.figure(5, "pullback --version", "ms", samples.version.map((s) => s.wallMs));
-  const h = ctx.report.figure(5, "pullback --help", "ms", samples.help.map((s) => s.wallMs));
+  const n = ctx.report.figure(
+    5,
+    "node -e 0",
+    "ms",
+    samples.node.map((s) => s.wallMs),
+  );
+  const v = ctx.report.figure(
+    5,
+    "pullback --version",
+    "ms",
+    samples.version.map((s) => s.wallMs),
+  );
+  const h = ctx.report.figure(
+    5,
+    "pullback --help",
+    "ms",
+    samples.help.map((s) => s.wallMs),
+  );
   ctx.report.ratio(5, "pullback --version ÷ node -e 0 (median wall)", v, n, 3);
   ctx.report.ratio(5, "pullback --help ÷ node -e 0 (median wall)", h, n, 3);
   ctx.log(`row 5: node ${n.stats.median.toFixed(0)} ms, --version ${v.stats.median.toFixed(0)} ms, --help ${h.stats.median.toFixed(0)} ms`);

@@ -17,13 +17,30 @@ export async function daemonPullRow(ctx: BenchContext): Promise<void> {
     await removeAllImages(ctx.info);
     return run();
   };
-  const samples = await alternate(ctx.runs, {
-    pullback: () => fresh(() => measure(...pullbackArgv(["pull", ref, "--host", host, "--no-credentials", "-q"]), { env: ctx.env })),
-    docker: () => fresh(() => measure("docker", ["-H", host, "pull", "-q", ref], { env: ctx.env })),
-  }, (tool, round, s) => ctx.log(`row 2 ${round + 1}/${ctx.runs} ${tool}: ${Math.round(s.wallMs)} ms`));
+  const samples = await alternate(
+    ctx.runs,
+    {
+      pullback: () => fresh(() => measure(...pullbackArgv(["pull", ref, "--host", host, "--no-credentials", "-q"]), { env: ctx.env })),
+      docker: () => fresh(() => measure("docker", ["-H", host, "pull", "-q", ref], { env: ctx.env })),
+    },
+    (tool, round, s) => ctx.log(`row 2 ${round + 1}/${ctx.runs} ${tool}: ${Math.round(s.wallMs)} ms`),
+  );
   await removeAllImages(ctx.info);
-  const p = ctx.report.figure(2, "pullback pull --host unix://…", "ms", samples.pullback.map((s) => s.wallMs));
-  const d = ctx.report.figure(2, "docker -H unix://… pull", "ms", samples.docker.map((s) => s.wallMs));
+  const p = ctx.report.figure(
+    2,
+    "pullback pull --host unix://…",
+    "ms",
+    samples.pullback.map((s) => s.wallMs),
+  );
+  const d = ctx.report.figure(
+    2,
+    "docker -H unix://… pull",
+    "ms",
+    samples.docker.map((s) => s.wallMs),
+  );
   ctx.report.ratio(2, "pullback ÷ docker (median wall)", p, d, 1.05);
-  ctx.report.note(2, "From the open registry; the daemon (dockerd 20.10, vfs storage driver) does the transfer and extraction for both, so the ratio measures what pullback adds: Node start-up, the Engine API round trips, reading the progress stream.");
+  ctx.report.note(
+    2,
+    "From the open registry; the daemon (dockerd 20.10, vfs storage driver) does the transfer and extraction for both, so the ratio measures what pullback adds: Node start-up, the Engine API round trips, reading the progress stream.",
+  );
 }

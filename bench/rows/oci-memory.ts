@@ -16,12 +16,39 @@ export async function ociMemoryRow(ctx: BenchContext): Promise<void> {
   const huge = await pushHugeImage(info);
   ctx.log(`row 1 memory: public/huge:1 ready in ${Math.round(huge.buildMs)} ms (built once, then cached)`);
   const app = `${info.registries.open.host}/${info.fixtures.publicApp.repository}:${info.fixtures.publicApp.tag}`;
-  const samples = await alternate(ctx.runs, {
-    huge: (round: number) => pullbackOci(ctx, huge.ref, join(ctx.scratch, `oci-huge-${round}`)),
-    app: (round: number) => pullbackOci(ctx, app, join(ctx.scratch, `oci-app-${round}`)),
-  }, (tool, round, s) => ctx.log(`row 1 memory ${round + 1}/${ctx.runs} ${tool}: ${Math.round(s.wallMs)} ms, ${kibToMB(s.maxRssKiB).toFixed(0)} MB`));
-  report.figure(1, "pullback wall, public/huge:1 (1 GiB), open registry", "ms", samples.huge.map((s) => s.wallMs));
-  const hugeRss = report.figure(1, "pullback peak RSS, public/huge:1 (1 GiB)", "MB", samples.huge.map((s) => kibToMB(s.maxRssKiB)));
-  report.figure(1, "pullback peak RSS, public/app:1 (20 MiB)", "MB", samples.app.map((s) => kibToMB(s.maxRssKiB)));
-  report.check(1, "pullback peak RSS, public/huge:1 (1 GiB), worst run", hugeRss.stats.max, "MB", `≤ ${RSS_GOAL_MB} MB`, hugeRss.stats.max <= RSS_GOAL_MB);
+  const samples = await alternate(
+    ctx.runs,
+    {
+      huge: (round: number) => pullbackOci(ctx, huge.ref, join(ctx.scratch, `oci-huge-${round}`)),
+      app: (round: number) => pullbackOci(ctx, app, join(ctx.scratch, `oci-app-${round}`)),
+    },
+    (tool, round, s) =>
+      ctx.log(`row 1 memory ${round + 1}/${ctx.runs} ${tool}: ${Math.round(s.wallMs)} ms, ${kibToMB(s.maxRssKiB).toFixed(0)} MB`),
+  );
+  report.figure(
+    1,
+    "pullback wall, public/huge:1 (1 GiB), open registry",
+    "ms",
+    samples.huge.map((s) => s.wallMs),
+  );
+  const hugeRss = report.figure(
+    1,
+    "pullback peak RSS, public/huge:1 (1 GiB)",
+    "MB",
+    samples.huge.map((s) => kibToMB(s.maxRssKiB)),
+  );
+  report.figure(
+    1,
+    "pullback peak RSS, public/app:1 (20 MiB)",
+    "MB",
+    samples.app.map((s) => kibToMB(s.maxRssKiB)),
+  );
+  report.check(
+    1,
+    "pullback peak RSS, public/huge:1 (1 GiB), worst run",
+    hugeRss.stats.max,
+    "MB",
+    `≤ ${RSS_GOAL_MB} MB`,
+    hugeRss.stats.max <= RSS_GOAL_MB,
+  );
 }

@@ -70,13 +70,35 @@ export async function ociPullRow(ctx: BenchContext): Promise<void> {
       // The floor does not depend on the registry: measured once, in the first loop.
       ...(name === "open" ? { floor: (round: number) => floor(ctx, big, join(ctx.scratch, `oci-floor-${round}`)) } : {}),
     };
-    const samples = await alternate(ctx.runs, contenders, (tool, round, s) => ctx.log(`row 1 ${name} ${round + 1}/${ctx.runs} ${tool}: ${Math.round(s.wallMs)} ms, ${kibToMB(s.maxRssKiB).toFixed(0)} MB`));
+    const samples = await alternate(ctx.runs, contenders, (tool, round, s) =>
+      ctx.log(`row 1 ${name} ${round + 1}/${ctx.runs} ${tool}: ${Math.round(s.wallMs)} ms, ${kibToMB(s.maxRssKiB).toFixed(0)} MB`),
+    );
     const pullback = samples.pullback ?? [];
     const skopeoRuns = samples.skopeo ?? [];
-    const p = report.figure(1, `pullback wall, ${name} registry`, "ms", pullback.map((s) => s.wallMs));
-    const k = report.figure(1, `skopeo wall, ${name} registry`, "ms", skopeoRuns.map((s) => s.wallMs));
-    report.figure(1, `pullback peak RSS, ${name} registry`, "MB", pullback.map((s) => kibToMB(s.maxRssKiB)));
-    report.figure(1, `skopeo peak RSS, ${name} registry`, "MB", skopeoRuns.map((s) => kibToMB(s.maxRssKiB)));
+    const p = report.figure(
+      1,
+      `pullback wall, ${name} registry`,
+      "ms",
+      pullback.map((s) => s.wallMs),
+    );
+    const k = report.figure(
+      1,
+      `skopeo wall, ${name} registry`,
+      "ms",
+      skopeoRuns.map((s) => s.wallMs),
+    );
+    report.figure(
+      1,
+      `pullback peak RSS, ${name} registry`,
+      "MB",
+      pullback.map((s) => kibToMB(s.maxRssKiB)),
+    );
+    report.figure(
+      1,
+      `skopeo peak RSS, ${name} registry`,
+      "MB",
+      skopeoRuns.map((s) => kibToMB(s.maxRssKiB)),
+    );
     floorSamples.push(...(samples.floor ?? []).map((s) => s.wallMs));
     rssSamples.push(...pullback.map((s) => kibToMB(s.maxRssKiB)));
     report.ratio(1, `pullback ÷ skopeo, ${name} registry (median wall)`, p, k, 0.8);
@@ -86,6 +108,16 @@ export async function ociPullRow(ctx: BenchContext): Promise<void> {
     const p = report.figures.find((x) => x.label === `pullback wall, ${name} registry`)!;
     report.ratio(1, `pullback ÷ floor, ${name} registry (median wall)`, p, f, 1.5);
   }
-  report.check(1, "pullback peak RSS, public/big:1 (256 MiB), worst run", Math.max(...rssSamples), "MB", `≤ ${RSS_GOAL_MB} MB`, Math.max(...rssSamples) <= RSS_GOAL_MB);
-  report.note(1, `Figures are whole processes: pullback is \`node bin/pullback.js pull REF --to oci:DIR:TAG --no-credentials -q\` (Node start-up included); skopeo \`copy --src-tls-verify=false docker://REF oci:DIR:TAG\`. The floor does not fsync; pullback and skopeo fsync each blob. Peak RSS from /usr/bin/time (%M), 1 MB = 10^6 bytes.`);
+  report.check(
+    1,
+    "pullback peak RSS, public/big:1 (256 MiB), worst run",
+    Math.max(...rssSamples),
+    "MB",
+    `≤ ${RSS_GOAL_MB} MB`,
+    Math.max(...rssSamples) <= RSS_GOAL_MB,
+  );
+  report.note(
+    1,
+    `Figures are whole processes: pullback is \`node bin/pullback.js pull REF --to oci:DIR:TAG --no-credentials -q\` (Node start-up included); skopeo \`copy --src-tls-verify=false docker://REF oci:DIR:TAG\`. The floor does not fsync; pullback and skopeo fsync each blob. Peak RSS from /usr/bin/time (%M), 1 MB = 10^6 bytes.`,
+  );
 }

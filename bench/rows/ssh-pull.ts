@@ -41,15 +41,50 @@ export async function sshPullRow(ctx: BenchContext): Promise<void> {
     // sshd logs the acceptance before the session starts; the pull has ended, so every line is in.
     return { run: result, connections: (await acceptedSshConnections(info)) - before };
   };
-  const samples = await alternate(ctx.runs, {
-    pullback: () => once(() => measure(...pullbackArgv(["pull", ref, "--host", "ssh://buildbox", "--ssh-config", info.sshRoutes.configFile, "--no-credentials", "-q"]), { env: ctx.env })),
-    docker: () => once(() => measure("docker", ["pull", "-q", ref], { env: { ...ctx.env, DOCKER_HOST: "ssh://buildbox", PATH: `${shim}:${ctx.env.PATH ?? ""}` } })),
-  }, (tool, round, s) => ctx.log(`row 4 ${round + 1}/${ctx.runs} ${tool}: ${Math.round(s.run.wallMs)} ms, ${s.connections} SSH connections`));
+  const samples = await alternate(
+    ctx.runs,
+    {
+      pullback: () =>
+        once(() =>
+          measure(
+            ...pullbackArgv(["pull", ref, "--host", "ssh://buildbox", "--ssh-config", info.sshRoutes.configFile, "--no-credentials", "-q"]),
+            { env: ctx.env },
+          ),
+        ),
+      docker: () =>
+        once(() =>
+          measure("docker", ["pull", "-q", ref], {
+            env: { ...ctx.env, DOCKER_HOST: "ssh://buildbox", PATH: `${shim}:${ctx.env.PATH ?? ""}` },
+          }),
+        ),
+    },
+    (tool, round, s) => ctx.log(`row 4 ${round + 1}/${ctx.runs} ${tool}: ${Math.round(s.run.wallMs)} ms, ${s.connections} SSH connections`),
+  );
   await removeAllImages(info);
-  const p = ctx.report.figure(4, "pullback pull --host ssh://…", "ms", samples.pullback.map((s) => s.run.wallMs));
-  const d = ctx.report.figure(4, "DOCKER_HOST=ssh://… docker pull", "ms", samples.docker.map((s) => s.run.wallMs));
-  const pc = ctx.report.figure(4, "SSH connections per pull, pullback", "count", samples.pullback.map((s) => s.connections));
-  const dc = ctx.report.figure(4, "SSH connections per pull, docker CLI", "count", samples.docker.map((s) => s.connections));
+  const p = ctx.report.figure(
+    4,
+    "pullback pull --host ssh://…",
+    "ms",
+    samples.pullback.map((s) => s.run.wallMs),
+  );
+  const d = ctx.report.figure(
+    4,
+    "DOCKER_HOST=ssh://… docker pull",
+    "ms",
+    samples.docker.map((s) => s.run.wallMs),
+  );
+  const pc = ctx.report.figure(
+    4,
+    "SSH connections per pull, pullback",
+    "count",
+    samples.pullback.map((s) => s.connections),
+  );
+  const dc = ctx.report.figure(
+    4,
+    "SSH connections per pull, docker CLI",
+    "count",
+    samples.docker.map((s) => s.connections),
+  );
   ctx.report.check(4, "pullback ÷ docker CLI over SSH (median wall)", p.stats.median / d.stats.median, "×", "informational", true);
   const exact = pc.stats.min === 1 && pc.stats.max === 1;
   ctx.report.check(4, "SSH connections per pullback pull (every run)", pc.stats.max, "count", "= 1", exact);

@@ -12,7 +12,8 @@ const image = `${registry}/public/app:1`;
 
 function report(event: PullEvent): void {
   if (event.type === "warning") console.warn(`warning [${event.code}]: ${event.message}`);
-  if (event.type === "attempt-failed") console.warn(`attempt ${event.attempt} failed (${event.kind}); retrying anonymously: ${event.willRetryAnonymously}`);
+  if (event.type === "attempt-failed")
+    console.warn(`attempt ${event.attempt} failed (${event.kind}); retrying anonymously: ${event.willRetryAnonymously}`);
 }
 
 const docker = await connectDocker(); // DOCKER_HOST, the Docker context, or /var/run/docker.sock

@@ -25,7 +25,9 @@ const path = join(await mkdtemp(join(tmpdir(), "k3s-")), "registries.yaml"); // 
 const result = await writeRegistriesConfig({
   path,
   // `insecure` writes a plain-HTTP mirror: only for a registry on loopback, as in pullback's own tests.
-  registries: [{ host: registry, verifyRepositories: ["private/app:1"], insecure: registry.startsWith("127."), ...(credential ? { credential } : {}) }],
+  registries: [
+    { host: registry, verifyRepositories: ["private/app:1"], insecure: registry.startsWith("127."), ...(credential ? { credential } : {}) },
+  ],
   strict: true, // an unreachable registry fails instead of keeping an unverified credential
 });
 for (const decision of result.decisions) console.log(`${decision.host}: ${decision.verdict}, auth written: ${decision.wroteAuth}`);

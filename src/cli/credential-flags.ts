@@ -31,7 +31,10 @@ export async function credentialRequest(flags: CredentialFlags, stdin: Readable,
   }
   if (anonymous) return { anonymous: true, env };
   if (flags.username !== undefined && !flags.passwordStdin) {
-    throw new PullbackError("usage", "--username needs --password-stdin: pipe the password or token to stdin (it is never taken from the command line)");
+    throw new PullbackError(
+      "usage",
+      "--username needs --password-stdin: pipe the password or token to stdin (it is never taken from the command line)",
+    );
   }
   if (!flags.passwordStdin) return { env };
   const secret = stripOneNewline(await readAll(stdin));

@@ -45,7 +45,12 @@ const BY_KIND: Readonly<Record<ErrorKind, ExitCodeValue>> = {
 
 /** Commander's own usage errors carry a `code` starting with "commander.". */
 export function isCommanderError(error: unknown): error is { code: string; exitCode: number; message: string } {
-  return typeof error === "object" && error !== null && typeof (error as { code?: unknown }).code === "string" && (error as { code: string }).code.startsWith("commander.");
+  return (
+    typeof error === "object" &&
+    error !== null &&
+    typeof (error as { code?: unknown }).code === "string" &&
+    (error as { code: string }).code.startsWith("commander.")
+  );
 }
 
 /**

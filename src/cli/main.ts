@@ -51,7 +51,9 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       // A command module reports its own failures; this is a failure to load or start one.
       const { formatError } = await import("./output/format-error.js");
       const { styleFor } = await import("./output/style.js");
-      io.stderr.write(formatError(error, { style: styleFor(io.stderr, io.env), verbose: argv.includes("-v") || argv.includes("--verbose") }));
+      io.stderr.write(
+        formatError(error, { style: styleFor(io.stderr, io.env), verbose: argv.includes("-v") || argv.includes("--verbose") }),
+      );
     }
     return exitCodeFor(error);
   }
@@ -65,7 +67,9 @@ function wantsJson(argv: readonly string[]): boolean {
 
 function buildProgram(io: CliIo, setCode: (code: number) => void, json: boolean): Command {
   const program = new Command("pullback")
-    .description("Pull container images onto Docker daemons, remote hosts, k3s nodes and OCI layouts — and keep working when the registry credentials are refused.")
+    .description(
+      "Pull container images onto Docker daemons, remote hosts, k3s nodes and OCI layouts — and keep working when the registry credentials are refused.",
+    )
     .version(packageVersion(), "-V, --version", "print the version")
     .option("--json", "write newline-delimited JSON events to stdout, nothing else")
     .addOption(new Option("-q, --quiet", "print errors only").conflicts("verbose"))
@@ -80,7 +84,10 @@ function buildProgram(io: CliIo, setCode: (code: number) => void, json: boolean)
     .command("pull")
     .description("Pull an image onto the local daemon, a remote daemon over SSH, or into an OCI layout / docker-archive")
     .argument("<image>", "image reference, e.g. ghcr.io/acme/app:1.2")
-    .option("--host <url>", "Docker host: ssh://[user@]host[:port] pulls on a remote daemon through your ssh (host may be an ~/.ssh/config alias; also unix://, tcp://)")
+    .option(
+      "--host <url>",
+      "Docker host: ssh://[user@]host[:port] pulls on a remote daemon through your ssh (host may be an ~/.ssh/config alias; also unix://, tcp://)",
+    )
     .option("-i, --identity <file>", "SSH private key for --host ssh://… (ssh -i, IdentitiesOnly)")
     .option("--known-hosts <file>", "known_hosts file for --host ssh://… (default: ssh's, ~/.ssh/known_hosts)")
     .option("--accept-unknown-host-key", "accept and record an SSH host key not in known_hosts (never a changed one)")
@@ -91,13 +98,19 @@ function buildProgram(io: CliIo, setCode: (code: number) => void, json: boolean)
     .option("--replace", "with --to docker-archive:FILE, replace an archive that holds another image")
     .option("--tag-as <name>", "also tag the pulled image on the remote host (with --host ssh://…)")
     .addOption(
-      new Option("--pull <policy>", "always: ask the registry every time, as docker pull does; missing: only when the image is not there; never: use what is there")
+      new Option(
+        "--pull <policy>",
+        "always: ask the registry every time, as docker pull does; missing: only when the image is not there; never: use what is there",
+      )
         .choices(["always", "missing", "never"])
         .default("always"),
     )
     .option("--no-fallback", "do not retry anonymously when the credentials are refused")
     .option("--fail-on-fallback", "exit 6 when the image came from the anonymous retry")
-    .option("--cert-dir <dir>", "with --to: trust the *.crt CAs and use the client.cert/client.key in DIR (skopeo's layout) instead of certs.d");
+    .option(
+      "--cert-dir <dir>",
+      "with --to: trust the *.crt CAs and use the client.cert/client.key in DIR (skopeo's layout) instead of certs.d",
+    );
   addCredentialOptions(pull).addHelpText(
     "after",
     `
@@ -142,7 +155,12 @@ Examples:
     .option("--registry <host>", "registry host to configure (repeatable)", collect, [])
     .option("--endpoint <url>", "mirror endpoint for the (single) registry")
     .option("--insecure", "the registry speaks plain HTTP")
-    .option("--verify-repo <repo>", "repository the cluster will pull, verified with the credentials (repeatable; HOST/REPO with several registries)", collect, [])
+    .option(
+      "--verify-repo <repo>",
+      "repository the cluster will pull, verified with the credentials (repeatable; HOST/REPO with several registries)",
+      collect,
+      [],
+    )
     .option("--output <file>", "where to write (default /etc/rancher/k3s/registries.yaml; for k8s-secret: stdout)")
     .addOption(new Option("--format <format>", "what to write").choices(["k3s", "k8s-secret"]).default("k3s"))
     .option("--secret-name <name>", "metadata.name of the Secret (k8s-secret)")

@@ -28,7 +28,13 @@ const NOT_FOUND = "credentials not found in native keychain";
 const WITHHELD_VARIABLES = ["PULLBACK_REGISTRY_TOKEN", "PULLBACK_REGISTRY_PASSWORD"];
 
 type HelperRun =
-  | { readonly type: "exited"; readonly code: number | null; readonly signal: NodeJS.Signals | null; readonly stdout: string; readonly stderr: string }
+  | {
+      readonly type: "exited";
+      readonly code: number | null;
+      readonly signal: NodeJS.Signals | null;
+      readonly stdout: string;
+      readonly stderr: string;
+    }
   | { readonly type: "timed-out" }
   | { readonly type: "overflowed" };
 
@@ -52,7 +58,8 @@ export async function getFromCredentialHelper(
     const seconds = (options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000;
     throw helperFailure(`${program} did not answer within ${seconds} s and was stopped`, program, true);
   }
-  if (run.type === "overflowed") throw helperFailure(`${program} wrote more than ${MAX_OUTPUT_BYTES} bytes; that is not a credential`, program, false);
+  if (run.type === "overflowed")
+    throw helperFailure(`${program} wrote more than ${MAX_OUTPUT_BYTES} bytes; that is not a credential`, program, false);
   if (run.code !== 0) {
     if (isNotFound(run)) return undefined;
     const status = run.signal === null ? `exit code ${run.code}` : `signal ${run.signal}`;
@@ -82,7 +89,8 @@ function parseReply(stdout: string, program: string, source: CredentialSource): 
     // No cause attached: the JSON error quotes the output, and the output may be the secret.
     throw helperFailure(`${program} answered with something that is not JSON`, program, false);
   }
-  if (typeof reply !== "object" || reply === null) throw helperFailure(`${program} answered with JSON that is not an object`, program, false);
+  if (typeof reply !== "object" || reply === null)
+    throw helperFailure(`${program} answered with JSON that is not an object`, program, false);
   const { Username: username, Secret: secret } = reply as Record<string, unknown>;
   if ((username !== undefined && typeof username !== "string") || (secret !== undefined && typeof secret !== "string")) {
     throw helperFailure(`${program} answered with a Username or Secret that is not a string`, program, false);
@@ -168,7 +176,10 @@ function helperDiagnosis(program: string, retryable: boolean): Diagnosis {
     summary: `The Docker credential helper ${program} did not give usable credentials.`,
     explanation: `Its output is not shown because it can contain the secret.`,
     steps: [
-      { text: "Run the helper by hand to see its error (the server URL goes on stdin; stdout, the secret, is discarded)", command: `echo <registry> | ${program} get >/dev/null` },
+      {
+        text: "Run the helper by hand to see its error (the server URL goes on stdin; stdout, the secret, is discarded)",
+        command: `echo <registry> | ${program} get >/dev/null`,
+      },
       { text: "Unlock the keychain or log in again if it asks for it, or pass --no-credentials to pull anonymously." },
     ],
     retryable,

@@ -74,7 +74,8 @@ function checkAuthEntry(entry: unknown, file: string, key: string): DockerAuthEn
   const field = `auths[${JSON.stringify(key)}]`;
   if (!isObject(entry)) throw configError(file, `has an ${field} that is not an object`);
   for (const name of ["auth", "username", "password", "identitytoken"]) {
-    if (entry[name] !== undefined && typeof entry[name] !== "string") throw configError(file, `has an ${field}.${name} that is not a string`);
+    if (entry[name] !== undefined && typeof entry[name] !== "string")
+      throw configError(file, `has an ${field}.${name} that is not a string`);
   }
   return entry;
 }

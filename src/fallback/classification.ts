@@ -74,7 +74,8 @@ const NETWORK_PHRASE =
   /dial tcp|connection refused|connection reset|i\/o timeout|tls handshake timeout|no such host|network is unreachable|host is unreachable|no route to host|context deadline exceeded|client\.timeout exceeded|timeout awaiting response headers|server gave http response to https client|temporary failure in name resolution|server misbehaving|broken pipe|unexpected eof|proxyconnect tcp|^(x509|tls|remote error)$|certificate signed by unknown authority/i;
 const RATE_PHRASE = /^toomanyrequests\b|rate limit|too many requests/i;
 /** The registry served bytes that are not what its manifest promised: its fault, not the credentials'. */
-const INTEGRITY_PHRASE = /^filesystem layer verification failed\b|^failed to verify\b|digest mismatch|does not match (?:the )?expected digest|^unexpected commit digest/i;
+const INTEGRITY_PHRASE =
+  /^filesystem layer verification failed\b|^failed to verify\b|digest mismatch|does not match (?:the )?expected digest|^unexpected commit digest/i;
 /** The daemon's own disk refused a write: not the registry's fault, not the credentials'. */
 const IO_PHRASE = /no space left on device|read-only file system|disk quota exceeded/i;
 const PLATFORM_PHRASE =
@@ -84,7 +85,17 @@ const AMBIGUOUS_NOT_FOUND = /^pull access denied(?: for [^,]*)?, repository does
 const AUTH_WORDS = new Set(["unauthorized", "denied", "forbidden", "insufficient_scope", "permission_denied", "access denied"]);
 const AUTH_PHRASE =
   /^(authentication required|no basic auth credentials|incorrect username or password|invalid username(?: or |\/)password|your authorization token has expired|access to the requested resource is not authorized|requested access to the resource is denied|authentication failed)\b/i;
-const NOT_FOUND_WORDS = new Set(["manifest unknown", "name unknown", "blob unknown", "manifest_unknown", "name_unknown", "blob_unknown", "not found", "no such image", "repository name not known to registry"]);
+const NOT_FOUND_WORDS = new Set([
+  "manifest unknown",
+  "name unknown",
+  "blob unknown",
+  "manifest_unknown",
+  "name_unknown",
+  "blob_unknown",
+  "not found",
+  "no such image",
+  "repository name not known to registry",
+]);
 const NOT_FOUND_PHRASE = /^(manifest|name|blob) unknown\b|^(manifest|repository|image|reference|tag)\b.* not found$/i;
 /**
  * An HTTP status embedded in a clause: "403 Forbidden", "error parsing HTTP 403 response body",
@@ -114,7 +125,8 @@ const OCI_CODES: Readonly<Record<string, ErrorKind>> = {
 /** Phrases of a refusal that does not say the credentials are wrong: "denied" is a valid account without access. */
 const NO_ACCESS_PHRASE = /^(denied|requested access to the resource is denied|insufficient_scope|forbidden|permission_denied)\b/i;
 /** Phrases that do say the credentials themselves are wrong: no ambiguity left. */
-const WRONG_CREDENTIALS_PHRASE = /token has expired|incorrect username or password|invalid username(?: or |\/)password|authentication failed/i;
+const WRONG_CREDENTIALS_PHRASE =
+  /token has expired|incorrect username or password|invalid username(?: or |\/)password|authentication failed/i;
 
 const RETRY_WHY: Readonly<Partial<Record<ErrorKind, string>>> = {
   auth: "the registry refused the credentials, so an anonymous pull may still work",
@@ -159,7 +171,11 @@ function classifyAt(error: unknown, depth: number): Classification {
   // A daemon's answer (status + words) is read like any other; our own errors keep their kind.
   if (error instanceof PullbackError && !isDaemonAnswer(error)) {
     const clauses = splitClauses(stripWrappers(error.message));
-    return classified(error.kind, registryWords(error) ?? reasonFrom(clauses, undefined, error.message), isAmbiguousRefusal(error, clauses));
+    return classified(
+      error.kind,
+      registryWords(error) ?? reasonFrom(clauses, undefined, error.message),
+      isAmbiguousRefusal(error, clauses),
+    );
   }
   const facts = factsOf(error);
   const clauses = splitClauses(facts.message);
@@ -287,8 +303,7 @@ function factsOf(error: unknown): Facts {
     str(record["message"]) ??
     "";
   const stripped = stripWrappers(message);
-  const status =
-    num(record["statusCode"]) ?? num(record["status"]) ?? num(field(detail, "code")) ?? dockerodeStatus(message);
+  const status = num(record["statusCode"]) ?? num(record["status"]) ?? num(field(detail, "code")) ?? dockerodeStatus(message);
   const code = str(record["code"]) ?? str(field(ociError, "code"));
   return { status, code, message: stripped };
 }
@@ -341,7 +356,10 @@ function splitClauses(message: string): string[] {
 function reasonFrom(clauses: readonly string[], at: number | undefined, fallback: string): string {
   let start = at ?? 0;
   if (at === undefined) {
-    while (start < clauses.length - 1 && /^(head|get|post|put|patch|delete) \S+$|^failed to (resolve|fetch|do request)\b/i.test(clauses[start] ?? "")) {
+    while (
+      start < clauses.length - 1 &&
+      /^(head|get|post|put|patch|delete) \S+$|^failed to (resolve|fetch|do request)\b/i.test(clauses[start] ?? "")
+    ) {
       start++;
     }
   }

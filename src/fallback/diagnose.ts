@@ -62,7 +62,10 @@ export function diagnosePullFailure(context: FailureContext): Diagnosis {
         explanation: `The pull failed before the registry could answer (${context.classification.reason}). This says nothing about the credentials, so pullback did not retry anonymously.`,
         steps: [
           // The endpoint actually contacted: Docker Hub is served by registry-1.docker.io.
-          { text: "Check that the registry host resolves and accepts connections", command: `curl -sSI https://${context.registry === "docker.io" ? "registry-1.docker.io" : context.registry}/v2/` },
+          {
+            text: "Check that the registry host resolves and accepts connections",
+            command: `curl -sSI https://${context.registry === "docker.io" ? "registry-1.docker.io" : context.registry}/v2/`,
+          },
           { text: "Check proxy settings (HTTPS_PROXY, NO_PROXY) of the machine that pulls" },
           { text: "Pull again once the network is back" },
         ],
@@ -84,7 +87,10 @@ export function diagnosePullFailure(context: FailureContext): Diagnosis {
         explanation: `${context.classification.reason}. pullback refused the content and kept nothing of it; the credentials were not the problem, so it did not retry anonymously.`,
         steps: [
           { text: "Pull again: a transfer corrupted on the way (a proxy, a flaky link) usually arrives whole the next time" },
-          { text: "If it fails the same way again, the registry stores a corrupt blob: tell its operators which digest", command: `skopeo inspect docker://${context.image}` },
+          {
+            text: "If it fails the same way again, the registry stores a corrupt blob: tell its operators which digest",
+            command: `skopeo inspect docker://${context.image}`,
+          },
         ],
         retryable: true,
       };
@@ -92,7 +98,12 @@ export function diagnosePullFailure(context: FailureContext): Diagnosis {
       return {
         summary: `${context.registry} served something larger or deeper than pullback accepts for ${context.image}`,
         explanation: `${context.classification.reason}. The limits protect the machine from hostile or broken registries; a real image stays far below them.`,
-        steps: [{ text: "Check that the reference names an image and that the registry is the one you meant", command: `skopeo inspect --raw docker://${context.image}` }],
+        steps: [
+          {
+            text: "Check that the reference names an image and that the registry is the one you meant",
+            command: `skopeo inspect --raw docker://${context.image}`,
+          },
+        ],
         retryable: false,
       };
     case "io":
@@ -100,7 +111,10 @@ export function diagnosePullFailure(context: FailureContext): Diagnosis {
         summary: `Writing ${context.image} to disk failed`,
         explanation: context.classification.reason,
         steps: [
-          { text: "Check the free space and permissions where the image is written (a daemon writes under its data root)", command: "docker info --format '{{.DockerRootDir}}'" },
+          {
+            text: "Check the free space and permissions where the image is written (a daemon writes under its data root)",
+            command: "docker info --format '{{.DockerRootDir}}'",
+          },
           { text: "Run the same command again once there is room: blobs already stored are reused" },
         ],
         retryable: false,
@@ -125,10 +139,7 @@ export function diagnosePullFailure(context: FailureContext): Diagnosis {
       return {
         summary: `${context.registry} failed to serve ${context.image}`,
         explanation: `The registry answered with an error of its own (${context.classification.reason}). This says nothing about the credentials, so pullback did not retry anonymously.`,
-        steps: [
-          { text: "Pull again in a few minutes: registry errors are often passing" },
-          { text: "Check the registry's status page" },
-        ],
+        steps: [{ text: "Pull again in a few minutes: registry errors are often passing" }, { text: "Check the registry's status page" }],
         retryable: true,
       };
     case "platform":
@@ -159,7 +170,8 @@ export function diagnosePullFailure(context: FailureContext): Diagnosis {
 function notFoundOrDenied(context: FailureContext): Diagnosis {
   const source = context.credentialSource;
   const who = source === undefined ? "an anonymous pull may not read it" : "these credentials may not read it";
-  const tried = context.attempts.some((a) => a.identity.anonymous) && source !== undefined ? " The anonymous retry was refused the same way." : "";
+  const tried =
+    context.attempts.some((a) => a.identity.anonymous) && source !== undefined ? " The anonymous retry was refused the same way." : "";
   return {
     summary: `${context.image} was not found, or ${who}`,
     explanation: `${source === undefined ? `${context.registry} refused an anonymous pull` : `${refusedBy(source, context.registry)}`}, and ${context.registry} answers the same for a repository that does not exist and for one the caller may not read (${context.classification.reason}).${tried}`,
@@ -185,9 +197,17 @@ function authDiagnosis(context: FailureContext): Diagnosis {
     .join(" ");
   const steps: RecoveryStep[] = [
     { text: "Log in with credentials that can read this repository", command: `docker login ${context.registry}` },
-    { text: "Or pass them to pullback, the secret on stdin", command: `printf '%s' "$TOKEN" | pullback pull ${context.image} --username USER --password-stdin` },
-    { text: "For a token (ghcr.io, GitLab, …), check that it has not expired and carries the read scope for packages (for GitHub: read:packages)" },
-    { text: "Check which credentials pullback would use and whether the registry accepts them", command: `pullback check ${context.image}` },
+    {
+      text: "Or pass them to pullback, the secret on stdin",
+      command: `printf '%s' "$TOKEN" | pullback pull ${context.image} --username USER --password-stdin`,
+    },
+    {
+      text: "For a token (ghcr.io, GitLab, …), check that it has not expired and carries the read scope for packages (for GitHub: read:packages)",
+    },
+    {
+      text: "Check which credentials pullback would use and whether the registry accepts them",
+      command: `pullback check ${context.image}`,
+    },
     { text: "Check the environment: PULLBACK_REGISTRY_USERNAME / PULLBACK_REGISTRY_TOKEN override the Docker config" },
   ];
   return { summary: `Access to ${context.image} was refused`, explanation, steps, retryable: false };

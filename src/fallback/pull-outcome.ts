@@ -65,7 +65,13 @@ export class PullError extends PullbackError {
 
   constructor(
     message: string,
-    details: { classification: Classification; attempts: readonly PullAttempt[]; diagnosis: Diagnosis; cause: unknown; reason?: string | undefined },
+    details: {
+      classification: Classification;
+      attempts: readonly PullAttempt[];
+      diagnosis: Diagnosis;
+      cause: unknown;
+      reason?: string | undefined;
+    },
   ) {
     super(details.classification.kind, message, { cause: details.cause, diagnosis: details.diagnosis, reason: details.reason });
     this.classification = details.classification;

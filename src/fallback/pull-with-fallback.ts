@@ -56,7 +56,14 @@ export function fallbackOptionsFor(
   options: FallbackChoiceOptions,
   host?: string,
 ): FallbackOptions {
-  return { image: reference.toString(), registry: reference.registry, credential, fallback: options.fallback, onEvent: options.onEvent, host };
+  return {
+    image: reference.toString(),
+    registry: reference.registry,
+    credential,
+    fallback: options.fallback,
+    onEvent: options.onEvent,
+    host,
+  };
 }
 
 /**
@@ -76,10 +83,9 @@ export type PullAttemptFn<Image> = (credential: Credential | undefined, attempt:
  *   onEvent: (e) => e.type === "warning" && console.warn(e.message),
  * });
  */
-export async function pullWithFallback<Image extends { readonly digest?: string | undefined; readonly alreadyPresent?: boolean | undefined }>(
-  pull: PullAttemptFn<Image>,
-  options: FallbackOptions,
-): Promise<PullOutcome<Image>> {
+export async function pullWithFallback<
+  Image extends { readonly digest?: string | undefined; readonly alreadyPresent?: boolean | undefined },
+>(pull: PullAttemptFn<Image>, options: FallbackOptions): Promise<PullOutcome<Image>> {
   checkPullWithFallback(pull, options);
   const attempts: PullAttempt[] = [];
   const classifications: Classification[] = [];
@@ -94,13 +100,24 @@ export async function pullWithFallback<Image extends { readonly digest?: string 
     try {
       const image = await pull(credential, attempt);
       attempts.push({ attempt, identity, succeeded: true });
-      emit(options.onEvent, { type: "done", image: options.image, digest: image.digest, upToDate: image.alreadyPresent === true ? true : undefined, host: options.host });
+      emit(options.onEvent, {
+        type: "done",
+        image: options.image,
+        digest: image.digest,
+        upToDate: image.alreadyPresent === true ? true : undefined,
+        host: options.host,
+      });
       return { image, attempts, warnings, fellBack: attempt > 1 };
     } catch (error) {
       const classification = classifyPullError(error);
       classifications.push(classification);
       const message = userText(error instanceof Error ? error.message : classification.reason);
-      attempts.push({ attempt, identity, succeeded: false, failure: { kind: classification.kind, reason: classification.reason, message } });
+      attempts.push({
+        attempt,
+        identity,
+        succeeded: false,
+        failure: { kind: classification.kind, reason: classification.reason, message },
+      });
       const retry = shouldRetryAnonymously(classification, credential, options);
       const reason = error instanceof PullbackError ? error.reason : undefined;
       emit(options.onEvent, {
@@ -161,5 +178,11 @@ function finalError(error: unknown, classifications: Classification[], attempts:
       fallbackDisabled: options.fallback === false,
     });
   const reason = inner?.reason ?? (ambiguous ? "not-found-or-denied" : undefined);
-  return new PullError(`${diagnosis.summary}: ${attempts.at(-1)?.failure?.message ?? last.reason}`, { classification, attempts, diagnosis, cause: error, reason });
+  return new PullError(`${diagnosis.summary}: ${attempts.at(-1)?.failure?.message ?? last.reason}`, {
+    classification,
+    attempts,
+    diagnosis,
+    cause: error,
+    reason,
+  });
 }

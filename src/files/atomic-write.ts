@@ -37,18 +37,22 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
   );
   const temp = join(directory, `.${basename(target)}.pullback-${randomBytes(6).toString("hex")}.tmp`);
   try {
-    await ioStep(async () => {
-      const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
-      try {
-        await handle.writeFile(content);
-        await handle.chmod(mode);
-        // Keep the owner an installer gave the file; only root can, and nobody else needs to.
-        if (owner !== undefined) await handle.chown(owner.uid, owner.gid).catch(() => undefined);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    }, `write ${target}`, target);
+    await ioStep(
+      async () => {
+        const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+        try {
+          await handle.writeFile(content);
+          await handle.chmod(mode);
+          // Keep the owner an installer gave the file; only root can, and nobody else needs to.
+          if (owner !== undefined) await handle.chown(owner.uid, owner.gid).catch(() => undefined);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      },
+      `write ${target}`,
+      target,
+    );
     await options.beforeRename?.(temp);
     await ioStep(() => rename(temp, target), `write ${target}`, target);
   } catch (error) {

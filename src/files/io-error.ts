@@ -84,7 +84,12 @@ export async function spaceAt(path: string): Promise<Space | undefined> {
   if (existing === undefined) return undefined;
   try {
     const fs = await statfs(existing);
-    return { mountPoint: await mountPointOf(existing), type: FS_TYPES[fs.type] ?? `type 0x${fs.type.toString(16)}`, freeBytes: fs.bavail * fs.bsize, totalBytes: fs.blocks * fs.bsize };
+    return {
+      mountPoint: await mountPointOf(existing),
+      type: FS_TYPES[fs.type] ?? `type 0x${fs.type.toString(16)}`,
+      freeBytes: fs.bavail * fs.bsize,
+      totalBytes: fs.blocks * fs.bsize,
+    };
   } catch {
     return undefined;
   }
@@ -136,7 +141,10 @@ async function mountPointOf(path: string): Promise<string> {
   for (;;) {
     const parent = dirname(current);
     if (parent === current) return current;
-    const parentDevice = await stat(parent).then((s) => s.dev, () => undefined);
+    const parentDevice = await stat(parent).then(
+      (s) => s.dev,
+      () => undefined,
+    );
     if (parentDevice !== device) return current;
     current = parent;
   }

@@ -59,14 +59,18 @@ async function acquire(lock: string, options: LockOptions): Promise<void> {
     if (await tryCreate(lock)) return;
     await breakIfStale(lock);
     if (options.timeoutMs !== undefined && Date.now() - started > options.timeoutMs) {
-      throw new PullbackError("io", `Timed out after ${options.timeoutMs} ms waiting for ${options.what ?? lock}: ${lock} is held by a running process`, {
-        diagnosis: {
-          summary: `Another pullback holds ${lock}`,
-          explanation: "Another process is writing to the same place and has not finished.",
-          steps: [{ text: `Wait for it to finish, or remove ${lock} if no pullback is running.` }],
-          retryable: true,
+      throw new PullbackError(
+        "io",
+        `Timed out after ${options.timeoutMs} ms waiting for ${options.what ?? lock}: ${lock} is held by a running process`,
+        {
+          diagnosis: {
+            summary: `Another pullback holds ${lock}`,
+            explanation: "Another process is writing to the same place and has not finished.",
+            steps: [{ text: `Wait for it to finish, or remove ${lock} if no pullback is running.` }],
+            retryable: true,
+          },
         },
-      });
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, pause + Math.random() * pause));
     pause = Math.min(pause * 2, MAX_POLL_MS);

@@ -11,7 +11,8 @@ import { checkText } from "../validation/checks.js";
  * @example
  * const to: PullDestination = { kind: "oci", dir: "./images", tag: "app-1" };
  */
-export type PullDestination = { readonly kind: "oci"; readonly dir: string; readonly tag?: string } | { readonly kind: "docker-archive"; readonly file: string };
+export type PullDestination =
+  { readonly kind: "oci"; readonly dir: string; readonly tag?: string } | { readonly kind: "docker-archive"; readonly file: string };
 
 const USAGE = 'expected "oci:DIR", "oci:DIR:TAG" or "docker-archive:FILE"';
 

@@ -207,7 +207,8 @@ function scanAlgorithm(algorithm: string, offset: number): string | undefined {
     const c = algorithm.charAt(i);
     const position = offset + i + 1;
     if (componentStart) {
-      if (!isLower(c) && !isUpper(c)) return `digest algorithm component must start with a letter, found ${showChar(c)} at position ${position}`;
+      if (!isLower(c) && !isUpper(c))
+        return `digest algorithm component must start with a letter, found ${showChar(c)} at position ${position}`;
       componentStart = false;
     } else if (c === "-" || c === "_" || c === "+" || c === ".") {
       componentStart = true;

@@ -90,12 +90,7 @@ const MAX_REDIRECTS = 5;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 // Errors worth another try: the peer or the path hiccuped. Refusals, DNS misses and
 // certificate errors are deterministic, so retrying them only delays the report.
-const RETRYABLE_CODES = new Set([
-  "ECONNRESET",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EAI_AGAIN",
-]);
+const RETRYABLE_CODES = new Set(["ECONNRESET", "EPIPE", "ETIMEDOUT", "EAI_AGAIN"]);
 /** Response bodies are read in slices this big (Node's default is 16 KiB): fewer chunks, fewer turns per byte. */
 const BODY_HIGH_WATER_MARK = 1024 * 1024;
 
@@ -177,7 +172,9 @@ export class HttpClient {
     if (url.protocol !== "https:") return { agent: new HttpAgent({ keepAlive: true }), trust: undefined, proxy };
     const trust = await loadHostTrust(url.host, this.#options.tls ?? {}, this.#env);
     if (!trust.rejectUnauthorized) {
-      this.#warn(`TLS certificate verification is off for ${url.host} (insecure_skip_verify): anyone between here and the registry can read and change the traffic, credentials included`);
+      this.#warn(
+        `TLS certificate verification is off for ${url.host} (insecure_skip_verify): anyone between here and the registry can read and change the traffic, credentials included`,
+      );
     }
     const options = {
       keepAlive: true,
@@ -209,10 +206,7 @@ export class HttpClient {
       );
     }
     if (credentialed && !isLoopbackHost(url.host)) {
-      throw new PullbackError(
-        "usage",
-        `refusing to send credentials over plain HTTP to ${url.host}: use HTTPS, or pull anonymously`,
-      );
+      throw new PullbackError("usage", `refusing to send credentials over plain HTTP to ${url.host}: use HTTPS, or pull anonymously`);
     }
   }
 
@@ -244,7 +238,11 @@ export class HttpClient {
       if (response.status === 407 && route.proxy !== undefined) {
         // Plain HTTP through a proxy: the proxy itself answers; never mistake it for the registry.
         response.body.destroy();
-        const refusal = new ProxyTunnelError("auth", `the proxy ${redactProxy(route.proxy)} answered HTTP 407 (proxy authentication required)`, { proxy: route.proxy, status: 407 });
+        const refusal = new ProxyTunnelError(
+          "auth",
+          `the proxy ${redactProxy(route.proxy)} answered HTTP 407 (proxy authentication required)`,
+          { proxy: route.proxy, status: 407 },
+        );
         throw networkFailure(refusal, { what, url, proxy: route.proxy, trust: route.trust });
       }
       if (response.status === 429) {
@@ -280,14 +278,19 @@ export class HttpClient {
         agent: route.agent,
         highWaterMark: BODY_HIGH_WATER_MARK,
       };
-      const req = secure || route.proxy === undefined ? (secure ? httpsRequest : httpRequest)(url, options) : viaHttpProxy(url, options, route.proxy);
+      const req =
+        secure || route.proxy === undefined ? (secure ? httpsRequest : httpRequest)(url, options) : viaHttpProxy(url, options, route.proxy);
       let answer: IncomingMessage | undefined;
       const fail = (error: Error): void => {
         // After the headers the failure belongs to the body: its reader sees it.
         if (answer) answer.destroy(error);
         else req.destroy(error);
       };
-      req.setTimeout(idle, () => fail(timeoutError(answer ? `no body bytes from ${url.host} for ${idle} ms` : `no response headers from ${url.host} within ${idle} ms`)));
+      req.setTimeout(idle, () =>
+        fail(
+          timeoutError(answer ? `no body bytes from ${url.host} for ${idle} ms` : `no response headers from ${url.host} within ${idle} ms`),
+        ),
+      );
       req.once("socket", (socket) => {
         if (!socket.connecting) return; // a pooled keep-alive connection
         const timer = setTimeout(() => fail(timeoutError(`could not connect to ${url.host} within ${connectTimeout} ms`)), connectTimeout);
@@ -324,7 +327,11 @@ function viaHttpProxy(url: URL, options: RequestOptions, proxy: URL): ReturnType
     host: proxy.hostname.replace(/^\[|\]$/g, ""),
     port: proxy.port === "" ? 80 : Number(proxy.port),
     path: url.href,
-    headers: { ...(options.headers as Record<string, string>), host: url.host, ...(authorization === undefined ? {} : { "proxy-authorization": authorization }) },
+    headers: {
+      ...(options.headers as Record<string, string>),
+      host: url.host,
+      ...(authorization === undefined ? {} : { "proxy-authorization": authorization }),
+    },
   });
 }
 

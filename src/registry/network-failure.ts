@@ -41,7 +41,8 @@ const UNKNOWN_CA = new Set([
   "UNABLE_TO_GET_ISSUER_CERT",
 ]);
 const EXPIRED = new Set(["CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID"]);
-const CLIENT_CERT = /^ERR_SSL_(TLSV13_ALERT_CERTIFICATE_REQUIRED|SSLV3_ALERT_BAD_CERTIFICATE|SSLV3_ALERT_HANDSHAKE_FAILURE|TLSV1_ALERT_UNKNOWN_CA|SSLV3_ALERT_CERTIFICATE_UNKNOWN)$/;
+const CLIENT_CERT =
+  /^ERR_SSL_(TLSV13_ALERT_CERTIFICATE_REQUIRED|SSLV3_ALERT_BAD_CERTIFICATE|SSLV3_ALERT_HANDSHAKE_FAILURE|TLSV1_ALERT_UNKNOWN_CA|SSLV3_ALERT_CERTIFICATE_UNKNOWN)$/;
 const PLAIN_HTTP = /^ERR_SSL_(WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|HTTP_REQUEST|UNKNOWN_PROTOCOL)$/;
 /** OpenSSL's words when the peer answered a ClientHello with plain HTTP (Node reports some of them as EPROTO). */
 const PLAIN_HTTP_WORDS = /wrong version number|packet length too long|unknown protocol/i;
@@ -69,17 +70,28 @@ export function networkFailure(error: unknown, context: NetworkFailureContext): 
   return new PullbackError("network", `${context.what}: ${detail}`, { cause: error, reason, diagnosis });
 }
 
-function diagnose(error: unknown, code: string | undefined, detail: string, context: NetworkFailureContext): { reason: NetworkFailureReason; diagnosis: Diagnosis } {
+function diagnose(
+  error: unknown,
+  code: string | undefined,
+  detail: string,
+  context: NetworkFailureContext,
+): { reason: NetworkFailureReason; diagnosis: Diagnosis } {
   const tunnel = findTunnelError(error);
   if (tunnel !== undefined) return proxyDiagnosis(tunnel, detail, context);
-  if (context.proxy !== undefined && context.url.protocol === "http:" && code !== undefined && /^E(CONNREFUSED|NOTFOUND|AI_AGAIN|HOSTUNREACH|NETUNREACH)$/.test(code)) {
+  if (
+    context.proxy !== undefined &&
+    context.url.protocol === "http:" &&
+    code !== undefined &&
+    /^E(CONNREFUSED|NOTFOUND|AI_AGAIN|HOSTUNREACH|NETUNREACH)$/.test(code)
+  ) {
     return proxyDiagnosis(new ProxyTunnelError("unreachable", detail, { proxy: context.proxy }), detail, context);
   }
   if (code !== undefined && UNKNOWN_CA.has(code)) return { reason: "tls-unknown-ca", diagnosis: unknownCa(detail, context) };
   if (code === "ERR_TLS_CERT_ALTNAME_INVALID") return { reason: "tls-hostname-mismatch", diagnosis: hostnameMismatch(detail, context) };
   if (code !== undefined && EXPIRED.has(code)) return { reason: "tls-expired", diagnosis: expired(detail, context) };
   if (code !== undefined && CLIENT_CERT.test(code)) return { reason: "tls-client-cert-required", diagnosis: clientCert(detail, context) };
-  if ((code !== undefined && PLAIN_HTTP.test(code)) || (context.url.protocol === "https:" && PLAIN_HTTP_WORDS.test(detail))) return { reason: "tls-plain-http", diagnosis: plainHttp(detail, context) };
+  if ((code !== undefined && PLAIN_HTTP.test(code)) || (context.url.protocol === "https:" && PLAIN_HTTP_WORDS.test(detail)))
+    return { reason: "tls-plain-http", diagnosis: plainHttp(detail, context) };
   return { reason: "unreachable", diagnosis: unreachable(detail, context) };
 }
 
@@ -114,7 +126,10 @@ function via(context: NetworkFailureContext): string {
 /** `openssl s_client` to see what the server presents, through the same proxy. */
 function opensslStep(context: NetworkFailureContext, text = "See the certificate chain the server presents"): RecoveryStep {
   const proxy = context.proxy === undefined ? "" : ` -proxy ${context.proxy.host}`;
-  return { text, command: `openssl s_client -showcerts -connect ${hostPort(context.url)} -servername ${context.url.hostname}${proxy} </dev/null` };
+  return {
+    text,
+    command: `openssl s_client -showcerts -connect ${hostPort(context.url)} -servername ${context.url.hostname}${proxy} </dev/null`,
+  };
 }
 
 /** The `curl` that repeats the request with the same trust and proxy (its password shown as ***). */
@@ -136,8 +151,14 @@ function unknownCa(detail: string, context: NetworkFailureContext): Diagnosis {
     explanation: `${context.url.host} presented a certificate from an unknown or private CA (${detail})${via(context)}. ${looked(context)}.`,
     steps: [
       opensslStep(context),
-      { text: "Trust the CA for this host as docker and skopeo do", command: `sudo mkdir -p /etc/docker/certs.d/${dir} && sudo cp ca.crt /etc/docker/certs.d/${dir}/ca.crt` },
-      { text: "Or give pullback a directory holding the CA as ca.crt (skopeo's --cert-dir layout)", command: `pullback check ${context.url.host} --cert-dir ./certs` },
+      {
+        text: "Trust the CA for this host as docker and skopeo do",
+        command: `sudo mkdir -p /etc/docker/certs.d/${dir} && sudo cp ca.crt /etc/docker/certs.d/${dir}/ca.crt`,
+      },
+      {
+        text: "Or give pullback a directory holding the CA as ca.crt (skopeo's --cert-dir layout)",
+        command: `pullback check ${context.url.host} --cert-dir ./certs`,
+      },
       { text: "Or trust the CA for every Node.js program", command: "export NODE_EXTRA_CA_CERTS=/path/to/ca.crt" },
     ],
     retryable: false,
@@ -161,7 +182,10 @@ function expired(detail: string, context: NetworkFailureContext): Diagnosis {
     summary: `The certificate of ${context.url.host} is expired or not yet valid`,
     explanation: `The certificate ${context.url.host} presented is outside its validity dates (${detail})${via(context)}. Retrying cannot help until it is renewed.`,
     steps: [
-      { text: "See the certificate's dates", command: `openssl s_client -connect ${hostPort(context.url)} -servername ${context.url.hostname}${context.proxy === undefined ? "" : ` -proxy ${context.proxy.host}`} </dev/null 2>/dev/null | openssl x509 -noout -dates` },
+      {
+        text: "See the certificate's dates",
+        command: `openssl s_client -connect ${hostPort(context.url)} -servername ${context.url.hostname}${context.proxy === undefined ? "" : ` -proxy ${context.proxy.host}`} </dev/null 2>/dev/null | openssl x509 -noout -dates`,
+      },
       { text: "Check this machine's clock", command: "date -u" },
       { text: "Ask the registry's operator to renew the certificate" },
     ],
@@ -174,11 +198,19 @@ function clientCert(detail: string, context: NetworkFailureContext): Diagnosis {
   const had = context.trust?.cert !== undefined;
   const searched = context.trust?.searched ?? [];
   return {
-    summary: had ? `${context.url.host} refused the client certificate pullback offered` : `${context.url.host} requires a client certificate, and pullback found none`,
+    summary: had
+      ? `${context.url.host} refused the client certificate pullback offered`
+      : `${context.url.host} requires a client certificate, and pullback found none`,
     explanation: `The server demands mutual TLS (${detail})${via(context)}. pullback offers client.cert + client.key (or NAME.cert + NAME.key) from ${searched.length > 0 ? searched.join(", ") : "the certificate directories"}${had ? "; the server did not accept the one found there" : ", and found none"}.`,
     steps: [
-      { text: "Put the client certificate and key where docker and skopeo look for them", command: `sudo cp client.cert client.key /etc/docker/certs.d/${dir}/` },
-      { text: "Or give pullback a directory holding ca.crt, client.cert and client.key", command: `pullback check ${context.url.host} --cert-dir ./certs` },
+      {
+        text: "Put the client certificate and key where docker and skopeo look for them",
+        command: `sudo cp client.cert client.key /etc/docker/certs.d/${dir}/`,
+      },
+      {
+        text: "Or give pullback a directory holding ca.crt, client.cert and client.key",
+        command: `pullback check ${context.url.host} --cert-dir ./certs`,
+      },
       opensslStep(context, "Check that the server accepts the certificate: add -cert client.cert -key client.key"),
     ],
     retryable: false,
@@ -191,7 +223,10 @@ function plainHttp(detail: string, context: NetworkFailureContext): Diagnosis {
     explanation: `pullback spoke TLS to ${hostPort(context.url)}, and the server there does not speak it (${detail})${via(context)}. Registries on loopback addresses are spoken to over plain HTTP; any other host only when allowed with --insecure, and credentials never cross plain HTTP.`,
     steps: [
       { text: "Check what the port speaks", command: `curl -sSI http://${context.url.host}/v2/` },
-      { text: "If the registry really serves plain HTTP on a trusted network, allow it explicitly", command: `pullback check ${context.url.host} --insecure` },
+      {
+        text: "If the registry really serves plain HTTP on a trusted network, allow it explicitly",
+        command: `pullback check ${context.url.host} --insecure`,
+      },
       { text: "Better: serve the registry over TLS" },
     ],
     retryable: false,
@@ -216,9 +251,16 @@ export function tlsExpectedDiagnosis(context: NetworkFailureContext): Diagnosis 
   };
 }
 
-function proxyDiagnosis(tunnel: ProxyTunnelError, detail: string, context: NetworkFailureContext): { reason: NetworkFailureReason; diagnosis: Diagnosis } {
+function proxyDiagnosis(
+  tunnel: ProxyTunnelError,
+  detail: string,
+  context: NetworkFailureContext,
+): { reason: NetworkFailureReason; diagnosis: Diagnosis } {
   const variable = context.url.protocol === "https:" ? "HTTPS_PROXY" : "HTTP_PROXY";
-  const noProxy = { text: `If ${context.url.hostname} should be reached directly, add it to NO_PROXY`, command: `export NO_PROXY=${context.url.hostname}` };
+  const noProxy = {
+    text: `If ${context.url.hostname} should be reached directly, add it to NO_PROXY`,
+    command: `export NO_PROXY=${context.url.hostname}`,
+  };
   const curl = curlStep(context, "Try the same request through the proxy with curl");
   if (tunnel.stage === "unreachable") {
     return {
@@ -239,7 +281,10 @@ function proxyDiagnosis(tunnel: ProxyTunnelError, detail: string, context: Netwo
         summary: `The proxy ${tunnel.proxy} refused the request: proxy authentication required (HTTP ${tunnel.status ?? 407})`,
         explanation: `${hasCredentials ? "The proxy refused the user and password in the proxy URL" : "The proxy URL carries no user and password, and the proxy requires them"} (${variable}). This says nothing about the registry credentials, so pullback did not retry anonymously.`,
         steps: [
-          { text: `Put the proxy's user and password in ${variable}`, command: `export ${variable}=http://USER:PASSWORD@${context.proxy?.host ?? "PROXY:PORT"}` },
+          {
+            text: `Put the proxy's user and password in ${variable}`,
+            command: `export ${variable}=http://USER:PASSWORD@${context.proxy?.host ?? "PROXY:PORT"}`,
+          },
           curl,
         ],
         retryable: false,
@@ -263,7 +308,9 @@ function unreachable(detail: string, context: NetworkFailureContext): Diagnosis 
     explanation: `${context.what} failed before the server answered (${detail})${via(context)}. This says nothing about the credentials, so pullback did not retry anonymously.`,
     steps: [
       curlStep(context, "Check that the host resolves and accepts connections"),
-      { text: `Check the proxy settings (HTTPS_PROXY, NO_PROXY): ${context.proxy === undefined ? `${context.url.host} is reached directly` : `${context.url.host} goes through ${redactProxy(context.proxy)}`}` },
+      {
+        text: `Check the proxy settings (HTTPS_PROXY, NO_PROXY): ${context.proxy === undefined ? `${context.url.host} is reached directly` : `${context.url.host} goes through ${redactProxy(context.proxy)}`}`,
+      },
       { text: "Pull again once the network is back" },
     ],
     retryable: true,

@@ -85,10 +85,16 @@ export class TunnelAgent extends HttpsAgent {
       fail(refusal(proxy, target, res.statusCode ?? 0));
     });
     req.once("timeout", () => {
-      fail(new ProxyTunnelError("unreachable", `no answer from the proxy ${redactProxy(proxy)} within ${this.#connectTimeoutMs} ms`, { proxy }));
+      fail(
+        new ProxyTunnelError("unreachable", `no answer from the proxy ${redactProxy(proxy)} within ${this.#connectTimeoutMs} ms`, {
+          proxy,
+        }),
+      );
     });
     req.once("error", (error: Error) => {
-      fail(new ProxyTunnelError("unreachable", `cannot connect to the proxy ${redactProxy(proxy)}: ${error.message}`, { proxy, cause: error }));
+      fail(
+        new ProxyTunnelError("unreachable", `cannot connect to the proxy ${redactProxy(proxy)}: ${error.message}`, { proxy, cause: error }),
+      );
     });
     req.end();
     return undefined;
@@ -100,5 +106,8 @@ function refusal(proxy: URL, target: string, status: number): ProxyTunnelError {
   const auth = status === 407 || status === 401;
   const stage: ProxyFailureStage = auth ? "auth" : "upstream";
   const why = auth ? "proxy authentication required" : "the proxy could not or would not connect";
-  return new ProxyTunnelError(stage, `the proxy ${redactProxy(proxy)} answered CONNECT ${target} with HTTP ${status} (${why})`, { proxy, status });
+  return new ProxyTunnelError(stage, `the proxy ${redactProxy(proxy)} answered CONNECT ${target} with HTTP ${status} (${why})`, {
+    proxy,
+    status,
+  });
 }

@@ -15,7 +15,9 @@ import { PullbackError, messageOf } from "../errors.js";
 export async function readBodyWhole(body: Readable, limit: number, what: string): Promise<Buffer> {
   const { bytes, broke } = await collect(body, limit);
   if (broke !== undefined) {
-    throw new PullbackError("network", `${what}: the connection broke off after ${bytes.length} bytes: ${messageOf(broke.error)}`, { cause: broke.error });
+    throw new PullbackError("network", `${what}: the connection broke off after ${bytes.length} bytes: ${messageOf(broke.error)}`, {
+      cause: broke.error,
+    });
   }
   return bytes;
 }

@@ -103,7 +103,17 @@ export class RegistryClient {
     const plain = options.insecure === true || isLoopbackHost(host);
     this.baseUrl = `${plain ? "http" : "https"}://${host}`;
     this.#http = new HttpClient({
-      ...pick(options, ["retries", "retryDelayMs", "connectTimeoutMs", "idleTimeoutMs", "maxRetryAfterMs", "onExchange", "tls", "env", "onWarning"]),
+      ...pick(options, [
+        "retries",
+        "retryDelayMs",
+        "connectTimeoutMs",
+        "idleTimeoutMs",
+        "maxRetryAfterMs",
+        "onExchange",
+        "tls",
+        "env",
+        "onWarning",
+      ]),
       insecureHosts: options.insecure === true ? [host] : [],
     });
     this.#auth = new Authenticator(this.#http, host, options.credential, options.tokenCache);
@@ -163,7 +173,9 @@ export class RegistryClient {
    */
   async getManifest(repository: string, reference: string, accept: readonly string[] = MANIFEST_MEDIA_TYPES): Promise<Manifest> {
     const what = `manifest ${repository}:${reference} from ${this.host}`;
-    const { response, bytes } = await this.#fetchWhole(what, () => this.#expectOk("GET", manifestPath(repository, reference), repository, { accept: accept.join(", ") }));
+    const { response, bytes } = await this.#fetchWhole(what, () =>
+      this.#expectOk("GET", manifestPath(repository, reference), repository, { accept: accept.join(", ") }),
+    );
     const asked = /^([a-z0-9]+(?:[+._-][a-z0-9]+)*):/.exec(reference)?.[1];
     const algorithm = asked === "sha512" ? "sha512" : "sha256";
     const digest = `${algorithm}:${createHash(algorithm).update(bytes).digest("hex")}`;
@@ -229,7 +241,11 @@ export class RegistryClient {
       // Go's TLS server answers a plain-HTTP request with a bare 400 (no headers; the body "Client sent an
       // HTTP request to an HTTPS server." is often cut by its reset): a transport mismatch, not the registry's word.
       const bare = response.header("date") === undefined && response.header("content-type") === undefined;
-      if (response.status === 400 && this.baseUrl.startsWith("http:") && (bare || /client sent an http request to an https server/i.test(error.registryMessage))) {
+      if (
+        response.status === 400 &&
+        this.baseUrl.startsWith("http:") &&
+        (bare || /client sent an http request to an https server/i.test(error.registryMessage))
+      ) {
         const url = new URL(`${this.baseUrl}/v2/`);
         throw new PullbackError("network", error.message, {
           cause: error,

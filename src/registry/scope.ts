@@ -33,7 +33,10 @@ export function parseScope(scope: string): ParsedScope | undefined {
   const first = scope.indexOf(":");
   const last = scope.lastIndexOf(":");
   if (first <= 0 || last === first) return undefined;
-  const actions = scope.slice(last + 1).split(",").filter((action) => action !== "");
+  const actions = scope
+    .slice(last + 1)
+    .split(",")
+    .filter((action) => action !== "");
   return { type: scope.slice(0, first), name: scope.slice(first + 1, last), actions };
 }
 

@@ -153,7 +153,11 @@ export class Authenticator {
   }
 
   async #postRefreshToken(realm: URL, scopes: readonly string[]): Promise<HttpResponse> {
-    const form = new URLSearchParams({ grant_type: "refresh_token", refresh_token: this.#credential?.reveal() ?? "", client_id: CLIENT_ID });
+    const form = new URLSearchParams({
+      grant_type: "refresh_token",
+      refresh_token: this.#credential?.reveal() ?? "",
+      client_id: CLIENT_ID,
+    });
     if (this.#service !== undefined) form.set("service", this.#service);
     if (scopes.length > 0) form.set("scope", scopes.join(" "));
     return this.#http.send({

@@ -80,7 +80,9 @@ export async function loadHostTrust(host: string, options: TlsOptions, env: Trus
   const dirs =
     options.certDir !== undefined
       ? [options.certDir]
-      : (options.certsDirs ?? defaultCertsDirs(env)).flatMap((root) => [host, ...(HOST_ALIASES[host] ?? [])].map((name) => join(root, name)));
+      : (options.certsDirs ?? defaultCertsDirs(env)).flatMap((root) =>
+          [host, ...(HOST_ALIASES[host] ?? [])].map((name) => join(root, name)),
+        );
   const extraCaFiles = [...(env["NODE_EXTRA_CA_CERTS"] ? [env["NODE_EXTRA_CA_CERTS"]] : []), ...(options.caFiles ?? [])];
   const cas: string[] = [];
   const files: string[] = [];

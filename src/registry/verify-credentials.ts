@@ -105,8 +105,14 @@ export async function verifyCredentials(
     let anonymousPull: boolean | undefined;
     try {
       await client.ping();
-      answer = client.auth.scheme === undefined ? unsupportedChallenge() : reference ? await checkRepository(client, reference, credential !== undefined) : await checkLogin(client, credential !== undefined);
-      anonymousPull = reference && answer.verdict !== "unreachable" ? await anonymousPullOf(answer, reference, endpoint, credential, options) : undefined;
+      answer =
+        client.auth.scheme === undefined
+          ? unsupportedChallenge()
+          : reference
+            ? await checkRepository(client, reference, credential !== undefined)
+            : await checkLogin(client, credential !== undefined);
+      anonymousPull =
+        reference && answer.verdict !== "unreachable" ? await anonymousPullOf(answer, reference, endpoint, credential, options) : undefined;
     } catch (error) {
       answer = unreachableAnswer(error);
       anonymousPull = undefined;
@@ -134,7 +140,10 @@ export async function verifyCredentials(
 /** A bare `host[:port]` (with a dot, a port, or "localhost") verifies login; anything else is a reference. */
 export function isBareRegistryHost(target: string): boolean {
   if (target.includes("/")) return false;
-  const host = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)(:\d{1,5})?$/.exec(target);
+  const host =
+    /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)(:\d{1,5})?$/.exec(
+      target,
+    );
   if (!host) return false;
   const [, name = "", port] = host;
   // "nginx" is docker.io/library/nginx, not a host: docker needs a dot, a port or localhost too.
@@ -185,7 +194,9 @@ async function checkRepository(client: RegistryClient, reference: ImageReference
     return refusal(error, withCredential, "the registry", scheme);
   }
   if (scheme === "none") {
-    const message = withCredential ? "the registry requires no authentication: the credentials are not needed" : "the registry requires no authentication";
+    const message = withCredential
+      ? "the registry requires no authentication: the credentials are not needed"
+      : "the registry requires no authentication";
     return { verdict: "accepted", message };
   }
   const who = withCredential ? "the credentials" : "anonymous access";
@@ -197,7 +208,10 @@ async function checkLogin(client: RegistryClient, withCredential: boolean): Prom
   const note = "checked as docker login does, without a repository: this tells accepted from rejected, not access to any repository";
   const scheme = client.auth.scheme;
   if (scheme === "none") {
-    return { verdict: "accepted", message: `the registry requires no authentication${withCredential ? ": the credentials are not needed" : ""}` };
+    return {
+      verdict: "accepted",
+      message: `the registry requires no authentication${withCredential ? ": the credentials are not needed" : ""}`,
+    };
   }
   try {
     if (scheme === "bearer") await client.requestToken([]);
@@ -237,12 +251,17 @@ function refusal(error: unknown, withCredential: boolean, who: string, scheme: s
 
 /** A 401 whose challenge is neither Bearer nor Basic: we cannot tell anything about the credentials. */
 function unsupportedChallenge(): Answer {
-  return { verdict: "unreachable", message: "the registry asks for an authentication scheme other than Bearer or Basic; the credentials could not be checked" };
+  return {
+    verdict: "unreachable",
+    message: "the registry asks for an authentication scheme other than Bearer or Basic; the credentials could not be checked",
+  };
 }
 
 function unreachableAnswer(error: unknown): Answer {
   const message = unreachableMessage(error);
-  return isPullbackError(error) && error.diagnosis !== undefined ? { verdict: "unreachable", message, failure: error } : { verdict: "unreachable", message };
+  return isPullbackError(error) && error.diagnosis !== undefined
+    ? { verdict: "unreachable", message, failure: error }
+    : { verdict: "unreachable", message };
 }
 
 function unreachableMessage(error: unknown): string {

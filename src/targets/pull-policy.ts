@@ -30,7 +30,8 @@ export const PULL_POLICIES: readonly PullPolicy[] = ["missing", "always", "never
  */
 export function parsePullPolicy(value: string): PullPolicy {
   const policy = PULL_POLICIES.find((p) => p === value);
-  if (policy === undefined) throw new PullbackError("usage", `--pull must be one of ${PULL_POLICIES.join(", ")}, not ${JSON.stringify(value)}`);
+  if (policy === undefined)
+    throw new PullbackError("usage", `--pull must be one of ${PULL_POLICIES.join(", ")}, not ${JSON.stringify(value)}`);
   return policy;
 }
 
@@ -47,7 +48,11 @@ export type Presence =
  * @example
  * decidePull("missing", { state: "present" }, { image: "ghcr.io/acme/app:1", where: "the local daemon" }) // → "use-present"
  */
-export function decidePull(policy: PullPolicy, presence: Presence, what: { readonly image: string; readonly where: string }): "use-present" | "pull" {
+export function decidePull(
+  policy: PullPolicy,
+  presence: Presence,
+  what: { readonly image: string; readonly where: string },
+): "use-present" | "pull" {
   if (policy === "always") return "pull";
   if (presence.state === "present") return "use-present";
   if (policy === "missing") return "pull";
@@ -61,8 +66,11 @@ function neverError(presence: Presence, what: { readonly image: string; readonly
     reason: "pull-never",
     diagnosis: {
       summary,
-      explanation: "With the pull policy \"never\" pullback uses only what is already there and sends no request to the registry.",
-      steps: [{ text: "Allow a pull when the image is missing (the default for ensureImage): --pull missing" }, { text: "Or fetch it first, then run again" }],
+      explanation: 'With the pull policy "never" pullback uses only what is already there and sends no request to the registry.',
+      steps: [
+        { text: "Allow a pull when the image is missing (the default for ensureImage): --pull missing" },
+        { text: "Or fetch it first, then run again" },
+      ],
       retryable: false,
     },
   });

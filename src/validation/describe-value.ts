@@ -19,7 +19,9 @@ export function describeValue(value: unknown, options: { readonly secret?: boole
     case "string":
       if (options.secret) return `a string of ${value.length} characters`;
       if (value === "") return "an empty string";
-      return value.length > MAX_SHOWN ? `a string of ${value.length} characters starting ${JSON.stringify(value.slice(0, MAX_SHOWN))}` : `the string ${JSON.stringify(value)}`;
+      return value.length > MAX_SHOWN
+        ? `a string of ${value.length} characters starting ${JSON.stringify(value.slice(0, MAX_SHOWN))}`
+        : `the string ${JSON.stringify(value)}`;
     case "number":
     case "boolean":
       return options.secret ? `a ${typeof value}` : `the ${typeof value} ${String(value)}`;

@@ -58,7 +58,14 @@ export function checkPlatform(value: unknown, name: string): void {
 /** A connection from connectDocker. */
 export function checkDockerConnection(value: unknown, name: string): void {
   const connection = value as Partial<Record<string, unknown>> | null | undefined;
-  if (typeof connection !== "object" || connection === null || typeof connection.endpoint !== "string" || typeof connection.close !== "function" || typeof connection.engine !== "object" || connection.engine === null) {
+  if (
+    typeof connection !== "object" ||
+    connection === null ||
+    typeof connection.endpoint !== "string" ||
+    typeof connection.close !== "function" ||
+    typeof connection.engine !== "object" ||
+    connection.engine === null
+  ) {
     throw invalid(name, value, "a connection returned by connectDocker()");
   }
 }

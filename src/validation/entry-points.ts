@@ -28,7 +28,8 @@ const MAX_TIMEOUT_MS = 2_147_483_647; // what setTimeout accepts
 export function checkPullImage(ref: unknown, value: unknown): { reference: ImageReference; to: PullDestination } {
   const options = checkRecord(value, "pullImage: options");
   const reference = checkReference(ref, "pullImage: ref");
-  if (options.to === undefined) throw invalid("pullImage: options.to", undefined, 'a destination such as "oci:DIR:TAG" or "docker-archive:FILE"');
+  if (options.to === undefined)
+    throw invalid("pullImage: options.to", undefined, 'a destination such as "oci:DIR:TAG" or "docker-archive:FILE"');
   const to = checkDestination(options.to, "pullImage: options.to");
   checkPlatform(options.platform, "pullImage: options.platform");
   for (const flag of ["allPlatforms", "fallback", "insecure"]) checkBoolean(options[flag], `pullImage: options.${flag}`);
@@ -155,8 +156,8 @@ export function checkPullWithFallback(attempt: unknown, value: unknown): void {
   checkText(options.host, "pullWithFallback: options.host", { optional: true });
 }
 
-
 /** docker's pull policy: "missing", "always" or "never". */
 function checkPullPolicy(value: unknown, name: string): void {
-  if (value !== undefined && !PULL_POLICIES.some((policy) => policy === value)) throw invalid(name, value, PULL_POLICIES.map((p) => `"${p}"`).join(", ") + " or absent");
+  if (value !== undefined && !PULL_POLICIES.some((policy) => policy === value))
+    throw invalid(name, value, PULL_POLICIES.map((p) => `"${p}"`).join(", ") + " or absent");
 }

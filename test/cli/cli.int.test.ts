@@ -17,11 +17,28 @@ const secrets = [world.users.alice.password, world.users.bob.password, world.use
 
 /** The environment of every run: the world's daemon, no Docker config, optional env credentials. */
 function env(user?: "alice" | "bob"): NodeJS.ProcessEnv {
-  const base: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, DOCKER_CONFIG: join(home, ".docker"), DOCKER_HOST: world.dockerHost, NO_COLOR: "1" };
-  return user === undefined ? base : { ...base, PULLBACK_REGISTRY_USERNAME: world.users[user].username, PULLBACK_REGISTRY_TOKEN: world.users[user].password };
+  const base: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: home,
+    DOCKER_CONFIG: join(home, ".docker"),
+    DOCKER_HOST: world.dockerHost,
+    NO_COLOR: "1",
+  };
+  return user === undefined
+    ? base
+    : { ...base, PULLBACK_REGISTRY_USERNAME: world.users[user].username, PULLBACK_REGISTRY_TOKEN: world.users[user].password };
 }
 
-const ssh = ["--host", world.ssh.url, "-i", world.ssh.keyFile, "--known-hosts", world.ssh.knownHostsFile, "--ssh-config", world.sshRoutes.configFile];
+const ssh = [
+  "--host",
+  world.ssh.url,
+  "-i",
+  world.ssh.keyFile,
+  "--known-hosts",
+  world.ssh.knownHostsFile,
+  "--ssh-config",
+  world.sshRoutes.configFile,
+];
 
 const jsonLines = (run: CliRun): Record<string, unknown>[] =>
   run.stdout
@@ -39,7 +56,9 @@ describe("pullback pull — exit codes by real scenarios", () => {
   it("0: a public image with a valid account that has no access falls back, warns, succeeds", async () => {
     await removeAllImages(world);
     const run = await runCli(["pull", image("public/app:1")], { env: env("bob") });
-    expect(run.stderr).toMatch(/warning: the credentials from PULLBACK_REGISTRY_USERNAME and PULLBACK_REGISTRY_TOKEN were refused by .*pulling anonymously instead/);
+    expect(run.stderr).toMatch(
+      /warning: the credentials from PULLBACK_REGISTRY_USERNAME and PULLBACK_REGISTRY_TOKEN were refused by .*pulling anonymously instead/,
+    );
     expect(run.stderr).toMatch(/Retrying .* anonymously/);
     expect(run.code).toBe(0);
   });
@@ -97,7 +116,9 @@ describe("pullback pull — exit codes by real scenarios", () => {
   });
 
   it("0: the remote path over SSH with --tag-as", async () => {
-    const run = await runCli(["pull", image("public/app:1"), ...ssh, "--tag-as", "cli-test/app:dev", "--no-credentials", "--json"], { env: env() });
+    const run = await runCli(["pull", image("public/app:1"), ...ssh, "--tag-as", "cli-test/app:dev", "--no-credentials", "--json"], {
+      env: env(),
+    });
     const outcome = jsonLines(run).at(-1);
     expect(outcome).toMatchObject({ type: "outcome", fellBack: false, image: { tags: ["cli-test/app:dev"] } });
     expect(run.code).toBe(0);
@@ -151,7 +172,10 @@ describe("pullback pull — output", () => {
 
 describe("pullback check", () => {
   it("0 for accepted credentials, saying where they came from and whether anonymous pulls work", async () => {
-    const run = await runCli(["check", image("private/app:1"), "--username", world.users.alice.username, "--password-stdin"], { env: env(), stdin: world.users.alice.password });
+    const run = await runCli(["check", image("private/app:1"), "--username", world.users.alice.username, "--password-stdin"], {
+      env: env(),
+      stdin: world.users.alice.password,
+    });
     expect(run.stdout).toMatch(/^ACCEPTED .*private\/app — the credentials given with --password-stdin: .*anonymous pull: refused$/m);
     expect(run.code).toBe(0);
   });
@@ -182,10 +206,25 @@ describe("pullback check", () => {
 describe("pullback cluster-config", () => {
   it("--dry-run keeps accepted credentials, masked, and writes nothing", async () => {
     const output = join(home, "registries.yaml");
-    const run = await runCli(["cluster-config", "--registry", registry, "--verify-repo", "private/app", "--output", output, "--dry-run", "--password-stdin", "--username", world.users.alice.username], {
-      env: env(),
-      stdin: world.users.alice.password,
-    });
+    const run = await runCli(
+      [
+        "cluster-config",
+        "--registry",
+        registry,
+        "--verify-repo",
+        "private/app",
+        "--output",
+        output,
+        "--dry-run",
+        "--password-stdin",
+        "--username",
+        world.users.alice.username,
+      ],
+      {
+        env: env(),
+        stdin: world.users.alice.password,
+      },
+    );
     expect(run.stdout).toMatch(/password: "\*\*\*"/);
     expect(run.stderr).toMatch(/accepted — credentials kept/);
     expect(existsSync(output)).toBe(false);
@@ -193,7 +232,10 @@ describe("pullback cluster-config", () => {
   });
 
   it("drops refused credentials with a warning", async () => {
-    const run = await runCli(["cluster-config", "--registry", registry, "--verify-repo", "private/app", "--output", join(home, "r.yaml"), "--dry-run"], { env: env("bob") });
+    const run = await runCli(
+      ["cluster-config", "--registry", registry, "--verify-repo", "private/app", "--output", join(home, "r.yaml"), "--dry-run"],
+      { env: env("bob") },
+    );
     expect(run.stdout).not.toMatch(/auth:/);
     expect(run.stderr).toMatch(/warning: .*left out/);
     expect(run.code).toBe(0);

@@ -17,7 +17,14 @@ const registry = world.registries.token.host;
 const image = (repo: string): string => `${registry}/${repo}`;
 
 function env(home: string = cleanHome(), extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: home, DOCKER_CONFIG: join(home, ".docker"), DOCKER_HOST: world.dockerHost, NO_COLOR: "1", ...extra };
+  return {
+    PATH: process.env.PATH,
+    HOME: home,
+    DOCKER_CONFIG: join(home, ".docker"),
+    DOCKER_HOST: world.dockerHost,
+    NO_COLOR: "1",
+    ...extra,
+  };
 }
 
 /** `bash -c "pullback ARGS | READER"`: pullback's own exit status and stderr, as the shell sees them. */
@@ -103,7 +110,10 @@ describe("--json and flags (item 8)", () => {
     const run = await runCli(["pull", image("public/app:1"), "--json"], {
       env: env(undefined, { PULLBACK_REGISTRY_USERNAME: world.users.alice.username, PULLBACK_REGISTRY_TOKEN: world.users.wrongPassword }),
     });
-    const failed = run.stdout.split("\n").filter((l) => l.includes('"attempt-failed"')).map((l) => JSON.parse(l) as { message: string });
+    const failed = run.stdout
+      .split("\n")
+      .filter((l) => l.includes('"attempt-failed"'))
+      .map((l) => JSON.parse(l) as { message: string });
     expect(failed).toHaveLength(1);
     const message = failed[0]?.message ?? "";
     expect(message).toMatch(/unauthorized/);
@@ -120,7 +130,9 @@ describe("--json and flags (item 8)", () => {
     const expected = exitCodeFor(new PullbackError("config", "x"));
     expect(run.code).toBe(expected);
     expect(run.stderr).toMatch(/Docker config/);
-    const row = readFileSync(join(ROOT, "docs", "cli.md"), "utf8").split("\n").find((line) => line.startsWith(`| ${expected} |`));
+    const row = readFileSync(join(ROOT, "docs", "cli.md"), "utf8")
+      .split("\n")
+      .find((line) => line.startsWith(`| ${expected} |`));
     expect(row, `the exit code table's row ${expected} names the malformed Docker config`).toMatch(/malformed .*Docker config/);
     expect(expected).not.toBe(ExitCode.success);
   });

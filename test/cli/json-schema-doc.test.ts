@@ -33,7 +33,17 @@ describe("docs/cli.md --json schema", () => {
   });
 
   it("documents every line type, with fields for each", () => {
-    const types = ["attempt-started", "layer", "warning", "attempt-failed", "done", "outcome (pull)", "outcome (check)", "outcome (cluster-config)", "error"];
+    const types = [
+      "attempt-started",
+      "layer",
+      "warning",
+      "attempt-failed",
+      "done",
+      "outcome (pull)",
+      "outcome (check)",
+      "outcome (cluster-config)",
+      "error",
+    ];
     expect([...doc.fields.keys()].sort()).toEqual(types.sort());
     for (const type of types) expect(doc.fields.get(type)?.length ?? 0).toBeGreaterThan(0);
   });

@@ -74,7 +74,9 @@ export function fieldPaths(value: Readonly<Record<string, unknown>>, prefix = ""
 
 /** Documented fields a line lacks although their parent is there (`diagnosis.summary` of a null diagnosis is not lacking). */
 export function missingRequired(line: Readonly<Record<string, unknown>>, documented: readonly DocumentedField[]): string[] {
-  return documented.filter((field) => !field.optional && parentsOf(line, field.path).some((parent) => !(lastKey(field.path) in parent))).map((f) => f.path);
+  return documented
+    .filter((field) => !field.optional && parentsOf(line, field.path).some((parent) => !(lastKey(field.path) in parent)))
+    .map((f) => f.path);
 }
 
 function parentsOf(line: Readonly<Record<string, unknown>>, path: string): Record<string, unknown>[] {
@@ -104,7 +106,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /** The members of a string-literal union type, read from its source file. */
 export function unionMembers(file: string, typeName: string): Set<string> {
   // Comments go first: they may hold a ";" or quotes.
-  const source = readFileSync(join(ROOT, file), "utf8").replace(/\/\/.*$/gm, "").replace(/\/\*[\s\S]*?\*\//g, "");
+  const source = readFileSync(join(ROOT, file), "utf8")
+    .replace(/\/\/.*$/gm, "")
+    .replace(/\/\*[\s\S]*?\*\//g, "");
   const body = new RegExp(`export type ${typeName} =([\\s\\S]*?);`).exec(source)?.[1];
   if (body === undefined) throw new Error(`${file} declares no type ${typeName}`);
   return new Set([...body.matchAll(/(?:^|\|)\s*"([a-z-]+)"/gm)].map((m) => m[1] ?? ""));

@@ -21,7 +21,14 @@ const ssh = ["--host", world.ssh.url, "-i", world.ssh.keyFile, "--known-hosts", 
 const doc = readJsonSchemaDoc();
 
 function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: home, DOCKER_CONFIG: join(home, ".docker"), DOCKER_HOST: world.dockerHost, NO_COLOR: "1", ...extra };
+  return {
+    PATH: process.env.PATH,
+    HOME: home,
+    DOCKER_CONFIG: join(home, ".docker"),
+    DOCKER_HOST: world.dockerHost,
+    NO_COLOR: "1",
+    ...extra,
+  };
 }
 const bob = { PULLBACK_REGISTRY_USERNAME: world.users.bob.username, PULLBACK_REGISTRY_TOKEN: world.users.bob.password };
 const alice = { PULLBACK_REGISTRY_USERNAME: world.users.alice.username, PULLBACK_REGISTRY_TOKEN: world.users.alice.password };
@@ -41,7 +48,11 @@ const scenarios: readonly (readonly [string, readonly string[], NodeJS.ProcessEn
   ["pull", ["pull", image("public/app:1")], { PULLBACK_REGISTRY_USERNAME: "someone" }],
   ["check", ["check", image("public/app:1"), registry], alice],
   ["check", ["check", image("private/app:1")], bob],
-  ["cluster-config", ["cluster-config", "--registry", registry, "--verify-repo", "private/app:1", "--output", join(scratch, "r.yaml"), "--dry-run"], alice],
+  [
+    "cluster-config",
+    ["cluster-config", "--registry", registry, "--verify-repo", "private/app:1", "--output", join(scratch, "r.yaml"), "--dry-run"],
+    alice,
+  ],
   ["cluster-config", ["cluster-config", "--registry", registry, "--output", join(scratch, "r2.yaml")], bob],
   ["cluster-config", ["cluster-config", "--registry", registry, "--format", "k8s-secret", "--output", join(scratch, "s.yaml")], alice],
 ];

@@ -17,12 +17,22 @@ const usageError = (fn: () => unknown): string => {
 
 describe("planPull: flags → pull path", () => {
   it("uses the local daemon by default, with fallback on", () => {
-    expect(planPull({})).toEqual({ kind: "daemon", host: undefined, tagAs: undefined, platform: undefined, pull: "always", fallback: true, failOnFallback: false });
+    expect(planPull({})).toEqual({
+      kind: "daemon",
+      host: undefined,
+      tagAs: undefined,
+      platform: undefined,
+      pull: "always",
+      fallback: true,
+      failOnFallback: false,
+    });
     expect(planPull({ tagAs: "cluster:dev" })).toMatchObject({ kind: "daemon", tagAs: "cluster:dev" });
   });
 
   it("maps --host ssh:// to the remote path with key, known_hosts and --tag-as", () => {
-    expect(planPull({ host: "ssh://root@127.0.0.1:2222", identity: "/k", knownHosts: "/kh", tagAs: "app:dev", platform: "linux/arm64" })).toEqual({
+    expect(
+      planPull({ host: "ssh://root@127.0.0.1:2222", identity: "/k", knownHosts: "/kh", tagAs: "app:dev", platform: "linux/arm64" }),
+    ).toEqual({
       kind: "remote",
       host: "ssh://root@127.0.0.1:2222",
       tagAs: "app:dev",
@@ -76,7 +86,11 @@ describe("planClusterConfig: flags → registries", () => {
   });
 
   it("writes a k8s secret to stdout unless --output is given, and checks flag combinations", () => {
-    expect(planClusterConfig({ registry: ["a.io"], format: "k8s-secret", namespace: "apps" })).toMatchObject({ output: "-", namespace: "apps", secretName: "pullback-registries" });
+    expect(planClusterConfig({ registry: ["a.io"], format: "k8s-secret", namespace: "apps" })).toMatchObject({
+      output: "-",
+      namespace: "apps",
+      secretName: "pullback-registries",
+    });
     expect(usageError(() => planClusterConfig({}))).toMatch(/--registry/);
     expect(usageError(() => planClusterConfig({ registry: ["a.io", "b.io"], endpoint: "https://m" }))).toMatch(/exactly one/);
     expect(usageError(() => planClusterConfig({ registry: ["a.io"], secretName: "s" }))).toMatch(/k8s-secret/);

@@ -93,7 +93,10 @@ describe("plain progress", () => {
   it("prints a line per layer state change, totals at most every 2 s, and never a carriage return", () => {
     const lines: string[] = [];
     let now = 0;
-    const progress = new PlainProgress((line) => lines.push(line), () => now);
+    const progress = new PlainProgress(
+      (line) => lines.push(line),
+      () => now,
+    );
     progress.layer("aaa", "Downloading", 10, 100);
     for (let i = 0; i < 50; i++) {
       now += 100; // 5 s of progress lines, one every 100 ms
@@ -109,6 +112,13 @@ describe("plain progress", () => {
 describe("JSON error line", () => {
   it("carries kind, message and diagnosis", () => {
     const diagnosis = { summary: "s", explanation: "e", steps: [{ text: "t", command: "c" }], retryable: false };
-    expect(errorLine(new PullbackError("auth", "refused", { diagnosis }))).toEqual({ type: "error", kind: "auth", reason: null, message: "refused", diagnosis, attempts: [] });
+    expect(errorLine(new PullbackError("auth", "refused", { diagnosis }))).toEqual({
+      type: "error",
+      kind: "auth",
+      reason: null,
+      message: "refused",
+      diagnosis,
+      attempts: [],
+    });
   });
 });

@@ -19,8 +19,16 @@ const scratch = mkdtempSync(join(tmpdir(), "pullback-policy-"));
 const ssh = ["--host", world.ssh.url, "-i", world.ssh.keyFile, "--known-hosts", world.ssh.knownHostsFile];
 
 function env(credentials?: { username: string; password: string }): NodeJS.ProcessEnv {
-  const base: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, DOCKER_CONFIG: join(home, ".docker"), DOCKER_HOST: world.dockerHost, NO_COLOR: "1" };
-  return credentials === undefined ? base : { ...base, PULLBACK_REGISTRY_USERNAME: credentials.username, PULLBACK_REGISTRY_TOKEN: credentials.password };
+  const base: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: home,
+    DOCKER_CONFIG: join(home, ".docker"),
+    DOCKER_HOST: world.dockerHost,
+    NO_COLOR: "1",
+  };
+  return credentials === undefined
+    ? base
+    : { ...base, PULLBACK_REGISTRY_USERNAME: credentials.username, PULLBACK_REGISTRY_TOKEN: credentials.password };
 }
 const wrongPassword = { username: world.users.alice.username, password: world.users.wrongPassword };
 
@@ -31,7 +39,10 @@ async function inspect(name: string): Promise<{ Id: string; Architecture: string
 
 async function requestsSeen(): Promise<{ manifests: number; blobs: number }> {
   const seen = await proxyRequests(world);
-  return { manifests: seen.filter((r) => r.path.includes("/manifests/")).length, blobs: seen.filter((r) => r.path.includes("/blobs/")).length };
+  return {
+    manifests: seen.filter((r) => r.path.includes("/manifests/")).length,
+    blobs: seen.filter((r) => r.path.includes("/blobs/")).length,
+  };
 }
 
 const expectCode = (run: CliRun, code: number): void => expect(run.code, `stderr:\n${run.stderr}`).toBe(code);
@@ -62,7 +73,11 @@ describe("pullback pull (default --pull always) on the local daemon", () => {
   it("pulls the right digest when the tag in the daemon names another image (a stale tag)", async () => {
     expectCode(await runCli(["pull", proxied("public/multi:1"), "--no-credentials"], { env: env() }), 0);
     const [repo, tag] = [`${world.faultProxy.host}/public/app`, "1"];
-    const tagged = await engineRequest(world, "POST", `/images/${encodeURIComponent(proxied("public/multi:1"))}/tag?repo=${encodeURIComponent(repo)}&tag=${tag}`);
+    const tagged = await engineRequest(
+      world,
+      "POST",
+      `/images/${encodeURIComponent(proxied("public/multi:1"))}/tag?repo=${encodeURIComponent(repo)}&tag=${tag}`,
+    );
     expect(tagged.status).toBe(201);
     const stale = await inspect(proxied("public/app:1"));
 
@@ -84,11 +99,17 @@ describe("pullback pull (default --pull always) on the local daemon", () => {
 
   it("a locally built name is used as it is, never looked up on Docker Hub", async () => {
     expectCode(await runCli(["pull", proxied("public/app:1"), "--no-credentials"], { env: env() }), 0);
-    const tagged = await engineRequest(world, "POST", `/images/${encodeURIComponent(proxied("public/app:1"))}/tag?repo=policy-local&tag=dev`);
+    const tagged = await engineRequest(
+      world,
+      "POST",
+      `/images/${encodeURIComponent(proxied("public/app:1"))}/tag?repo=policy-local&tag=dev`,
+    );
     expect(tagged.status).toBe(201);
     const run = await runCli(["pull", "policy-local:dev"], { env: env() });
     expectCode(run, 0);
-    expect(run.stderr).toMatch(/policy-local:dev is already in the Docker daemon; a name without a registry or namespace is only looked up locally/);
+    expect(run.stderr).toMatch(
+      /policy-local:dev is already in the Docker daemon; a name without a registry or namespace is only looked up locally/,
+    );
   });
 
   it("a wrong password with --fail-on-fallback exits 6 on the second run too", async () => {
@@ -119,7 +140,12 @@ describe("pullback pull --pull missing|never", () => {
 
   it("missing: an image of another platform is not enough", async () => {
     expectCode(await runCli(["pull", proxied("public/multi:1"), "--platform", "linux/arm64", "--no-credentials"], { env: env() }), 0);
-    expectCode(await runCli(["pull", proxied("public/multi:1"), "--platform", "linux/amd64", "--pull", "missing", "--no-credentials"], { env: env() }), 0);
+    expectCode(
+      await runCli(["pull", proxied("public/multi:1"), "--platform", "linux/amd64", "--pull", "missing", "--no-credentials"], {
+        env: env(),
+      }),
+      0,
+    );
     expect((await inspect(proxied("public/multi:1")))?.Architecture).toBe("amd64");
   });
 
@@ -148,21 +174,29 @@ describe("pullback pull --pull missing|never", () => {
     expect(await proxyRequests(world)).toHaveLength(0);
   });
 
-  it.each(["oci", "docker-archive"] as const)("without a daemon (%s): missing reuses the destination, never fails when it is empty", async (kind) => {
-    const to = kind === "oci" ? `oci:${join(scratch, "layout")}:app` : `docker-archive:${join(scratch, "app.tar")}`;
-    const never = await runCli(["pull", proxied("public/app:1"), "--to", to, "--pull", "never", "--no-credentials"], { env: env() });
-    expectCode(never, 4);
-    expect(never.stderr).toMatch(/--pull never/);
-    expectCode(await runCli(["pull", proxied("public/app:1"), "--to", to, "--no-credentials"], { env: env() }), 0);
-    await clearProxyRequests(world);
-    const missing = await runCli(["pull", proxied("public/app:1"), "--to", to, "--pull", "missing", "--json", "--no-credentials"], { env: env() });
-    expectCode(missing, 0);
-    expect(await proxyRequests(world)).toHaveLength(0);
-    const outcome = JSON.parse(missing.stdout.trim().split("\n").at(-1) ?? "{}") as { image?: { digest?: string; platform?: string } };
-    expect(outcome.image?.digest).toBe(world.fixtures.publicApp.manifestDigest);
-    expect(outcome.image?.platform).toBe("linux/amd64");
-    const other = await runCli(["pull", proxied("public/app:1"), "--to", to, "--pull", "never", "--platform", "linux/s390x", "--no-credentials"], { env: env() });
-    expectCode(other, 4);
-    expect(other.stderr).toMatch(/only for linux\/amd64/);
-  });
+  it.each(["oci", "docker-archive"] as const)(
+    "without a daemon (%s): missing reuses the destination, never fails when it is empty",
+    async (kind) => {
+      const to = kind === "oci" ? `oci:${join(scratch, "layout")}:app` : `docker-archive:${join(scratch, "app.tar")}`;
+      const never = await runCli(["pull", proxied("public/app:1"), "--to", to, "--pull", "never", "--no-credentials"], { env: env() });
+      expectCode(never, 4);
+      expect(never.stderr).toMatch(/--pull never/);
+      expectCode(await runCli(["pull", proxied("public/app:1"), "--to", to, "--no-credentials"], { env: env() }), 0);
+      await clearProxyRequests(world);
+      const missing = await runCli(["pull", proxied("public/app:1"), "--to", to, "--pull", "missing", "--json", "--no-credentials"], {
+        env: env(),
+      });
+      expectCode(missing, 0);
+      expect(await proxyRequests(world)).toHaveLength(0);
+      const outcome = JSON.parse(missing.stdout.trim().split("\n").at(-1) ?? "{}") as { image?: { digest?: string; platform?: string } };
+      expect(outcome.image?.digest).toBe(world.fixtures.publicApp.manifestDigest);
+      expect(outcome.image?.platform).toBe("linux/amd64");
+      const other = await runCli(
+        ["pull", proxied("public/app:1"), "--to", to, "--pull", "never", "--platform", "linux/s390x", "--no-credentials"],
+        { env: env() },
+      );
+      expectCode(other, 4);
+      expect(other.stderr).toMatch(/only for linux\/amd64/);
+    },
+  );
 });

@@ -15,7 +15,6 @@ afterEach(() => box.remove());
 
 const resolve = (registry: string) => resolveCredentials(registry, { env: box.env, dockerConfigDir: box.configDir });
 
-
 /** Every text an error could leak through: message, cause chain, diagnosis, inspect and JSON. */
 function everythingSaidBy(error: unknown): string {
   const parts: string[] = [inspect(error, { depth: Infinity, showHidden: true })];
@@ -40,7 +39,9 @@ describe("the docker-credential-helpers protocol", () => {
   it("asks for Docker Hub as https://index.docker.io/v1/", async () => {
     await box.writeHelper("pbtest", answers("hub", "s3cret"));
     await box.writeConfig({ credHelpers: { "docker.io": "pbtest" } });
-    expect((await resolve("registry-1.docker.io"))?.describe()).toBe("the credentials for registry-1.docker.io from docker-credential-pbtest");
+    expect((await resolve("registry-1.docker.io"))?.describe()).toBe(
+      "the credentials for registry-1.docker.io from docker-credential-pbtest",
+    );
     expect((await box.lastCall("pbtest"))?.stdin).toBe("https://index.docker.io/v1/");
   });
 

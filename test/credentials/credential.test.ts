@@ -105,8 +105,14 @@ describe("describeSource", () => {
     ],
     [{ type: "helper", helper: "pass", registry: "ghcr.io" }, "the credentials for ghcr.io from docker-credential-pass"],
     [{ type: "helper", helper: "pass" }, "the credentials from docker-credential-pass"],
-    [{ type: "config", file: `${homedir()}/.docker/config.json`, key: "ghcr.io" }, 'the credentials in ~/.docker/config.json (auths["ghcr.io"])'],
-    [{ type: "config", file: "/etc/docker/config.json", key: "https://ghcr.io" }, 'the credentials in /etc/docker/config.json (auths["https://ghcr.io"])'],
+    [
+      { type: "config", file: `${homedir()}/.docker/config.json`, key: "ghcr.io" },
+      'the credentials in ~/.docker/config.json (auths["ghcr.io"])',
+    ],
+    [
+      { type: "config", file: "/etc/docker/config.json", key: "https://ghcr.io" },
+      'the credentials in /etc/docker/config.json (auths["https://ghcr.io"])',
+    ],
     [{ type: "explicit" }, "the credentials given on the command line"],
     [{ type: "explicit", label: "the credentials passed to pull()" }, "the credentials passed to pull()"],
   ])("%j reads %j", (source, text) => {

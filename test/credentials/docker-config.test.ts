@@ -12,7 +12,6 @@ afterEach(() => box.remove());
 
 const resolve = (registry: string) => resolveCredentials(registry, { env: box.env, dockerConfigDir: box.configDir });
 
-
 describe("Docker Hub aliases", () => {
   const hubKeys = ["https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io", "http://index.docker.io/v1/"];
   const hubNames = ["docker.io", "index.docker.io", "registry-1.docker.io"];
@@ -39,18 +38,24 @@ describe("Docker Hub aliases", () => {
 });
 
 describe("auths keys match by host and port", () => {
-  it.each(["127.0.0.1:5000", "http://127.0.0.1:5000", "https://127.0.0.1:5000", "https://127.0.0.1:5000/v1/", "HTTPS://127.0.0.1:5000/v2/"])(
-    "%j matches 127.0.0.1:5000",
+  it.each([
+    "127.0.0.1:5000",
+    "http://127.0.0.1:5000",
+    "https://127.0.0.1:5000",
+    "https://127.0.0.1:5000/v1/",
+    "HTTPS://127.0.0.1:5000/v2/",
+  ])("%j matches 127.0.0.1:5000", async (key) => {
+    await box.writeConfig({ auths: { [key]: { username: "local", password: "p" } } });
+    expect((await resolve("127.0.0.1:5000"))?.username).toBe("local");
+  });
+
+  it.each(["127.0.0.1", "127.0.0.1:5001", "https://127.0.0.1:50000", "127.0.0.1.example.com:5000"])(
+    "%j does not match 127.0.0.1:5000",
     async (key) => {
-      await box.writeConfig({ auths: { [key]: { username: "local", password: "p" } } });
-      expect((await resolve("127.0.0.1:5000"))?.username).toBe("local");
+      await box.writeConfig({ auths: { [key]: { username: "other", password: "p" } } });
+      expect(await resolve("127.0.0.1:5000")).toBeUndefined();
     },
   );
-
-  it.each(["127.0.0.1", "127.0.0.1:5001", "https://127.0.0.1:50000", "127.0.0.1.example.com:5000"])("%j does not match 127.0.0.1:5000", async (key) => {
-    await box.writeConfig({ auths: { [key]: { username: "other", password: "p" } } });
-    expect(await resolve("127.0.0.1:5000")).toBeUndefined();
-  });
 
   it("matches host names case-insensitively", async () => {
     await box.writeConfig({ auths: { "https://GHCR.io": { username: "u", password: "p" } } });

@@ -21,11 +21,18 @@ describe("jsonErrorPosition", () => {
   });
 
   it("agrees with JSON.parse on which texts are valid", () => {
-    const jsonish = fc.string({ unit: fc.constantFrom(..."{}[]:,\"\\ \n0123456789-+.eEtruefalsn/bu") , maxLength: 24 });
+    const jsonish = fc.string({ unit: fc.constantFrom(...'{}[]:,"\\ \n0123456789-+.eEtruefalsn/bu'), maxLength: 24 });
     fc.assert(
-      fc.property(fc.oneof(jsonish, fc.json().map((j) => j.slice(0, -1)), fc.string()), (text) => {
-        expect(jsonErrorPosition(text) === undefined).toBe(parses(text));
-      }),
+      fc.property(
+        fc.oneof(
+          jsonish,
+          fc.json().map((j) => j.slice(0, -1)),
+          fc.string(),
+        ),
+        (text) => {
+          expect(jsonErrorPosition(text) === undefined).toBe(parses(text));
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -14,19 +14,45 @@ beforeEach(async () => {
 });
 afterEach(() => box.remove());
 
-
 describe("precedence: explicit > env > credHelpers > credsStore > auths", () => {
   const explicit = { username: "flag-user", secret: "flag-secret" };
   const envVars = { PULLBACK_REGISTRY_USERNAME: "env-user", PULLBACK_REGISTRY_TOKEN: "env-secret" };
   const auths = { "ghcr.io": { auth: basicAuth("auths-user", "auths-secret") } };
   const rows = [
-    { name: "explicit beats everything", explicit, envVars, config: { credHelpers: { "ghcr.io": "pbtest" }, credsStore: "pbstore", auths }, expected: "flag-user/flag-secret" },
-    { name: "env beats the Docker config", envVars, config: { credHelpers: { "ghcr.io": "pbtest" }, credsStore: "pbstore", auths }, expected: "env-user/env-secret" },
-    { name: "credHelpers beats credsStore", config: { credHelpers: { "ghcr.io": "pbtest" }, credsStore: "pbstore", auths }, expected: "helper-user/helper-secret" },
+    {
+      name: "explicit beats everything",
+      explicit,
+      envVars,
+      config: { credHelpers: { "ghcr.io": "pbtest" }, credsStore: "pbstore", auths },
+      expected: "flag-user/flag-secret",
+    },
+    {
+      name: "env beats the Docker config",
+      envVars,
+      config: { credHelpers: { "ghcr.io": "pbtest" }, credsStore: "pbstore", auths },
+      expected: "env-user/env-secret",
+    },
+    {
+      name: "credHelpers beats credsStore",
+      config: { credHelpers: { "ghcr.io": "pbtest" }, credsStore: "pbstore", auths },
+      expected: "helper-user/helper-secret",
+    },
     { name: "credsStore beats auths", config: { credsStore: "pbstore", auths }, expected: "store-user/store-secret" },
-    { name: "a credHelper with nothing falls through to credsStore", config: { credHelpers: { "ghcr.io": "pbnone" }, credsStore: "pbstore", auths }, expected: "store-user/store-secret" },
-    { name: "helpers with nothing fall through to auths", config: { credHelpers: { "ghcr.io": "pbnone" }, credsStore: "pbnone", auths }, expected: "auths-user/auths-secret" },
-    { name: "a credHelper for another registry is not asked", config: { credHelpers: { "quay.io": "pbtest" }, auths }, expected: "auths-user/auths-secret" },
+    {
+      name: "a credHelper with nothing falls through to credsStore",
+      config: { credHelpers: { "ghcr.io": "pbnone" }, credsStore: "pbstore", auths },
+      expected: "store-user/store-secret",
+    },
+    {
+      name: "helpers with nothing fall through to auths",
+      config: { credHelpers: { "ghcr.io": "pbnone" }, credsStore: "pbnone", auths },
+      expected: "auths-user/auths-secret",
+    },
+    {
+      name: "a credHelper for another registry is not asked",
+      config: { credHelpers: { "quay.io": "pbtest" }, auths },
+      expected: "auths-user/auths-secret",
+    },
     { name: "auths alone", config: { auths }, expected: "auths-user/auths-secret" },
     { name: "an empty auths entry (left by credsStore) is nothing", config: { auths: { "ghcr.io": {} } }, expected: undefined },
     { name: "nothing configured", config: {}, expected: undefined },

@@ -35,7 +35,8 @@ const ssh = { identityFile: world.ssh.keyFile, knownHostsFile: world.ssh.knownHo
 const paths = {
   "local daemon": (ref: string) => ensureImage(docker, ref, { credential: bob }),
   "ssh daemon": (ref: string) => pullRemoteImage(world.ssh.url, ref, { ...ssh, credential: bob }),
-  daemonless: (ref: string) => pullImage(ref, { to: parseDestination(`oci:${join(scratch, String(Math.random()).slice(2))}`), credential: bob }),
+  daemonless: (ref: string) =>
+    pullImage(ref, { to: parseDestination(`oci:${join(scratch, String(Math.random()).slice(2))}`), credential: bob }),
 } as const;
 
 describe.each([
@@ -44,7 +45,10 @@ describe.each([
 ])("bob pulls private/app:1 on the %s registry", (_name, host) => {
   const ref = `${host}/private/app:1`;
   it.each(Object.keys(paths) as (keyof typeof paths)[])("%s: not found, or these credentials may not read it — exit 3", async (path) => {
-    const error = await paths[path](ref).then(() => undefined, (e: unknown) => e);
+    const error = await paths[path](ref).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(PullError);
     const pullError = error as PullError;
     expect([pullError.kind, pullError.reason, exitCodeFor(pullError)]).toEqual(["auth", "not-found-or-denied", 3]);

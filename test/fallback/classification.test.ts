@@ -30,7 +30,10 @@ const PULL_ACCESS =
   "pull access denied for 127.0.0.1:5101/private/app, repository does not exist or may require 'docker login': denied: requested access to the resource is denied";
 
 /** podman 4.3's failures (`podman system service`), as test/targets/docker/podman.int.test.ts recorded them. */
-const PODMAN = JSON.parse(readFileSync(new URL("../fixtures/podman-messages.json", import.meta.url), "utf8")) as Record<string, { status: number; message: string }>;
+const PODMAN = JSON.parse(readFileSync(new URL("../fixtures/podman-messages.json", import.meta.url), "utf8")) as Record<
+  string,
+  { status: number; message: string }
+>;
 const podmanCases = new Set<string>();
 /** A recorded podman failure: always an error line inside an HTTP 200 pull stream. */
 function podman(name: string): unknown {
@@ -51,7 +54,11 @@ const rows: readonly Row[] = [
   ["auth", daemon(500, 'Head "http://127.0.0.1:5000/v2/team/tiny/manifests/1": no basic auth credentials'), "no basic auth credentials"],
   ["auth", daemon(500, 'Head "http://127.0.0.1:5101/v2/public/app/manifests/1": denied'), "denied", true],
   ["auth", daemon(500, 'Head "http://127.0.0.1:5101/v2/public/app/manifests/1": unauthorized'), "unauthorized"],
-  ["auth", daemon(500, 'Head "http://127.0.0.1:5101/v2/public/app/manifests/1": unauthorized: incorrect username or password'), "unauthorized: incorrect username or password"],
+  [
+    "auth",
+    daemon(500, 'Head "http://127.0.0.1:5101/v2/public/app/manifests/1": unauthorized: incorrect username or password'),
+    "unauthorized: incorrect username or password",
+  ],
   ["auth", daemon(404, PULL_ACCESS), "denied: requested access to the resource is denied", true],
   ["auth", daemonText(500, "unauthorized: authentication required"), "unauthorized: authentication required"],
   // podman 4.3 (containers/image 5.23): HTTP 200, the failure as a stream line
@@ -67,51 +74,128 @@ const rows: readonly Row[] = [
   ["network", podman("closedPort"), "dial tcp 127.0.0.1:5101: connect: connection refused"],
   ["network", podman("registryNotMarkedInsecure"), "server gave HTTP response to HTTPS client"],
   // the same containers/image path with other token-service statuses (not observed here)
-  ["rate-limited", stream("initializing source docker://r/x:1: Requesting bearer token: invalid status code from registry 429 (Too Many Requests)"), "invalid status code from registry 429 (Too Many Requests)"],
-  ["registry", stream("initializing source docker://r/x:1: Requesting bearer token: invalid status code from registry 503 (Service Unavailable)"), "invalid status code from registry 503 (Service Unavailable)"],
+  [
+    "rate-limited",
+    stream("initializing source docker://r/x:1: Requesting bearer token: invalid status code from registry 429 (Too Many Requests)"),
+    "invalid status code from registry 429 (Too Many Requests)",
+  ],
+  [
+    "registry",
+    stream("initializing source docker://r/x:1: Requesting bearer token: invalid status code from registry 503 (Service Unavailable)"),
+    "invalid status code from registry 503 (Service Unavailable)",
+  ],
   // Docker Hub
   ["auth", daemon(500, "unauthorized: incorrect username or password"), "unauthorized: incorrect username or password"],
-  ["auth", "Error response from daemon: pull access denied for nosuch/thing, repository does not exist or may require 'docker login': denied: requested access to the resource is denied", undefined, true],
+  [
+    "auth",
+    "Error response from daemon: pull access denied for nosuch/thing, repository does not exist or may require 'docker login': denied: requested access to the resource is denied",
+    undefined,
+    true,
+  ],
   ["rate-limited", daemon(500, HUB_RATE), HUB_RATE],
   ["rate-limited", stream(HUB_RATE), HUB_RATE],
   ["rate-limited", stream(`error pulling image configuration: download failed after attempts=6: ${HUB_RATE}`), HUB_RATE],
-  ["rate-limited", daemon(500, 'Head "https://registry-1.docker.io/v2/library/nginx/manifests/latest": toomanyrequests: unauthorized'), "toomanyrequests: unauthorized"],
+  [
+    "rate-limited",
+    daemon(500, 'Head "https://registry-1.docker.io/v2/library/nginx/manifests/latest": toomanyrequests: unauthorized'),
+    "toomanyrequests: unauthorized",
+  ],
   // ghcr.io
   ["auth", daemon(500, "denied: denied"), "denied: denied", true],
   ["auth", daemon(500, "denied: permission_denied: read_package"), "denied: permission_denied: read_package", true],
   ["auth", daemon(500, 'Head "https://ghcr.io/v2/o/i/manifests/latest": unauthorized'), "unauthorized"],
   // GCR / Artifact Registry
-  ["auth", daemon(500, "UNAUTHORIZED: You don't have the needed permissions to perform this operation, and you may have invalid credentials."), "UNAUTHORIZED: You don't have the needed permissions to perform this operation, and you may have invalid credentials."],
-  ["auth", daemon(500, 'denied: Permission "artifactregistry.repositories.downloadArtifacts" denied on resource "projects/p/locations/l/repositories/r" (or it may not exist)'), 'denied: Permission "artifactregistry.repositories.downloadArtifacts" denied on resource "projects/p/locations/l/repositories/r" (or it may not exist)', true],
+  [
+    "auth",
+    daemon(500, "UNAUTHORIZED: You don't have the needed permissions to perform this operation, and you may have invalid credentials."),
+    "UNAUTHORIZED: You don't have the needed permissions to perform this operation, and you may have invalid credentials.",
+  ],
+  [
+    "auth",
+    daemon(
+      500,
+      'denied: Permission "artifactregistry.repositories.downloadArtifacts" denied on resource "projects/p/locations/l/repositories/r" (or it may not exist)',
+    ),
+    'denied: Permission "artifactregistry.repositories.downloadArtifacts" denied on resource "projects/p/locations/l/repositories/r" (or it may not exist)',
+    true,
+  ],
   // quay.io
-  ["auth", daemon(500, "unauthorized: access to the requested resource is not authorized"), "unauthorized: access to the requested resource is not authorized"],
+  [
+    "auth",
+    daemon(500, "unauthorized: access to the requested resource is not authorized"),
+    "unauthorized: access to the requested resource is not authorized",
+  ],
   // ECR
-  ["auth", daemon(500, "denied: Your authorization token has expired. Reauthenticate and try again."), "denied: Your authorization token has expired. Reauthenticate and try again."],
-  ["auth", daemon(500, `error parsing HTTP 403 response body: invalid character 'Y' looking for beginning of value: "Your authorization token has expired. Reauthenticate and try again."`), "Your authorization token has expired. Reauthenticate and try again."],
-  ["auth", daemon(500, "error parsing HTTP 403 response body: unexpected end of JSON input: \"\""), "error parsing HTTP 403 response body: unexpected end of JSON input"],
+  [
+    "auth",
+    daemon(500, "denied: Your authorization token has expired. Reauthenticate and try again."),
+    "denied: Your authorization token has expired. Reauthenticate and try again.",
+  ],
+  [
+    "auth",
+    daemon(
+      500,
+      `error parsing HTTP 403 response body: invalid character 'Y' looking for beginning of value: "Your authorization token has expired. Reauthenticate and try again."`,
+    ),
+    "Your authorization token has expired. Reauthenticate and try again.",
+  ],
+  [
+    "auth",
+    daemon(500, 'error parsing HTTP 403 response body: unexpected end of JSON input: ""'),
+    "error parsing HTTP 403 response body: unexpected end of JSON input",
+  ],
   // containerd (k3s, nerdctl)
   ["auth", `${CTR}: 403 Forbidden`, "403 Forbidden"],
   ["auth", `${CTR}: 401 Unauthorized`, "401 Unauthorized"],
   ["rate-limited", `${CTR}: 429 Too Many Requests`, "429 Too Many Requests"],
   ["registry", `${CTR}: 503 Service Unavailable`, "503 Service Unavailable"],
-  ["auth", 'failed to resolve reference "ghcr.io/o/i:1": failed to authorize: failed to fetch oauth token: unexpected status: 401 Unauthorized', "401 Unauthorized"],
-  ["auth", 'failed to resolve reference "r/x:1": pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed', undefined, true],
+  [
+    "auth",
+    'failed to resolve reference "ghcr.io/o/i:1": failed to authorize: failed to fetch oauth token: unexpected status: 401 Unauthorized',
+    "401 Unauthorized",
+  ],
+  [
+    "auth",
+    'failed to resolve reference "r/x:1": pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed',
+    undefined,
+    true,
+  ],
   ["not-found", 'failed to resolve reference "r/x:1": r/x:1: not found', "not found"],
   // not found
-  ["not-found", daemon(404, "manifest for x:1 not found: manifest unknown: manifest unknown"), "manifest for x:1 not found: manifest unknown: manifest unknown"],
+  [
+    "not-found",
+    daemon(404, "manifest for x:1 not found: manifest unknown: manifest unknown"),
+    "manifest for x:1 not found: manifest unknown: manifest unknown",
+  ],
   ["not-found", daemon(404, "manifest for x:1 not found: unauthorized-app"), "manifest for x:1 not found: unauthorized-app"],
   ["not-found", registry(404, "manifest unknown", "MANIFEST_UNKNOWN"), "manifest unknown"],
   ["not-found", registry(404, "repository name not known to registry", "NAME_UNKNOWN"), "repository name not known to registry"],
-  ["not-found", { errors: [{ code: "NAME_UNKNOWN", message: "repository name not known to registry" }] }, "repository name not known to registry"],
+  [
+    "not-found",
+    { errors: [{ code: "NAME_UNKNOWN", message: "repository name not known to registry" }] },
+    "repository name not known to registry",
+  ],
   ["not-found", { errors: [{ code: "BLOB_UNKNOWN", message: "" }] }, "BLOB_UNKNOWN"],
   ["not-found", daemon(404, "No such image: cluster:dev"), "No such image: cluster:dev"],
   // network
-  ["network", daemon(500, 'Get "https://r/v2/": dial tcp 127.0.0.1:1: connect: connection refused'), "dial tcp 127.0.0.1:1: connect: connection refused"],
+  [
+    "network",
+    daemon(500, 'Get "https://r/v2/": dial tcp 127.0.0.1:1: connect: connection refused'),
+    "dial tcp 127.0.0.1:1: connect: connection refused",
+  ],
   ["network", daemon(500, 'Get "https://r/v2/": net/http: TLS handshake timeout'), "TLS handshake timeout"],
   ["network", daemon(500, 'Get "https://r/v2/": dial tcp 10.0.0.1:443: i/o timeout'), "dial tcp 10.0.0.1:443: i/o timeout"],
   ["network", daemon(500, 'Get "https://nosuch.example/v2/": dial tcp: lookup nosuch.example on 127.0.0.53:53: no such host'), undefined],
-  ["network", daemon(500, 'Get "https://auth.docker.io/token?scope=x": dial tcp: lookup auth.docker.io: no such host: unauthorized'), undefined],
-  ["network", daemon(500, 'Get "https://r/v2/": x509: certificate signed by unknown authority'), "x509: certificate signed by unknown authority"],
+  [
+    "network",
+    daemon(500, 'Get "https://auth.docker.io/token?scope=x": dial tcp: lookup auth.docker.io: no such host: unauthorized'),
+    undefined,
+  ],
+  [
+    "network",
+    daemon(500, 'Get "https://r/v2/": x509: certificate signed by unknown authority'),
+    "x509: certificate signed by unknown authority",
+  ],
   ["network", daemon(500, 'Get "https://127.0.0.1:5000/v2/": http: server gave HTTP response to HTTPS client'), undefined],
   ["network", stream("read tcp 172.17.0.2:40000->1.2.3.4:443: read: connection reset by peer"), undefined],
   ["network", node("ECONNREFUSED", "connect ECONNREFUSED 127.0.0.1:5000"), "connect ECONNREFUSED 127.0.0.1:5000"],
@@ -123,19 +207,46 @@ const rows: readonly Row[] = [
   ["network", node("UND_ERR_SOCKET", "other side closed"), undefined],
   ["network", node("ERR_TLS_CERT_ALTNAME_INVALID", "Hostname/IP does not match certificate's altnames"), undefined],
   ["network", node("DEPTH_ZERO_SELF_SIGNED_CERT", "self-signed certificate"), undefined],
-  ["network", new TypeError("fetch failed", { cause: node("ECONNREFUSED", "connect ECONNREFUSED 127.0.0.1:1") }), "connect ECONNREFUSED 127.0.0.1:1"],
+  [
+    "network",
+    new TypeError("fetch failed", { cause: node("ECONNREFUSED", "connect ECONNREFUSED 127.0.0.1:1") }),
+    "connect ECONNREFUSED 127.0.0.1:1",
+  ],
   ["network", { status: 401, code: "ECONNRESET", message: "socket hang up" }, undefined],
   // registry
   ["registry", daemon(500, "received unexpected HTTP status: 502 Bad Gateway"), "502 Bad Gateway"],
   ["registry", daemon(500, "something broke inside the registry"), "something broke inside the registry"],
   // A corrupted layer (dockerd 20.10, seen through the world's fault proxy): the registry's fault, retryable.
   ["integrity", stream("filesystem layer verification failed for digest sha256:" + "ab".repeat(32)), undefined],
-  ["integrity", stream("failed commit on ref \"layer-sha256:" + "ab".repeat(32) + "\": unexpected commit digest sha256:" + "cd".repeat(32) + ", expected sha256:" + "ab".repeat(32) + ": failed precondition"), undefined],
+  [
+    "integrity",
+    stream(
+      'failed commit on ref "layer-sha256:' +
+        "ab".repeat(32) +
+        '": unexpected commit digest sha256:' +
+        "cd".repeat(32) +
+        ", expected sha256:" +
+        "ab".repeat(32) +
+        ": failed precondition",
+    ),
+    undefined,
+  ],
   ["registry", registry(503, "Service Unavailable"), "Service Unavailable"],
   ["registry", registry(400, "manifest invalid", "MANIFEST_INVALID"), "manifest invalid"],
   // platform
-  ["platform", daemon(404, "no matching manifest for linux/arm64/v8 in the manifest list entries"), "no matching manifest for linux/arm64/v8 in the manifest list entries"],
-  ["platform", daemon(404, "image with reference team/tiny:1 was found but does not match the specified platform: wanted linux/arm64, actual: linux/amd64"), undefined],
+  [
+    "platform",
+    daemon(404, "no matching manifest for linux/arm64/v8 in the manifest list entries"),
+    "no matching manifest for linux/arm64/v8 in the manifest list entries",
+  ],
+  [
+    "platform",
+    daemon(
+      404,
+      "image with reference team/tiny:1 was found but does not match the specified platform: wanted linux/arm64, actual: linux/amd64",
+    ),
+    undefined,
+  ],
   ["platform", stream("image architecture mismatch: wanted arm64, got amd64"), undefined],
   // anchoring: the auth word must be the registry's, not part of a name
   ["other", "the tag unauthorized-app could not be used", undefined],
@@ -155,10 +266,14 @@ const rows: readonly Row[] = [
   ["auth", new PullbackError("auth", "denied"), "denied", true],
   ["not-found", new PullbackError("not-found", "unauthorized"), "unauthorized"],
   // Our own errors keep their kind: the same word from where they arose to the exit code.
-  ["daemon-unreachable", new PullbackError("daemon-unreachable", "cannot reach the Docker daemon at unix:///var/run/docker.sock"), undefined],
+  [
+    "daemon-unreachable",
+    new PullbackError("daemon-unreachable", "cannot reach the Docker daemon at unix:///var/run/docker.sock"),
+    undefined,
+  ],
   ["integrity", new PullbackError("integrity", "blob sha256:ab… has the wrong digest"), undefined],
   ["limit", new PullbackError("limit", "manifest larger than 4 MiB"), undefined],
-  ["reference", new PullbackError("reference", "invalid image reference \"X\""), undefined],
+  ["reference", new PullbackError("reference", 'invalid image reference "X"'), undefined],
   ["auth", new PullbackError("auth", PULL_ACCESS), undefined, true],
 ];
 
@@ -178,7 +293,9 @@ describe("classifyPullError", () => {
   it("never calls a rate limit or a network failure auth, whatever the status", () => {
     for (const status of [401, 403, 500]) {
       expect(classifyPullError(registry(status, HUB_RATE)).kind).toBe("rate-limited");
-      expect(classifyPullError(registry(status, 'Get "https://r/v2/": dial tcp 127.0.0.1:1: connect: connection refused')).kind).toBe("network");
+      expect(classifyPullError(registry(status, 'Get "https://r/v2/": dial tcp 127.0.0.1:1: connect: connection refused')).kind).toBe(
+        "network",
+      );
     }
   });
 
@@ -214,6 +331,6 @@ describe("classifyPullError", () => {
 });
 
 function describeInput(input: unknown): string {
-  const text = input instanceof Error ? `${input.constructor.name}: ${input.message}` : JSON.stringify(input) ?? String(input);
+  const text = input instanceof Error ? `${input.constructor.name}: ${input.message}` : (JSON.stringify(input) ?? String(input));
   return text.length > 90 ? `${text.slice(0, 90)}…` : text;
 }

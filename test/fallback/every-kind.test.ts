@@ -24,10 +24,7 @@ type PullPath = "local daemon" | "ssh daemon" | "daemonless";
 type Path = PullPath | "cluster verification";
 
 /** How a kind arises on a path: an error thrown inside a pull attempt, one raised before any attempt, or not at all. */
-type Arises =
-  | { readonly inAttempt: () => unknown }
-  | { readonly beforeAttempts: () => unknown }
-  | { readonly never: string };
+type Arises = { readonly inAttempt: () => unknown } | { readonly beforeAttempts: () => unknown } | { readonly never: string };
 
 interface Row {
   readonly kind: ErrorKind;
@@ -41,11 +38,20 @@ const IMAGE = "registry.test/team/app:1";
 const plainStyle = styleFor(new PassThrough(), {});
 const credential = Credential.basic("ci", "s3cret-never-shown", { type: "explicit", label: "the test credentials" });
 const daemon = (status: number, message: string) => () => new DaemonResponseError(message, { statusCode: status, inStream: false });
-const registry = (kind: ErrorKind, status: number, codes: string[], message: string, source: "registry" | "token-service" = "registry") => () =>
-  new RegistryResponseError(kind, `GET https://registry.test/v2/team/app/manifests/1: ${source} answered HTTP ${status}: ${message}`, { status, codes, registryMessage: message, source });
+const registry =
+  (kind: ErrorKind, status: number, codes: string[], message: string, source: "registry" | "token-service" = "registry") =>
+  () =>
+    new RegistryResponseError(kind, `GET https://registry.test/v2/team/app/manifests/1: ${source} answered HTTP ${status}: ${message}`, {
+      status,
+      codes,
+      registryMessage: message,
+      source,
+    });
 const ours = (kind: ErrorKind, message: string) => () => new PullbackError(kind, message);
 const errno = (code: string, message: string) => Object.assign(new Error(`${code}: ${message}`), { code });
-const verdict = (what: string): Arises => ({ never: `a ${what} is a verdict of verifyCredentials (written or left out with a warning), not an error` });
+const verdict = (what: string): Arises => ({
+  never: `a ${what} is a verdict of verifyCredentials (written or left out with a warning), not an error`,
+});
 const both = (arises: Arises): { "local daemon": Arises; "ssh daemon": Arises } => ({ "local daemon": arises, "ssh daemon": arises });
 
 const rows: readonly Row[] = [
@@ -56,7 +62,9 @@ const rows: readonly Row[] = [
     paths: {
       ...both({ beforeAttempts: ours("usage", 'tagAs "x@sha256:…" must be a name with a tag, not a digest') }),
       // Raised inside the attempt (the archive admits the image after its manifests are known): still exit 2.
-      daemonless: { inAttempt: ours("usage", "/tmp/app.tar already holds another image (other/app:1); pullback does not replace it unless asked") },
+      daemonless: {
+        inAttempt: ours("usage", "/tmp/app.tar already holds another image (other/app:1); pullback does not replace it unless asked"),
+      },
       "cluster verification": { beforeAttempts: ours("usage", '"https://x" is not a registry host (expected e.g. "ghcr.io")') },
     },
   },
@@ -155,7 +163,12 @@ const rows: readonly Row[] = [
     exit: ExitCode.notFound,
     firstLine: /can only have been built locally/,
     paths: {
-      "local daemon": { beforeAttempts: ours("local-only", "myapp:dev is not in the daemon, and a name without a registry or namespace can only have been built locally") },
+      "local daemon": {
+        beforeAttempts: ours(
+          "local-only",
+          "myapp:dev is not in the daemon, and a name without a registry or namespace can only have been built locally",
+        ),
+      },
       "ssh daemon": { never: "pullRemoteImage always asks the registry" },
       daemonless: { never: "the daemonless pull always asks the registry" },
       "cluster verification": { never: "verification always asks the registry" },
@@ -168,7 +181,9 @@ const rows: readonly Row[] = [
     paths: {
       ...both({ beforeAttempts: ours("config", "The Docker config ~/.docker/config.json is not valid JSON") }),
       daemonless: { beforeAttempts: ours("config", "The Docker config ~/.docker/config.json is not valid JSON") },
-      "cluster verification": { beforeAttempts: ours("config", "/etc/rancher/k3s/registries.yaml is not a valid registries.yaml: line 3: bad indentation") },
+      "cluster verification": {
+        beforeAttempts: ours("config", "/etc/rancher/k3s/registries.yaml is not a valid registries.yaml: line 3: bad indentation"),
+      },
     },
   },
   {
@@ -180,7 +195,12 @@ const rows: readonly Row[] = [
       daemonless: {
         inAttempt: () =>
           new PullbackError("integrity", "refusing it", {
-            diagnosis: { summary: `The registry sent wrong bytes for blob sha256:${"a".repeat(64)}`, explanation: "", steps: [], retryable: true },
+            diagnosis: {
+              summary: `The registry sent wrong bytes for blob sha256:${"a".repeat(64)}`,
+              explanation: "",
+              steps: [],
+              retryable: true,
+            },
           }),
       },
       "cluster verification": { never: "verification downloads no blob" },
@@ -192,7 +212,9 @@ const rows: readonly Row[] = [
     firstLine: /served something larger or deeper than pullback accepts/,
     paths: {
       ...both({ never: "dockerd applies its own limits and reports them as registry errors" }),
-      daemonless: { inAttempt: ours("limit", "The manifest of registry.test/team/app:1 is 5000000 bytes; pullback accepts at most 4194304") },
+      daemonless: {
+        inAttempt: ours("limit", "The manifest of registry.test/team/app:1 is 5000000 bytes; pullback accepts at most 4194304"),
+      },
       "cluster verification": { never: "verification reads headers only" },
     },
   },
@@ -203,7 +225,10 @@ const rows: readonly Row[] = [
     paths: {
       ...both({ inAttempt: daemon(500, "failed to register layer: write /var/lib/docker/vfs/dir/x/bin: no space left on device") }),
       daemonless: { inAttempt: async () => ioError("write /blobs/sha256/x.partial", "/", errno("ENOSPC", "no space left on device")) },
-      "cluster verification": { beforeAttempts: async () => ioError("write /etc/rancher/k3s/registries.yaml", "/etc/rancher/k3s/registries.yaml", errno("EACCES", "permission denied")) },
+      "cluster verification": {
+        beforeAttempts: async () =>
+          ioError("write /etc/rancher/k3s/registries.yaml", "/etc/rancher/k3s/registries.yaml", errno("EACCES", "permission denied")),
+      },
     },
   },
   {
@@ -240,8 +265,22 @@ async function endOf(arises: Exclude<Arises, { never: string }>): Promise<{ erro
 describe("every ErrorKind on every path: exit code and first line", () => {
   it("has a row for every kind", () => {
     const kinds: Record<ErrorKind, true> = {
-      usage: true, reference: true, credentials: true, auth: true, "not-found": true, "rate-limited": true, network: true, registry: true,
-      platform: true, "daemon-unreachable": true, "local-only": true, config: true, integrity: true, limit: true, io: true, other: true,
+      usage: true,
+      reference: true,
+      credentials: true,
+      auth: true,
+      "not-found": true,
+      "rate-limited": true,
+      network: true,
+      registry: true,
+      platform: true,
+      "daemon-unreachable": true,
+      "local-only": true,
+      config: true,
+      integrity: true,
+      limit: true,
+      io: true,
+      other: true,
     };
     expect(rows.map((row) => row.kind).sort()).toEqual(Object.keys(kinds).sort());
   });

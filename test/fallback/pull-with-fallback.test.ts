@@ -21,9 +21,22 @@ async function run(failures: Error[], credential: Credential | undefined, fallba
       const failure = failures.shift();
       return failure ? Promise.reject(failure) : Promise.resolve({ digest: "sha256:abc" });
     },
-    { image: "r.example/app:1", registry: "r.example", credential, onEvent: (e) => events.push(e), ...(fallback === undefined ? {} : { fallback }) },
+    {
+      image: "r.example/app:1",
+      registry: "r.example",
+      credential,
+      onEvent: (e) => events.push(e),
+      ...(fallback === undefined ? {} : { fallback }),
+    },
   );
-  return { result: await result.then((v) => ({ ok: v }), (e: unknown) => ({ error: e })), events, seen };
+  return {
+    result: await result.then(
+      (v) => ({ ok: v }),
+      (e: unknown) => ({ error: e }),
+    ),
+    events,
+    seen,
+  };
 }
 
 describe("pullWithFallback", () => {
@@ -64,7 +77,10 @@ describe("pullWithFallback", () => {
   });
 
   it("reports auth with both attempts when the anonymous retry is refused too, without the secret", async () => {
-    const ambiguous = daemonError(404, "pull access denied for r/private/app, repository does not exist or may require 'docker login': denied: requested access to the resource is denied");
+    const ambiguous = daemonError(
+      404,
+      "pull access denied for r/private/app, repository does not exist or may require 'docker login': denied: requested access to the resource is denied",
+    );
     const { result } = await run([daemonError(500, 'Head "http://r/v2/private/app/manifests/1": denied'), ambiguous], token);
     const error = (result as { error: PullError }).error;
     expect(error.kind).toBe("auth");
@@ -73,7 +89,11 @@ describe("pullWithFallback", () => {
   });
 
   it("says exactly what an ambiguous refusal means, with one kind on every attempt and at the end", async () => {
-    const ambiguous = () => daemonError(404, "pull access denied for nope, repository does not exist or may require 'docker login': denied: requested access to the resource is denied");
+    const ambiguous = () =>
+      daemonError(
+        404,
+        "pull access denied for nope, repository does not exist or may require 'docker login': denied: requested access to the resource is denied",
+      );
     const { result } = await run([ambiguous(), ambiguous()], token);
     const error = (result as { error: PullError }).error;
     expect(error.kind).toBe("auth");
@@ -83,7 +103,10 @@ describe("pullWithFallback", () => {
   });
 
   it("keeps auth when the credentials themselves were wrong, however the anonymous retry was refused", async () => {
-    const ambiguous = daemonError(404, "pull access denied for nope, repository does not exist or may require 'docker login': denied: requested access to the resource is denied");
+    const ambiguous = daemonError(
+      404,
+      "pull access denied for nope, repository does not exist or may require 'docker login': denied: requested access to the resource is denied",
+    );
     const { result } = await run([daemonError(500, "unauthorized: incorrect username or password"), ambiguous], token);
     const error = (result as { error: PullError }).error;
     expect(error.reason).toBeUndefined();
@@ -91,10 +114,20 @@ describe("pullWithFallback", () => {
   });
 
   it("keeps the kind, reason and diagnosis of an error raised inside an attempt (a TLS failure, a full disk)", async () => {
-    const diagnosis = { summary: "127.0.0.1:5443 presented a certificate signed by an unknown authority", explanation: "x", steps: [], retryable: false };
+    const diagnosis = {
+      summary: "127.0.0.1:5443 presented a certificate signed by an unknown authority",
+      explanation: "x",
+      steps: [],
+      retryable: false,
+    };
     const inner = new PullbackError("network", "TLS handshake with 127.0.0.1:5443 failed", { reason: "tls-unknown-ca", diagnosis });
     const events: PullEvent[] = [];
-    const error = await pullWithFallback(() => Promise.reject(inner), { image: "r/app:1", registry: "r", credential: undefined, onEvent: (e) => events.push(e) }).catch((e: unknown) => e);
+    const error = await pullWithFallback(() => Promise.reject(inner), {
+      image: "r/app:1",
+      registry: "r",
+      credential: undefined,
+      onEvent: (e) => events.push(e),
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PullError);
     expect(error).toMatchObject({ kind: "network", reason: "tls-unknown-ca", diagnosis });
     expect(events.find((e) => e.type === "attempt-failed")).toMatchObject({ kind: "network", reason: "tls-unknown-ca" });

@@ -4,7 +4,10 @@ import { classifyPullError } from "../../src/fallback/classification.js";
 
 // What the world's real dockerd answered (test/world records these and pins them in
 // test/fixtures/dockerd-messages.json): the classifier must read each the way the fallback needs.
-const recorded = JSON.parse(readFileSync(new URL("../fixtures/dockerd-messages.json", import.meta.url), "utf8")) as Record<string, { status: number; message: string }>;
+const recorded = JSON.parse(readFileSync(new URL("../fixtures/dockerd-messages.json", import.meta.url), "utf8")) as Record<
+  string,
+  { status: number; message: string }
+>;
 
 const expected: Record<string, { kind: string; ambiguousNotFound: boolean }> = {
   // "denied" for a valid account: the token service would say the same for a repository that does not exist.
@@ -31,12 +34,20 @@ describe("classification of the messages dockerd 20.10 returned in the world", (
 describe("the reason of a registry's own answer", () => {
   it("reads like dockerd's: code, then the registry's words — not our wrapper around them", async () => {
     const { RegistryResponseError } = await import("../../src/registry/registry-error.js");
-    const error = new RegistryResponseError("auth", "token request to http://127.0.0.1:1/token: token service answered HTTP 403: requested access to the resource is denied", {
-      status: 403,
-      codes: ["DENIED"],
-      registryMessage: "requested access to the resource is denied",
-      source: "token-service",
+    const error = new RegistryResponseError(
+      "auth",
+      "token request to http://127.0.0.1:1/token: token service answered HTTP 403: requested access to the resource is denied",
+      {
+        status: 403,
+        codes: ["DENIED"],
+        registryMessage: "requested access to the resource is denied",
+        source: "token-service",
+      },
+    );
+    expect(classifyPullError(error)).toMatchObject({
+      kind: "auth",
+      reason: "denied: requested access to the resource is denied",
+      ambiguousNotFound: true,
     });
-    expect(classifyPullError(error)).toMatchObject({ kind: "auth", reason: "denied: requested access to the resource is denied", ambiguousNotFound: true });
   });
 });

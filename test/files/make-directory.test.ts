@@ -16,7 +16,10 @@ describe("makeDirectory", () => {
 
   it("refuses a path through a file", async () => {
     writeFileSync(join(dir, "file"), "");
-    await expect(makeDirectory(join(dir, "file", "x"))).rejects.toMatchObject({ kind: "io", message: expect.stringContaining("is not a directory") });
+    await expect(makeDirectory(join(dir, "file", "x"))).rejects.toMatchObject({
+      kind: "io",
+      message: expect.stringContaining("is not a directory"),
+    });
   });
 
   it.runIf(existsSync("/proc/self"))("fails at once under /proc, where Node's recursive mkdir never returns", async () => {

@@ -23,7 +23,10 @@ describe("writeFileAtomic", () => {
   it("refuses a directory in the way as an io error that names the path and says what it is", async () => {
     const file = join(dir, "taken");
     mkdirSync(file);
-    const error = await writeFileAtomic(file, "x").then(() => undefined, (e: unknown) => e);
+    const error = await writeFileAtomic(file, "x").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(PullbackError);
     expect(error).toMatchObject({ kind: "io", reason: "is-a-directory", diagnosis: { summary: `${file} is a directory, not a file` } });
     expect(readdirSync(dir).filter((name) => name.includes(".tmp"))).toEqual([]);
@@ -32,8 +35,20 @@ describe("writeFileAtomic", () => {
 
 describe("io errors", () => {
   it("maps errno codes to stable reasons", () => {
-    const reasons = ["ENOSPC", "EDQUOT", "EACCES", "EPERM", "EROFS", "EISDIR", "ENOTDIR", "ENOENT", "EIO"].map((code) => ioReasonOf({ code }));
-    expect(reasons).toEqual(["disk-full", "disk-full", "permission-denied", "permission-denied", "read-only", "is-a-directory", "not-a-directory", "missing", "io-failed"]);
+    const reasons = ["ENOSPC", "EDQUOT", "EACCES", "EPERM", "EROFS", "EISDIR", "ENOTDIR", "ENOENT", "EIO"].map((code) =>
+      ioReasonOf({ code }),
+    );
+    expect(reasons).toEqual([
+      "disk-full",
+      "disk-full",
+      "permission-denied",
+      "permission-denied",
+      "read-only",
+      "is-a-directory",
+      "not-a-directory",
+      "missing",
+      "io-failed",
+    ]);
   });
 
   it("a full disk names the filesystem it is on, from statfs", async () => {

@@ -47,7 +47,8 @@ beforeAll(async () => {
     if (path === "/v2/" || path === "/v2") return void res.writeHead(200, { "content-type": "application/json" }).end("{}");
     if (path.startsWith("/token")) return void stream(res.writeHead(200, { "content-type": "application/json" }), Infinity);
     const kind = /^\/v2\/hostile\/([a-z-]+)\/manifests\//.exec(path)?.[1];
-    if (kind === "huge") return void stream(res.writeHead(200, { "content-type": OCI_MANIFEST, "content-length": String(50 * MiB) }), 50 * MiB);
+    if (kind === "huge")
+      return void stream(res.writeHead(200, { "content-type": OCI_MANIFEST, "content-length": String(50 * MiB) }), 50 * MiB);
     if (kind === "huge-chunked") return void stream(res.writeHead(200, { "content-type": OCI_MANIFEST }), 50 * MiB);
     if (kind === "endless") return void stream(res.writeHead(200, { "content-type": OCI_MANIFEST }), Infinity);
     if (kind === "deep") return void res.writeHead(200, { "content-type": OCI_MANIFEST }).end(`${"[".repeat(10_000)}${"]".repeat(10_000)}`);
@@ -81,15 +82,21 @@ describe("a hostile registry's manifest", () => {
     ["endless", "an endless chunked body"],
     ["deep", "JSON nested 10,000 deep"],
     ["layers", "100,000 layers"],
-  ])("%s (%s): limit, bounded time and memory", async (kind) => {
-    const { error, ms, rssDelta } = await measured(() => pullImage(`${stub.host}/hostile/${kind}:1`, { to: parseDestination(`oci:${join(scratch, kind)}:x`) }));
-    expect(error).toBeInstanceOf(PullError);
-    const pullError = error as PullError;
-    expect(pullError.cause).toMatchObject({ kind: "limit" });
-    expect(pullError.attempts).toHaveLength(1);
-    expect(ms).toBeLessThan(10_000);
-    expect(rssDelta).toBeLessThan(100 * MiB);
-  }, 20_000);
+  ])(
+    "%s (%s): limit, bounded time and memory",
+    async (kind) => {
+      const { error, ms, rssDelta } = await measured(() =>
+        pullImage(`${stub.host}/hostile/${kind}:1`, { to: parseDestination(`oci:${join(scratch, kind)}:x`) }),
+      );
+      expect(error).toBeInstanceOf(PullError);
+      const pullError = error as PullError;
+      expect(pullError.cause).toMatchObject({ kind: "limit" });
+      expect(pullError.attempts).toHaveLength(1);
+      expect(ms).toBeLessThan(10_000);
+      expect(rssDelta).toBeLessThan(100 * MiB);
+    },
+    20_000,
+  );
 });
 
 describe("a hostile token service", () => {

@@ -143,7 +143,10 @@ export function reachableDeclarations(entry: string): Map<string, string[]> {
   for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
     if (found.has(file)) continue;
     const specifiers = importSpecifiers(readFileSync(file, "utf8"));
-    found.set(file, specifiers.filter((s) => !s.startsWith(".")));
+    found.set(
+      file,
+      specifiers.filter((s) => !s.startsWith(".")),
+    );
     for (const s of specifiers.filter((s) => s.startsWith("."))) queue.push(resolve(dirname(file), s.replace(/\.js$/, ".d.ts")));
   }
   return found;

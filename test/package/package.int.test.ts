@@ -10,8 +10,20 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { engineRequest, getWorld, removeAllImages } from "../world/client.js";
 import { CONSUMER_TS } from "./consumer-source.js";
 import {
-  PUBLINT, ROOT, TSC, importSpecifiers, installIntoEmptyProject, listFiles, mustSucceed, packFromStaging, packageOf,
-  reachableDeclarations, run, tempDir, type PackReport, type Run,
+  PUBLINT,
+  ROOT,
+  TSC,
+  importSpecifiers,
+  installIntoEmptyProject,
+  listFiles,
+  mustSucceed,
+  packFromStaging,
+  packageOf,
+  reachableDeclarations,
+  run,
+  tempDir,
+  type PackReport,
+  type Run,
 } from "./installed-package.js";
 
 const world = getWorld();
@@ -55,16 +67,31 @@ beforeAll(async () => {
 describe("the tarball", () => {
   it("holds dist/ (JavaScript and declarations), bin/, README, LICENSE, CHANGELOG — nothing else", () => {
     const paths = report.files.map((file) => file.path);
-    const unexpected = paths.filter((path) => !/^(dist\/.+\.(js|d\.ts)|bin\/pullback\.js|README\.md|LICENSE|CHANGELOG\.md|package\.json)$/.test(path));
+    const unexpected = paths.filter(
+      (path) => !/^(dist\/.+\.(js|d\.ts)|bin\/pullback\.js|README\.md|LICENSE|CHANGELOG\.md|package\.json)$/.test(path),
+    );
     expect(unexpected).toEqual([]);
-    for (const needed of ["dist/index.js", "dist/index.d.ts", "dist/cli/main.js", "bin/pullback.js", "LICENSE", "README.md", "CHANGELOG.md"]) expect(paths).toContain(needed);
+    for (const needed of [
+      "dist/index.js",
+      "dist/index.d.ts",
+      "dist/cli/main.js",
+      "bin/pullback.js",
+      "LICENSE",
+      "README.md",
+      "CHANGELOG.md",
+    ])
+      expect(paths).toContain(needed);
     expect(paths.some((path) => path.endsWith(".map") || /(^|\/)(test|world|fixtures)\//.test(path))).toBe(false);
     expect(readFileSync(join(installed, "LICENSE"), "utf8")).toContain("Apache License");
   });
 
   it("is a clean build: every module has its declarations and comes from a file in src/", () => {
     const js = listFiles(join(installed, "dist")).filter((path) => path.endsWith(".js"));
-    const sources = new Set(listFiles(join(ROOT, "src")).filter((path) => path.endsWith(".ts")).map((path) => path.replace(/\.ts$/, ".js")));
+    const sources = new Set(
+      listFiles(join(ROOT, "src"))
+        .filter((path) => path.endsWith(".ts"))
+        .map((path) => path.replace(/\.ts$/, ".js")),
+    );
     expect(js.filter((path) => !sources.has(path))).toEqual([]);
     expect(js.filter((path) => !existsSync(join(installed, "dist", path.replace(/\.js$/, ".d.ts"))))).toEqual([]);
   });
@@ -76,7 +103,12 @@ describe("the tarball", () => {
 
   it("imports only node: builtins and its own dependencies at runtime, and uses every dependency", () => {
     const imported = new Set<string>();
-    for (const file of [...listFiles(join(installed, "dist")).filter((p) => p.endsWith(".js")).map((p) => join("dist", p)), "bin/pullback.js"]) {
+    for (const file of [
+      ...listFiles(join(installed, "dist"))
+        .filter((p) => p.endsWith(".js"))
+        .map((p) => join("dist", p)),
+      "bin/pullback.js",
+    ]) {
       for (const specifier of importSpecifiers(readFileSync(join(installed, file), "utf8"))) {
         if (specifier.startsWith(".")) continue;
         const name = packageOf(specifier);
@@ -94,7 +126,9 @@ describe("the tarball", () => {
     const script = `import { pathToFileURL } from "node:url";
       for (const file of process.argv.slice(1)) await import(pathToFileURL(file).href);
       console.log("loaded " + (process.argv.length - 1));`;
-    const files = listFiles(join(installed, "dist")).filter((p) => p.endsWith(".js")).map((p) => join(installed, "dist", p));
+    const files = listFiles(join(installed, "dist"))
+      .filter((p) => p.endsWith(".js"))
+      .map((p) => join(installed, "dist", p));
     const result = await inProject(process.execPath, ["--input-type=module", "-e", script, ...files]);
     expect(result.stderr).toBe("");
     expect(result.stdout.trim()).toBe(`loaded ${files.length}`);
@@ -108,9 +142,12 @@ describe("the tarball", () => {
   it("declares no types of the libraries it wraps, anywhere index.d.ts reaches", () => {
     const reachable = reachableDeclarations(join(installed, "dist", "index.d.ts"));
     expect(reachable.size).toBeGreaterThan(10);
-    const leaks = [...reachable].flatMap(([file, bare]) => bare.filter((s) => HIDDEN.includes(packageOf(s) ?? "")).map((s) => `${file}: ${s}`));
+    const leaks = [...reachable].flatMap(([file, bare]) =>
+      bare.filter((s) => HIDDEN.includes(packageOf(s) ?? "")).map((s) => `${file}: ${s}`),
+    );
     expect(leaks).toEqual([]);
-    for (const types of ["dockerode", "ssh2", "docker-modem", "cli-progress", "debug"]) expect(existsSync(join(project, "node_modules", "@types", types))).toBe(false);
+    for (const types of ["dockerode", "ssh2", "docker-modem", "cli-progress", "debug"])
+      expect(existsSync(join(project, "node_modules", "@types", types))).toBe(false);
   });
 });
 
@@ -124,7 +161,9 @@ describe("the CLI via npx", () => {
   it("pulls from a registry onto the daemon of DOCKER_HOST", async () => {
     await removeAllImages(world);
     const image = `${world.registries.open.host}/public/app:1`;
-    const result = await inProject("npx", ["--no-install", "pullback", "pull", image, "--no-credentials"], { DOCKER_HOST: world.dockerHost });
+    const result = await inProject("npx", ["--no-install", "pullback", "pull", image, "--no-credentials"], {
+      DOCKER_HOST: world.dockerHost,
+    });
     expect(result.stderr + result.stdout).not.toMatch(/Error|warning/i);
     expect(result.code).toBe(0);
     expect((await engineRequest(world, "GET", `/images/${image}/json`)).status).toBe(200);
@@ -139,8 +178,18 @@ describe("a strict TypeScript consumer and the documented examples", () => {
       cpSync(join(ROOT, "docs", "examples", name), join(project, "examples", name));
     }
     const compilerOptions = {
-      target: "ES2023", lib: ["ES2023"], module: "NodeNext", moduleResolution: "NodeNext", strict: true, exactOptionalPropertyTypes: true,
-      noUncheckedIndexedAccess: true, verbatimModuleSyntax: true, skipLibCheck: false, types: ["node"], rootDir: ".", outDir: "build",
+      target: "ES2023",
+      lib: ["ES2023"],
+      module: "NodeNext",
+      moduleResolution: "NodeNext",
+      strict: true,
+      exactOptionalPropertyTypes: true,
+      noUncheckedIndexedAccess: true,
+      verbatimModuleSyntax: true,
+      skipLibCheck: false,
+      types: ["node"],
+      rootDir: ".",
+      outDir: "build",
     };
     writeFileSync(join(project, "tsconfig.json"), JSON.stringify({ compilerOptions, include: ["consumer.ts", "examples/*.ts"] }, null, 2));
   });
@@ -228,13 +277,17 @@ describe("a strict TypeScript consumer and the documented examples", () => {
 
   it("oci-layout-progress.ts: pulls anonymously into a layout, reporting each layer", async () => {
     const fixture = world.fixtures.publicApp;
-    const result = await inProject(process.execPath, ["build/examples/oci-layout-progress.js"], { PULLBACK_EXAMPLE_REGISTRY: world.registries.token.host });
+    const result = await inProject(process.execPath, ["build/examples/oci-layout-progress.js"], {
+      PULLBACK_EXAMPLE_REGISTRY: world.registries.token.host,
+    });
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`pulling ${world.registries.token.host}/public/app:1 anonymously`);
     for (const layer of fixture.layers) expect(result.stdout).toContain(`${layer.size} bytes`);
     expect(result.stdout).toContain(`done: ${fixture.manifestDigest}`);
-    expect(result.stdout).toMatch(new RegExp(`^oci:.+:app-1: linux/\\w+, ${fixture.layers.length} layers, \\d+ bytes, ${fixture.manifestDigest}$`, "m"));
+    expect(result.stdout).toMatch(
+      new RegExp(`^oci:.+:app-1: linux/\\w+, ${fixture.layers.length} layers, \\d+ bytes, ${fixture.manifestDigest}$`, "m"),
+    );
   });
 
   it("no run printed a password or token", () => {

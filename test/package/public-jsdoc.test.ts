@@ -10,7 +10,12 @@ import { describe, expect, it } from "vitest";
 const INDEX = fileURLToPath(new URL("../../src/index.ts", import.meta.url));
 
 function publicDeclarations(): { name: string; declaration: ts.Declaration }[] {
-  const program = ts.createProgram([INDEX], { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2023, noEmit: true });
+  const program = ts.createProgram([INDEX], {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2023,
+    noEmit: true,
+  });
   const checker = program.getTypeChecker();
   const moduleSymbol = checker.getSymbolAtLocation(program.getSourceFile(INDEX)!)!;
   return checker.getExportsOfModule(moduleSymbol).map((exported) => {
@@ -24,7 +29,17 @@ describe("the public API's documentation", () => {
 
   it("covers the whole barrel", () => {
     expect(declarations.length).toBeGreaterThan(50);
-    expect(declarations.map((d) => d.name)).toEqual(expect.arrayContaining(["ensureImage", "pullRemoteImage", "pullImage", "verifyCredentials", "writeRegistriesConfig", "PullEvent", "PullOutcome"]));
+    expect(declarations.map((d) => d.name)).toEqual(
+      expect.arrayContaining([
+        "ensureImage",
+        "pullRemoteImage",
+        "pullImage",
+        "verifyCredentials",
+        "writeRegistriesConfig",
+        "PullEvent",
+        "PullOutcome",
+      ]),
+    );
   });
 
   it("has a JSDoc @example on every export", () => {
@@ -35,7 +50,9 @@ describe("the public API's documentation", () => {
   });
 
   it("marks nothing public as @internal (the build strips those from the declarations)", () => {
-    const internal = declarations.filter(({ declaration }) => ts.getJSDocTags(declaration).some((tag) => tag.tagName.text === "internal")).map((d) => d.name);
+    const internal = declarations
+      .filter(({ declaration }) => ts.getJSDocTags(declaration).some((tag) => tag.tagName.text === "internal"))
+      .map((d) => d.name);
     expect(internal).toEqual([]);
   });
 });

@@ -34,7 +34,9 @@ function sources(dir: string): string[] {
 /** Relative imports and re-exports of a module (static and dynamic), as src-relative .ts paths. */
 function importsOf(file: string): string[] {
   const text = readFileSync(join(SRC, file), "utf8");
-  const specifiers = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^"'`;]*?\bfrom\s+["'](\.[^"']+)["']|import\(\s*["'](\.[^"']+)["']\s*\)/g)].map((m) => m[1] ?? m[2] ?? "");
+  const specifiers = [
+    ...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^"'`;]*?\bfrom\s+["'](\.[^"']+)["']|import\(\s*["'](\.[^"']+)["']\s*\)/g),
+  ].map((m) => m[1] ?? m[2] ?? "");
   return specifiers.map((s) => relative(SRC, resolve(SRC, dirname(file), s)).replace(/\.js$/, ".ts"));
 }
 
@@ -48,7 +50,9 @@ describe("src/ structure", () => {
   });
 
   it("no arrow from a lower floor to a higher one", () => {
-    const upward = [...graph].flatMap(([file, targets]) => targets.filter((t) => floorOf(t) > floorOf(file)).map((t) => `${file} (floor ${floorOf(file)}) → ${t} (floor ${floorOf(t)})`));
+    const upward = [...graph].flatMap(([file, targets]) =>
+      targets.filter((t) => floorOf(t) > floorOf(file)).map((t) => `${file} (floor ${floorOf(file)}) → ${t} (floor ${floorOf(t)})`),
+    );
     expect(upward).toEqual([]);
   });
 

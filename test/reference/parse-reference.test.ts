@@ -34,7 +34,12 @@ const valid: ReadonlyArray<readonly [string, string, string, string]> = [
   ["Foo/bar", "Foo/bar:latest", "Foo/bar:latest", "Foo"],
   // Upper case marks a host (paths may not have it), so UPPER is a registry.
   ["UPPER/x:Tag", "UPPER/x:Tag", "UPPER/x:Tag", "UPPER"],
-  ["My-Registry.Example.COM:8080/x", "My-Registry.Example.COM:8080/x:latest", "My-Registry.Example.COM:8080/x:latest", "My-Registry.Example.COM:8080"],
+  [
+    "My-Registry.Example.COM:8080/x",
+    "My-Registry.Example.COM:8080/x:latest",
+    "My-Registry.Example.COM:8080/x:latest",
+    "My-Registry.Example.COM:8080",
+  ],
   ["nginx:1/x", "nginx:1/x:latest", "nginx:1/x:latest", "nginx:1"],
   ["a__b", "docker.io/library/a__b:latest", "a__b:latest", "registry-1.docker.io"],
   ["bob/a_b.c---d", "docker.io/bob/a_b.c---d:latest", "bob/a_b.c---d:latest", "registry-1.docker.io"],
@@ -49,7 +54,12 @@ const valid: ReadonlyArray<readonly [string, string, string, string]> = [
   [`a:b@${D}`, `docker.io/library/a:b@${D}`, `a:b@${D}`, "registry-1.docker.io"],
   [`ghcr.io/o/i:1@${D}`, `ghcr.io/o/i:1@${D}`, `ghcr.io/o/i:1@${D}`, "ghcr.io"],
   [`x@sha512:${H64}${H64}`, `docker.io/library/x@sha512:${H64}${H64}`, `x@sha512:${H64}${H64}`, "registry-1.docker.io"],
-  [`x@multihash+base58:${"AbCdEf0123456789".repeat(2)}`, `docker.io/library/x@multihash+base58:${"AbCdEf0123456789".repeat(2)}`, `x@multihash+base58:${"AbCdEf0123456789".repeat(2)}`, "registry-1.docker.io"],
+  [
+    `x@multihash+base58:${"AbCdEf0123456789".repeat(2)}`,
+    `docker.io/library/x@multihash+base58:${"AbCdEf0123456789".repeat(2)}`,
+    `x@multihash+base58:${"AbCdEf0123456789".repeat(2)}`,
+    "registry-1.docker.io",
+  ],
   // 255 exactly: "docker.io/" (10) + "library/" (8) + 237.
   [`${"a".repeat(237)}`, `docker.io/library/${"a".repeat(237)}:latest`, `${"a".repeat(237)}:latest`, "registry-1.docker.io"],
 ];
@@ -154,7 +164,14 @@ describe("parseReference — invalid", () => {
   });
 
   it("rejects a 100 KB input quickly and echoes only its start", () => {
-    for (const input of ["a".repeat(100_000), `a${"-".repeat(100_000)}`, `a${"/a".repeat(50_000)}:`, `a:${"x".repeat(100_000)}`, `a@sha256:${"f".repeat(100_000)}`, `${"[".repeat(100_000)}`]) {
+    for (const input of [
+      "a".repeat(100_000),
+      `a${"-".repeat(100_000)}`,
+      `a${"/a".repeat(50_000)}:`,
+      `a:${"x".repeat(100_000)}`,
+      `a@sha256:${"f".repeat(100_000)}`,
+      `${"[".repeat(100_000)}`,
+    ]) {
       const started = performance.now();
       const error = catchError(() => parseReference(input));
       expect(performance.now() - started).toBeLessThan(50);
@@ -184,10 +201,20 @@ describe("isLocalImageRef", () => {
 describe("parseReference — properties", () => {
   const lowerAlnum = fc.stringMatching(/^[a-z0-9]{1,6}$/);
   const separator = fc.constantFrom(".", "_", "__", "-", "---");
-  const component = fc.tuple(lowerAlnum, fc.array(fc.tuple(separator, lowerAlnum), { maxLength: 2 })).map(
-    ([head, rest]) => head + rest.map(([s, a]) => s + a).join(""),
+  const component = fc
+    .tuple(lowerAlnum, fc.array(fc.tuple(separator, lowerAlnum), { maxLength: 2 }))
+    .map(([head, rest]) => head + rest.map(([s, a]) => s + a).join(""));
+  const domain = fc.constantFrom(
+    "ghcr.io",
+    "localhost",
+    "localhost:5000",
+    "127.0.0.1:5101",
+    "[::1]:5000",
+    "Foo",
+    "docker.io",
+    "index.docker.io",
+    "a-b.c",
   );
-  const domain = fc.constantFrom("ghcr.io", "localhost", "localhost:5000", "127.0.0.1:5101", "[::1]:5000", "Foo", "docker.io", "index.docker.io", "a-b.c");
   const tag = fc.stringMatching(/^\w[\w.-]{0,10}$/);
   const digest = fc.constantFrom(D, `sha512:${H64}${H64}`);
   const reference = fc

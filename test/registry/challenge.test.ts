@@ -8,20 +8,54 @@ const rows: Row[] = [
   [
     "Docker Hub bearer",
     'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull"',
-    [{ scheme: "bearer", params: { realm: "https://auth.docker.io/token", service: "registry.docker.io", scope: "repository:library/alpine:pull" } }],
+    [
+      {
+        scheme: "bearer",
+        params: { realm: "https://auth.docker.io/token", service: "registry.docker.io", scope: "repository:library/alpine:pull" },
+      },
+    ],
   ],
-  ["gcr.io unquoted service", 'Bearer realm="https://gcr.io/v2/token",service=gcr.io', [{ scheme: "bearer", params: { realm: "https://gcr.io/v2/token", service: "gcr.io" } }]],
-  ["unquoted realm with colons and slashes", "Bearer realm=https://a.example/token,service=a", [{ scheme: "bearer", params: { realm: "https://a.example/token", service: "a" } }]],
-  ["quay.io without scope", 'Bearer realm="https://quay.io/v2/auth",service="quay.io"', [{ scheme: "bearer", params: { realm: "https://quay.io/v2/auth", service: "quay.io" } }]],
-  ["ECR Basic only", 'Basic realm="https://123.dkr.ecr.us-east-1.amazonaws.com/",service="ecr.amazonaws.com"', [{ scheme: "basic", params: { realm: "https://123.dkr.ecr.us-east-1.amazonaws.com/", service: "ecr.amazonaws.com" } }]],
+  [
+    "gcr.io unquoted service",
+    'Bearer realm="https://gcr.io/v2/token",service=gcr.io',
+    [{ scheme: "bearer", params: { realm: "https://gcr.io/v2/token", service: "gcr.io" } }],
+  ],
+  [
+    "unquoted realm with colons and slashes",
+    "Bearer realm=https://a.example/token,service=a",
+    [{ scheme: "bearer", params: { realm: "https://a.example/token", service: "a" } }],
+  ],
+  [
+    "quay.io without scope",
+    'Bearer realm="https://quay.io/v2/auth",service="quay.io"',
+    [{ scheme: "bearer", params: { realm: "https://quay.io/v2/auth", service: "quay.io" } }],
+  ],
+  [
+    "ECR Basic only",
+    'Basic realm="https://123.dkr.ecr.us-east-1.amazonaws.com/",service="ecr.amazonaws.com"',
+    [{ scheme: "basic", params: { realm: "https://123.dkr.ecr.us-east-1.amazonaws.com/", service: "ecr.amazonaws.com" } }],
+  ],
   ["bare Basic", "Basic", [{ scheme: "basic", params: {} }]],
   [
     "insufficient_scope",
     'Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:o/a:pull",error="insufficient_scope"',
-    [{ scheme: "bearer", params: { realm: "https://ghcr.io/token", service: "ghcr.io", scope: "repository:o/a:pull", error: "insufficient_scope" } }],
+    [
+      {
+        scheme: "bearer",
+        params: { realm: "https://ghcr.io/token", service: "ghcr.io", scope: "repository:o/a:pull", error: "insufficient_scope" },
+      },
+    ],
   ],
-  ["comma inside a quoted value", 'Bearer realm="https://r/t",scope="repository:a:pull,push"', [{ scheme: "bearer", params: { realm: "https://r/t", scope: "repository:a:pull,push" } }]],
-  ["escaped quote and backslash", 'Bearer realm="a\\"b\\\\c",service="s"', [{ scheme: "bearer", params: { realm: 'a"b\\c', service: "s" } }]],
+  [
+    "comma inside a quoted value",
+    'Bearer realm="https://r/t",scope="repository:a:pull,push"',
+    [{ scheme: "bearer", params: { realm: "https://r/t", scope: "repository:a:pull,push" } }],
+  ],
+  [
+    "escaped quote and backslash",
+    'Bearer realm="a\\"b\\\\c",service="s"',
+    [{ scheme: "bearer", params: { realm: 'a"b\\c', service: "s" } }],
+  ],
   [
     "two challenges in one header",
     'Bearer realm="https://r/t",service="s", Basic realm="reg"',
@@ -46,8 +80,16 @@ const rows: Row[] = [
       { scheme: "bearer", params: { realm: "https://r/t" } },
     ],
   ],
-  ["upper-case scheme and names", 'BEARER Realm="https://r/t",SERVICE="S"', [{ scheme: "bearer", params: { realm: "https://r/t", service: "S" } }]],
-  ["spaces around = and commas", 'Bearer realm = "https://r/t" ,  service = s', [{ scheme: "bearer", params: { realm: "https://r/t", service: "s" } }]],
+  [
+    "upper-case scheme and names",
+    'BEARER Realm="https://r/t",SERVICE="S"',
+    [{ scheme: "bearer", params: { realm: "https://r/t", service: "S" } }],
+  ],
+  [
+    "spaces around = and commas",
+    'Bearer realm = "https://r/t" ,  service = s',
+    [{ scheme: "bearer", params: { realm: "https://r/t", service: "s" } }],
+  ],
   ["token68", "Negotiate YWJjZA==", [{ scheme: "negotiate", params: {}, token68: "YWJjZA==" }]],
   [
     "token68 then another challenge",
@@ -59,10 +101,22 @@ const rows: Row[] = [
   ],
   ["empty header", "", []],
   ["only separators", " , ,, ", []],
-  ["unterminated quote runs to the end", 'Bearer realm="https://r/t,service=s', [{ scheme: "bearer", params: { realm: "https://r/t,service=s" } }]],
-  ["duplicate parameter: the first wins", 'Bearer realm="https://good/t",realm="https://evil/t"', [{ scheme: "bearer", params: { realm: "https://good/t" } }]],
+  [
+    "unterminated quote runs to the end",
+    'Bearer realm="https://r/t,service=s',
+    [{ scheme: "bearer", params: { realm: "https://r/t,service=s" } }],
+  ],
+  [
+    "duplicate parameter: the first wins",
+    'Bearer realm="https://good/t",realm="https://evil/t"',
+    [{ scheme: "bearer", params: { realm: "https://good/t" } }],
+  ],
   ["empty quoted value", 'Bearer realm="",service=""', [{ scheme: "bearer", params: { realm: "", service: "" } }]],
-  ["prototype-looking names are plain parameters", 'Bearer __proto__="x",constructor="y"', [{ scheme: "bearer", params: { ["__proto__"]: "x", constructor: "y" } }]],
+  [
+    "prototype-looking names are plain parameters",
+    'Bearer __proto__="x",constructor="y"',
+    [{ scheme: "bearer", params: { ["__proto__"]: "x", constructor: "y" } }],
+  ],
   ["garbage characters are skipped", '@@@ Bearer realm="https://r/t"', [{ scheme: "bearer", params: { realm: "https://r/t" } }]],
   ["trailing comma", 'Bearer realm="https://r/t",', [{ scheme: "bearer", params: { realm: "https://r/t" } }]],
 ];
@@ -70,7 +124,9 @@ const rows: Row[] = [
 describe("parseWwwAuthenticate", () => {
   it.each(rows)("%s", (_title, input, expected) => {
     const parsed = parseWwwAuthenticate(input);
-    expect(parsed.map((c) => ({ scheme: c.scheme, params: { ...c.params }, ...(c.token68 === undefined ? {} : { token68: c.token68 }) }))).toEqual(
+    expect(
+      parsed.map((c) => ({ scheme: c.scheme, params: { ...c.params }, ...(c.token68 === undefined ? {} : { token68: c.token68 }) })),
+    ).toEqual(
       expected.map((c) => ({ scheme: c.scheme, params: c.params ?? {}, ...(c.token68 === undefined ? {} : { token68: c.token68 }) })),
     );
   });

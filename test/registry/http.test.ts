@@ -34,7 +34,12 @@ describe("HttpClient redirects", () => {
       if (req.url === "/v2/a/blobs/x") res.writeHead(307, { location: "/v2/a/blobs/x-here" }).end();
       else res.writeHead(302, { location: `${cdn.url}/data?sig=abc` }).end();
     });
-    const response = await client().send({ method: "GET", url: `${registry.url}/v2/a/blobs/x`, headers: { Authorization: "Bearer secret-token" }, credentialed: true });
+    const response = await client().send({
+      method: "GET",
+      url: `${registry.url}/v2/a/blobs/x`,
+      headers: { Authorization: "Bearer secret-token" },
+      credentialed: true,
+    });
     expect(response.status).toBe(200);
     expect(await text(response)).toBe("blob");
     expect(registry.requests.map((r) => r.headers.authorization)).toEqual(["Bearer secret-token", "Bearer secret-token"]);
@@ -45,7 +50,9 @@ describe("HttpClient redirects", () => {
 
   it("gives up after 5 redirects with a registry error", async () => {
     const loop = await server((req, res) => res.writeHead(302, { location: `/r${req.url ?? ""}` }).end());
-    const error = await client().send({ method: "GET", url: `${loop.url}/start` }).catch((e: unknown) => e);
+    const error = await client()
+      .send({ method: "GET", url: `${loop.url}/start` })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PullbackError);
     expect((error as PullbackError).kind).toBe("registry");
     expect(loop.requests).toHaveLength(6);
@@ -53,7 +60,9 @@ describe("HttpClient redirects", () => {
 
   it("refuses a redirect to plain HTTP on a non-loopback host", async () => {
     const registry = await server((_req, res) => res.writeHead(302, { location: "http://blobs.example.com/x" }).end());
-    const error = await client().send({ method: "GET", url: `${registry.url}/v2/` }).catch((e: unknown) => e);
+    const error = await client()
+      .send({ method: "GET", url: `${registry.url}/v2/` })
+      .catch((e: unknown) => e);
     expect((error as PullbackError).kind).toBe("usage");
     expect((error as Error).message).toMatch(/plain HTTP to blobs\.example\.com/);
   });
@@ -61,7 +70,9 @@ describe("HttpClient redirects", () => {
 
 describe("HttpClient plain HTTP policy", () => {
   it("refuses plain HTTP to a non-loopback host unless marked insecure", async () => {
-    const error = await client().send({ method: "GET", url: "http://registry.example.com/v2/" }).catch((e: unknown) => e);
+    const error = await client()
+      .send({ method: "GET", url: "http://registry.example.com/v2/" })
+      .catch((e: unknown) => e);
     expect((error as PullbackError).kind).toBe("usage");
     expect(client({ insecureHosts: ["registry.example.com"] }).allowsPlainHttp("registry.example.com")).toBe(true);
     expect(client().allowsPlainHttp("127.0.0.5:5000")).toBe(true);
@@ -83,15 +94,22 @@ describe("HttpClient retries and errors", () => {
     let calls = 0;
     const flaky = await server((_req, res) => (++calls < 3 ? res.writeHead(503).end("down") : res.end("ok")));
     const exchanges: Exchange[] = [];
-    const response = await client({ retries: 2, onExchange: (e) => exchanges.push(e) }).send({ method: "GET", url: `${flaky.url}/t?password=hunter2` });
+    const response = await client({ retries: 2, onExchange: (e) => exchanges.push(e) }).send({
+      method: "GET",
+      url: `${flaky.url}/t?password=hunter2`,
+    });
     expect(await text(response)).toBe("ok");
     expect(exchanges.map((e) => e.status)).toEqual([503, 503, 200]);
     expect(exchanges.every((e) => !e.url.includes("hunter2"))).toBe(true);
   });
 
   it("fails with a registry error carrying status and a non-JSON body, after the retries", async () => {
-    const broken = await server((_req, res) => res.writeHead(502, { "content-type": "text/html" }).end("<html><h1>Bad Gateway</h1></html>"));
-    const error = await client({ retries: 1 }).send({ method: "GET", url: `${broken.url}/v2/` }).catch((e: unknown) => e);
+    const broken = await server((_req, res) =>
+      res.writeHead(502, { "content-type": "text/html" }).end("<html><h1>Bad Gateway</h1></html>"),
+    );
+    const error = await client({ retries: 1 })
+      .send({ method: "GET", url: `${broken.url}/v2/` })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RegistryResponseError);
     expect(error).toMatchObject({ kind: "registry", status: 502, registryMessage: "Bad Gateway" });
     expect(broken.requests).toHaveLength(2);
@@ -99,7 +117,9 @@ describe("HttpClient retries and errors", () => {
 
   it("caps an enormous error body", async () => {
     const huge = await server((_req, res) => res.writeHead(500).end("x".repeat(5 * 1024 * 1024)));
-    const error = (await client().send({ method: "GET", url: `${huge.url}/` }).catch((e: unknown) => e)) as RegistryResponseError;
+    const error = (await client()
+      .send({ method: "GET", url: `${huge.url}/` })
+      .catch((e: unknown) => e)) as RegistryResponseError;
     expect(error.status).toBe(500);
     expect(error.message.length).toBeLessThan(1_000);
   });
@@ -121,7 +141,9 @@ describe("HttpClient retries and errors", () => {
   });
 
   it("returns 4xx answers to the caller instead of throwing", async () => {
-    const denied = await server((_req, res) => res.writeHead(401, { "www-authenticate": ['Basic realm="a"', 'Bearer realm="https://x/t"'] }).end());
+    const denied = await server((_req, res) =>
+      res.writeHead(401, { "www-authenticate": ['Basic realm="a"', 'Bearer realm="https://x/t"'] }).end(),
+    );
     const response = await client().send({ method: "GET", url: `${denied.url}/v2/` });
     expect(response.status).toBe(401);
     expect(response.headerValues("WWW-Authenticate")).toEqual(['Basic realm="a"', 'Bearer realm="https://x/t"']);
@@ -130,7 +152,9 @@ describe("HttpClient retries and errors", () => {
 
   it("times out an idle server as a network error, keeping the cause", async () => {
     const silent = await server(() => undefined);
-    const error = await client({ idleTimeoutMs: 200 }).send({ method: "GET", url: `${silent.url}/v2/` }).catch((e: unknown) => e);
+    const error = await client({ idleTimeoutMs: 200 })
+      .send({ method: "GET", url: `${silent.url}/v2/` })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: "network" });
     expect((error as Error).message).toMatch(/ETIMEDOUT: no response headers/);
     expect((error as Error).cause).toBeDefined();
@@ -141,7 +165,9 @@ describe("HttpClient retries and errors", () => {
     await gone.close();
     servers.splice(servers.indexOf(gone), 1);
     const exchanges: Exchange[] = [];
-    const error = await client({ retries: 3, onExchange: (e) => exchanges.push(e) }).send({ method: "GET", url: `${gone.url}/v2/` }).catch((e: unknown) => e);
+    const error = await client({ retries: 3, onExchange: (e) => exchanges.push(e) })
+      .send({ method: "GET", url: `${gone.url}/v2/` })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: "network" });
     expect((error as Error).message).toMatch(/ECONNREFUSED/);
     expect(exchanges).toHaveLength(1);

@@ -23,7 +23,9 @@ async function mintRefreshToken(): Promise<string> {
   const challenge = (await fetch(`${world.registries.token.url}/v2/`)).headers.get("www-authenticate") ?? "";
   const service = /service="([^"]+)"/.exec(challenge)?.[1] ?? "";
   const basic = Buffer.from(`${world.users.alice.username}:${world.users.alice.password}`).toString("base64");
-  const answer = await fetch(`${world.tokenService.url}/token?service=${encodeURIComponent(service)}&offline_token=true`, { headers: { authorization: `Basic ${basic}` } });
+  const answer = await fetch(`${world.tokenService.url}/token?service=${encodeURIComponent(service)}&offline_token=true`, {
+    headers: { authorization: `Basic ${basic}` },
+  });
   const body = (await answer.json()) as { refresh_token?: string };
   if (!body.refresh_token) throw new Error("the token service minted no refresh token");
   return body.refresh_token;
@@ -55,7 +57,10 @@ describe("identity tokens", () => {
 
   it("pull a private image into an OCI layout", async () => {
     const dir = mkdtempSync(join(tmpdir(), "pullback-idtoken-"));
-    const outcome = await pullImage(`${registry}/private/app:1`, { to: parseDestination(`oci:${dir}:app`), credential: Credential.identityToken(refreshToken, source) });
+    const outcome = await pullImage(`${registry}/private/app:1`, {
+      to: parseDestination(`oci:${dir}:app`),
+      credential: Credential.identityToken(refreshToken, source),
+    });
     expect(outcome.attempts).toHaveLength(1);
     expect(outcome.image.digest).toBe(world.fixtures.privateApp.manifestDigest);
   });
@@ -69,7 +74,9 @@ describe("identity tokens", () => {
 
   it("fall back to anonymous for a public image when the token is refused", async () => {
     await removeAllImages(world);
-    const outcome = await ensureImage(docker, `${registry}/public/app:1`, { credential: Credential.identityToken("alice-refresh-forged", source) });
+    const outcome = await ensureImage(docker, `${registry}/public/app:1`, {
+      credential: Credential.identityToken("alice-refresh-forged", source),
+    });
     expect(outcome.fellBack).toBe(true);
     expect(outcome.warnings[0]).toMatch(/refused by/);
   });

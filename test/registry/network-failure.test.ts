@@ -40,7 +40,10 @@ describe("networkFailure: reason and exact diagnosis per failure", () => {
     ],
     [
       "another name",
-      coded("ERR_TLS_CERT_ALTNAME_INVALID", "Hostname/IP does not match certificate's altnames: Host: registry.corp. is not in the cert's altnames: DNS:other.corp"),
+      coded(
+        "ERR_TLS_CERT_ALTNAME_INVALID",
+        "Hostname/IP does not match certificate's altnames: Host: registry.corp. is not in the cert's altnames: DNS:other.corp",
+      ),
       direct,
       "tls-hostname-mismatch",
       "The certificate of registry.corp:5443 is for another name",
@@ -95,7 +98,10 @@ describe("networkFailure: reason and exact diagnosis per failure", () => {
     ],
     [
       "dead proxy",
-      new ProxyTunnelError("unreachable", "cannot connect to the proxy http://***@proxy.corp:3128: connect ECONNREFUSED 10.0.0.1:3128", { proxy, cause: coded("ECONNREFUSED", "connect ECONNREFUSED 10.0.0.1:3128") }),
+      new ProxyTunnelError("unreachable", "cannot connect to the proxy http://***@proxy.corp:3128: connect ECONNREFUSED 10.0.0.1:3128", {
+        proxy,
+        cause: coded("ECONNREFUSED", "connect ECONNREFUSED 10.0.0.1:3128"),
+      }),
       proxied,
       "proxy-unreachable",
       "The proxy http://***@proxy.corp:3128 could not be reached",
@@ -109,7 +115,11 @@ describe("networkFailure: reason and exact diagnosis per failure", () => {
     ],
     [
       "proxy wants authentication",
-      new ProxyTunnelError("auth", "the proxy http://***@proxy.corp:3128 answered CONNECT registry.corp:5443 with HTTP 407 (proxy authentication required)", { proxy, status: 407 }),
+      new ProxyTunnelError(
+        "auth",
+        "the proxy http://***@proxy.corp:3128 answered CONNECT registry.corp:5443 with HTTP 407 (proxy authentication required)",
+        { proxy, status: 407 },
+      ),
       proxied,
       "proxy-auth-required",
       "The proxy http://***@proxy.corp:3128 refused the request: proxy authentication required (HTTP 407)",
@@ -122,7 +132,11 @@ describe("networkFailure: reason and exact diagnosis per failure", () => {
     ],
     [
       "proxy cannot reach the registry",
-      new ProxyTunnelError("upstream", "the proxy http://***@proxy.corp:3128 answered CONNECT registry.corp:5443 with HTTP 403 (the proxy could not or would not connect)", { proxy, status: 403 }),
+      new ProxyTunnelError(
+        "upstream",
+        "the proxy http://***@proxy.corp:3128 answered CONNECT registry.corp:5443 with HTTP 403 (the proxy could not or would not connect)",
+        { proxy, status: 403 },
+      ),
       proxied,
       "proxy-upstream-failed",
       "The proxy http://***@proxy.corp:3128 could not reach registry.corp:5443 (HTTP 403)",
@@ -172,6 +186,8 @@ describe("networkFailure: reason and exact diagnosis per failure", () => {
       proxy: new URL("http://proxy.corp:3128"),
       trust: { ...trust, searched: [], files: ["/etc/docker/certs.d/docker.io/ca.crt"] },
     });
-    expect(failure.diagnosis?.steps[0]?.command).toBe("curl -sSI --cacert /etc/docker/certs.d/docker.io/ca.crt --proxy http://proxy.corp:3128 https://registry-1.docker.io/v2/");
+    expect(failure.diagnosis?.steps[0]?.command).toBe(
+      "curl -sSI --cacert /etc/docker/certs.d/docker.io/ca.crt --proxy http://proxy.corp:3128 https://registry-1.docker.io/v2/",
+    );
   });
 });

@@ -22,7 +22,12 @@ describe("RegistryClient against the real token registry (through the fault prox
   beforeEach(async () => {
     await Promise.all([clearFaults(world), clearProxyRequests(world), clearBlobRequests(world)]);
     exchanges.length = 0;
-    client = new RegistryClient(world.faultProxy.host, { credential: alice, retries: 2, retryDelayMs: 10, onExchange: (e) => exchanges.push(e) });
+    client = new RegistryClient(world.faultProxy.host, {
+      credential: alice,
+      retries: 2,
+      retryDelayMs: 10,
+      onExchange: (e) => exchanges.push(e),
+    });
   });
   afterEach(async () => {
     await client.close();

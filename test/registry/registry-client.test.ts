@@ -31,7 +31,9 @@ async function bearerWorld(options: TokenServiceOptions = {}): Promise<{ registr
     res.end(JSON.stringify({ [options.field ?? "token"]: "good-token", expires_in: options.expiresIn ?? 300 }));
   }, "127.0.0.2");
   servers.push(tokens);
-  const registry = await startServer((req, res) => serveRegistry(req, res, `Bearer realm="${tokens.url}/token",service="test-registry"`, "Bearer good-token"));
+  const registry = await startServer((req, res) =>
+    serveRegistry(req, res, `Bearer realm="${tokens.url}/token",service="test-registry"`, "Bearer good-token"),
+  );
   servers.push(registry);
   return { registry, tokens };
 }
@@ -40,7 +42,11 @@ function serveRegistry(req: IncomingMessage, res: ServerResponse, challenge: str
   if (req.headers.authorization !== accepted) return void res.writeHead(401, { "www-authenticate": challenge }).end();
   if (req.url === "/v2/") return void res.end("{}");
   if (req.url?.includes("/manifests/")) {
-    res.writeHead(200, { "content-type": "application/vnd.oci.image.manifest.v1+json", "docker-content-digest": manifestDigest, "content-length": manifest.length });
+    res.writeHead(200, {
+      "content-type": "application/vnd.oci.image.manifest.v1+json",
+      "docker-content-digest": manifestDigest,
+      "content-length": manifest.length,
+    });
     return void res.end(req.method === "HEAD" ? undefined : manifest);
   }
   res.writeHead(404).end('{"errors":[{"code":"NOT_FOUND","message":"nope"}]}');
@@ -58,7 +64,11 @@ describe("RegistryClient with a bearer registry", () => {
     const c = client(registry.host, alice);
     const got = await c.getManifest("team/app", "1");
     expect(got).toEqual({ mediaType: "application/vnd.oci.image.manifest.v1+json", digest: manifestDigest, bytes: manifest });
-    expect(await c.headManifest("team/app", "1")).toEqual({ mediaType: "application/vnd.oci.image.manifest.v1+json", digest: manifestDigest, size: manifest.length });
+    expect(await c.headManifest("team/app", "1")).toEqual({
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      digest: manifestDigest,
+      size: manifest.length,
+    });
     await c.requestToken(["repository:team/app:pull", "repository:other/app:pull"]);
     expect(tokens.requests).toHaveLength(2); // the HEAD reused the cached token
     const first = new URL(tokens.requests[0]!.url, tokens.url);
@@ -66,7 +76,10 @@ describe("RegistryClient with a bearer registry", () => {
     expect(first.searchParams.get("service")).toBe("test-registry");
     expect(first.searchParams.getAll("scope")).toEqual(["repository:team/app:pull"]);
     expect(tokens.requests[0]!.headers.authorization).toBe(`Basic ${Buffer.from("alice:alice-secret").toString("base64")}`);
-    expect(new URL(tokens.requests[1]!.url, tokens.url).searchParams.getAll("scope")).toEqual(["repository:other/app:pull", "repository:team/app:pull"]);
+    expect(new URL(tokens.requests[1]!.url, tokens.url).searchParams.getAll("scope")).toEqual([
+      "repository:other/app:pull",
+      "repository:team/app:pull",
+    ]);
     expect(c.auth).toEqual({ scheme: "bearer", realm: `${tokens.url}/token`, service: "test-registry", realmOnOtherHost: true });
   });
 
@@ -102,7 +115,9 @@ describe("RegistryClient with a bearer registry", () => {
   });
 
   it("refuses to follow a realm that is not http(s)", async () => {
-    const registry = await startServer((_req, res) => res.writeHead(401, { "www-authenticate": 'Bearer realm="file:///etc/passwd"' }).end());
+    const registry = await startServer((_req, res) =>
+      res.writeHead(401, { "www-authenticate": 'Bearer realm="file:///etc/passwd"' }).end(),
+    );
     servers.push(registry);
     await expect(client(registry.host, alice).ping()).rejects.toMatchObject({ kind: "registry" });
   });
@@ -110,7 +125,9 @@ describe("RegistryClient with a bearer registry", () => {
 
 describe("RegistryClient with a Basic registry", () => {
   it("sends Basic on each request", async () => {
-    const registry = await startServer((req, res) => serveRegistry(req, res, 'Basic realm="reg"', `Basic ${Buffer.from("alice:alice-secret").toString("base64")}`));
+    const registry = await startServer((req, res) =>
+      serveRegistry(req, res, 'Basic realm="reg"', `Basic ${Buffer.from("alice:alice-secret").toString("base64")}`),
+    );
     servers.push(registry);
     const c = client(registry.host, alice);
     await c.headManifest("team/app", "1");
@@ -126,7 +143,11 @@ describe("RegistryClient with a Basic registry", () => {
   it("reports a 401 with status and challenge as an auth error", async () => {
     const registry = await startServer((req, res) => serveRegistry(req, res, 'Basic realm="reg"', "never"));
     servers.push(registry);
-    await expect(client(registry.host, alice).headManifest("team/app", "1")).rejects.toMatchObject({ kind: "auth", status: 401, source: "registry" });
+    await expect(client(registry.host, alice).headManifest("team/app", "1")).rejects.toMatchObject({
+      kind: "auth",
+      status: 401,
+      source: "registry",
+    });
   });
 });
 
@@ -154,15 +175,23 @@ describe("RegistryClient limits and blobs", () => {
   });
 
   it("maps a missing manifest to not-found with the OCI code", async () => {
-    const empty = await open((_req, res) => res.writeHead(404).end('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}'));
-    await expect(empty.getManifest("a/b", "1")).rejects.toMatchObject({ kind: "not-found", status: 404, codes: ["MANIFEST_UNKNOWN"], registryMessage: "manifest unknown" });
+    const empty = await open((_req, res) =>
+      res.writeHead(404).end('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}'),
+    );
+    await expect(empty.getManifest("a/b", "1")).rejects.toMatchObject({
+      kind: "not-found",
+      status: 404,
+      codes: ["MANIFEST_UNKNOWN"],
+      registryMessage: "manifest unknown",
+    });
   });
 
   it("streams a blob from an offset and says whether the Range was honoured", async () => {
     const data = Buffer.from("0123456789");
     const ranged = await open((req, res) => {
       const start = Number(/bytes=(\d+)-/.exec(req.headers.range ?? "")?.[1] ?? 0);
-      if (start > 0 && req.url?.includes("ranged")) return void res.writeHead(206, { "content-length": data.length - start }).end(data.subarray(start));
+      if (start > 0 && req.url?.includes("ranged"))
+        return void res.writeHead(206, { "content-length": data.length - start }).end(data.subarray(start));
       res.writeHead(200, { "content-length": data.length }).end(data);
     });
     const partial = await ranged.getBlob("a/b", "sha256:ranged", { offset: 4 });

@@ -39,7 +39,11 @@ describe("scopes", () => {
   });
 
   it("parses names that contain host:port colons", () => {
-    expect(parseScope("repository:localhost:5000/app:pull,push")).toEqual({ type: "repository", name: "localhost:5000/app", actions: ["pull", "push"] });
+    expect(parseScope("repository:localhost:5000/app:pull,push")).toEqual({
+      type: "repository",
+      name: "localhost:5000/app",
+      actions: ["pull", "push"],
+    });
     expect(parseScope("registry:catalog:*")).toEqual({ type: "registry", name: "catalog", actions: ["*"] });
     expect(parseScope("nonsense")).toBeUndefined();
   });
@@ -115,7 +119,11 @@ describe("TokenCache", () => {
 
 describe("error bodies", () => {
   it.each([
-    ['{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}', ["DENIED"], "requested access to the resource is denied"],
+    [
+      '{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}',
+      ["DENIED"],
+      "requested access to the resource is denied",
+    ],
     ['{"details":"incorrect username or password"}', [], "incorrect username or password"],
     ['{"error":"invalid_grant","error_description":"refresh token expired"}', [], "refresh token expired"],
     ["<html><body><h1>502 Bad Gateway</h1></body></html>", [], "502 Bad Gateway"],

@@ -29,8 +29,10 @@ function inside(args: readonly string[], environment: NodeJS.ProcessEnv = env())
   return runCli(args, { env: environment, command: [...tls.info.exec, process.execPath, BIN] });
 }
 
-const lastJson = (run: CliRun): Record<string, unknown> => JSON.parse(run.stdout.trim().split("\n").at(-1) ?? "{}") as Record<string, unknown>;
-const verification = (run: CliRun): Record<string, unknown> => ((lastJson(run).verifications as Record<string, unknown>[] | undefined) ?? [])[0] ?? {};
+const lastJson = (run: CliRun): Record<string, unknown> =>
+  JSON.parse(run.stdout.trim().split("\n").at(-1) ?? "{}") as Record<string, unknown>;
+const verification = (run: CliRun): Record<string, unknown> =>
+  ((lastJson(run).verifications as Record<string, unknown>[] | undefined) ?? [])[0] ?? {};
 
 beforeAll(async () => {
   buildOnce();
@@ -97,7 +99,9 @@ describe("trust: certs.d, --cert-dir, NODE_EXTRA_CA_CERTS, rootless certs.d", ()
     const without = await inside(["check", "mtls.registry.test:5443/public/app:1", "--cert-dir", tls.info.certDir, "--json"]);
     expect(without.code).toBe(5);
     expect(verification(without).reason).toBe("tls-client-cert-required");
-    expect(JSON.stringify(verification(without).diagnosis)).toContain("mtls.registry.test:5443 requires a client certificate, and pullback found none");
+    expect(JSON.stringify(verification(without).diagnosis)).toContain(
+      "mtls.registry.test:5443 requires a client certificate, and pullback found none",
+    );
   });
 
   it.each([
@@ -114,7 +118,10 @@ describe("trust: certs.d, --cert-dir, NODE_EXTRA_CA_CERTS, rootless certs.d", ()
   });
 
   it("a daemonless pull fails the same way, exit 5 with the reason in --json, and is not retried anonymously", async () => {
-    const run = await inside(["pull", "quay.io/public/app:1", "--to", `oci:${join(out, "untrusted")}`, "--json"], env({}, world.users.alice));
+    const run = await inside(
+      ["pull", "quay.io/public/app:1", "--to", `oci:${join(out, "untrusted")}`, "--json"],
+      env({}, world.users.alice),
+    );
     expect(run.code).toBe(5);
     const error = lastJson(run);
     expect(error.kind).toBe("network");
@@ -147,7 +154,15 @@ describe("real names: Docker Hub and ghcr.io over TLS", () => {
 });
 
 describe("cluster-config verifies with the registries.yaml tls block it merges", () => {
-  const args = (output: string): string[] => ["cluster-config", "--registry", "basic.registry.test", "--verify-repo", "private/app:1", "--output", output];
+  const args = (output: string): string[] => [
+    "cluster-config",
+    "--registry",
+    "basic.registry.test",
+    "--verify-repo",
+    "private/app:1",
+    "--output",
+    output,
+  ];
 
   it("configs.HOST.tls.ca_file: the credential is verified over TLS, accepted, written, and the tls block kept", async () => {
     const output = join(out, "registries-ca.yaml");
@@ -163,9 +178,14 @@ describe("cluster-config verifies with the registries.yaml tls block it merges",
   it("insecure_skip_verify in the tls block is honoured, and said out loud", async () => {
     const output = join(out, "registries-skip.yaml");
     await writeFile(output, `configs:\n  "wrong-name.registry.test":\n    tls:\n      insecure_skip_verify: true\n`);
-    const run = await inside(["cluster-config", "--registry", "wrong-name.registry.test", "--verify-repo", "public/app:1", "--output", output], env({}, world.users.alice));
+    const run = await inside(
+      ["cluster-config", "--registry", "wrong-name.registry.test", "--verify-repo", "public/app:1", "--output", output],
+      env({}, world.users.alice),
+    );
     expect(run.stderr).toMatch(/wrong-name\.registry\.test: accepted/);
-    expect(run.stderr).toMatch(/warning: configs\."wrong-name\.registry\.test"\.tls\.insecure_skip_verify is true: the nodes, and this verification, accept any certificate/);
+    expect(run.stderr).toMatch(
+      /warning: configs\."wrong-name\.registry\.test"\.tls\.insecure_skip_verify is true: the nodes, and this verification, accept any certificate/,
+    );
     expect(await readFile(output, "utf8")).toMatch(/insecure_skip_verify: true/);
     expect(run.code).toBe(0);
   });
@@ -173,7 +193,10 @@ describe("cluster-config verifies with the registries.yaml tls block it merges",
   it("without it a registry cannot be verified, even one in /etc/docker/certs.d (a k3s node does not read it): unverified", async () => {
     // ghcr.io's CA is in /etc/docker/certs.d: the daemon path trusts it, a k3s node would not.
     const output = join(out, "registries-none.yaml");
-    const run = await inside(["cluster-config", "--registry", "ghcr.io", "--verify-repo", "private/app:1", "--output", output, "--dry-run"], env({}, world.users.alice));
+    const run = await inside(
+      ["cluster-config", "--registry", "ghcr.io", "--verify-repo", "private/app:1", "--output", output, "--dry-run"],
+      env({}, world.users.alice),
+    );
     expect(run.stderr).toMatch(/ghcr\.io: unreachable — credentials kept/);
     expect(run.stderr).toMatch(/could not be verified \(could not verify: GET https:\/\/ghcr\.io\/v2\/: UNABLE_TO_VERIFY_LEAF_SIGNATURE/);
   });
@@ -202,7 +225,10 @@ describe("proxies: HTTPS_PROXY, NO_PROXY, CONNECT, 407, dead proxy", () => {
   });
 
   it("a dead proxy: exit 5, proxy-unreachable, the proxy named, nothing direct, no anonymous retry", async () => {
-    const run = await inside(["pull", "ghcr.io/public/app:1", "--to", `oci:${join(out, "dead")}`, "--json"], env({ HTTPS_PROXY: "http://proxy.test:3999" }, world.users.alice));
+    const run = await inside(
+      ["pull", "ghcr.io/public/app:1", "--to", `oci:${join(out, "dead")}`, "--json"],
+      env({ HTTPS_PROXY: "http://proxy.test:3999" }, world.users.alice),
+    );
     expect(run.code).toBe(5);
     const error = lastJson(run);
     expect(error.reason).toBe("proxy-unreachable");
@@ -214,12 +240,16 @@ describe("proxies: HTTPS_PROXY, NO_PROXY, CONNECT, 407, dead proxy", () => {
     const refused = await inside(["check", "ghcr.io/public/app:1", "--json"], env({ HTTPS_PROXY: tls.info.proxy.authUrl }));
     expect(refused.code).toBe(5);
     expect(verification(refused).reason).toBe("proxy-auth-required");
-    expect(JSON.stringify(verification(refused).diagnosis)).toContain("The proxy http://proxy.test:3129 refused the request: proxy authentication required (HTTP 407)");
+    expect(JSON.stringify(verification(refused).diagnosis)).toContain(
+      "The proxy http://proxy.test:3129 refused the request: proxy authentication required (HTTP 407)",
+    );
     const { user, password } = tls.info.proxy;
     const withAuth = `http://${user}:${password}@proxy.test:3129`;
     const wrong = await inside(["check", "ghcr.io/public/app:1", "-v"], env({ HTTPS_PROXY: withAuth.replace(password, "not-it") }));
     expect(wrong.code).toBe(5);
-    expect(wrong.stdout).toMatch(/The proxy http:\/\/\*\*\*@proxy\.test:3129 refused the request: proxy authentication required \(HTTP 40[17]\)/);
+    expect(wrong.stdout).toMatch(
+      /The proxy http:\/\/\*\*\*@proxy\.test:3129 refused the request: proxy authentication required \(HTTP 40[17]\)/,
+    );
     const ok = await inside(["check", "ghcr.io/public/app:1", "-v"], env({ HTTPS_PROXY: withAuth }));
     expect(ok.code).toBe(0);
     for (const run of [refused, wrong, ok]) expect(run.stdout + run.stderr).not.toContain(password);
@@ -229,13 +259,19 @@ describe("proxies: HTTPS_PROXY, NO_PROXY, CONNECT, 407, dead proxy", () => {
   it("plain HTTP (an --insecure registry) goes through HTTP_PROXY in absolute form, with Proxy-Authorization", async () => {
     const { user, password } = tls.info.proxy;
     const before = (await readFile(tls.info.proxy.authLogFile, "utf8")).length;
-    const run = await inside(["check", "plain.registry.test:443/public/app:1", "--insecure"], env({ HTTP_PROXY: `http://${user}:${password}@proxy.test:3129` }));
+    const run = await inside(
+      ["check", "plain.registry.test:443/public/app:1", "--insecure"],
+      env({ HTTP_PROXY: `http://${user}:${password}@proxy.test:3129` }),
+    );
     expect(run.stdout).toMatch(/^ACCEPTED +plain\.registry\.test:443\/public\/app/m);
     expect(run.code).toBe(0);
     const log = (await readFile(tls.info.proxy.authLogFile, "utf8")).slice(before);
     expect(log).toMatch(/GET http:\/\/plain\.registry\.test:443\/v2\//);
     expect(log).not.toContain(password);
-    const refused = await inside(["check", "plain.registry.test:443/public/app:1", "--insecure", "--json"], env({ HTTP_PROXY: "http://proxy.test:3129" }));
+    const refused = await inside(
+      ["check", "plain.registry.test:443/public/app:1", "--insecure", "--json"],
+      env({ HTTP_PROXY: "http://proxy.test:3129" }),
+    );
     expect(refused.code).toBe(5);
     expect(verification(refused).reason).toBe("proxy-auth-required");
   });
@@ -263,7 +299,9 @@ describe("a dockerd inside the namespace", () => {
   it("pullback pull docker.io/library/alpine: registry-1.docker.io over TLS, a refused credential falls back, the image lands; check agrees", async () => {
     const refused = { username: world.users.alice.username, password: world.users.wrongPassword };
     const run = await inside(["pull", "docker.io/library/alpine:latest"], env({ DOCKER_HOST: dockerd!.dockerHost }, refused));
-    expect(run.stderr).toMatch(/warning: the credentials from PULLBACK_REGISTRY_USERNAME and PULLBACK_REGISTRY_TOKEN were refused by docker\.io: unauthorized; pulling anonymously instead/);
+    expect(run.stderr).toMatch(
+      /warning: the credentials from PULLBACK_REGISTRY_USERNAME and PULLBACK_REGISTRY_TOKEN were refused by docker\.io: unauthorized; pulling anonymously instead/,
+    );
     expect(run.code).toBe(0);
     const image = await engineRequest({ ...world, dockerHost: dockerd!.dockerHost }, "GET", "/images/alpine:latest/json");
     expect(image.status).toBe(200);

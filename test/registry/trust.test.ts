@@ -24,7 +24,11 @@ afterEach(async () => {
 
 describe("loadHostTrust: the certs.d layout of docker and containers", () => {
   it("defaults to /etc/containers/certs.d, /etc/docker/certs.d and the rootless XDG directory", () => {
-    expect(defaultCertsDirs({ XDG_CONFIG_HOME: "/home/me/.cfg" })).toEqual(["/etc/containers/certs.d", "/etc/docker/certs.d", "/home/me/.cfg/containers/certs.d"]);
+    expect(defaultCertsDirs({ XDG_CONFIG_HOME: "/home/me/.cfg" })).toEqual([
+      "/etc/containers/certs.d",
+      "/etc/docker/certs.d",
+      "/home/me/.cfg/containers/certs.d",
+    ]);
     expect(defaultCertsDirs({ HOME: "/home/me" })[2]).toBe("/home/me/.config/containers/certs.d");
   });
 

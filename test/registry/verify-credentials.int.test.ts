@@ -62,11 +62,18 @@ const anonymousPull: Record<Mode, Record<Repo, boolean>> = {
 };
 for (const [mode, byUser] of Object.entries(expectations) as [Mode, Record<User, Record<Repo, Verdict>>][]) {
   for (const [user, byRepo] of Object.entries(byUser) as [User, Record<Repo, Verdict>][]) {
-    for (const [repo, verdict] of Object.entries(byRepo) as [Repo, Verdict][]) table.push([mode, user, repo, verdict, anonymousPull[mode][repo]]);
+    for (const [repo, verdict] of Object.entries(byRepo) as [Repo, Verdict][])
+      table.push([mode, user, repo, verdict, anonymousPull[mode][repo]]);
   }
 }
 
-const schemes: Record<Mode, Verification["authScheme"]> = { token: "bearer", tokenOtherRealm: "bearer", tokenEmptyAccess: "bearer", basic: "basic", open: "none" };
+const schemes: Record<Mode, Verification["authScheme"]> = {
+  token: "bearer",
+  tokenOtherRealm: "bearer",
+  tokenEmptyAccess: "bearer",
+  basic: "basic",
+  open: "none",
+};
 
 function expectSecretFree(verification: Verification): void {
   const text = JSON.stringify(verification);
@@ -134,7 +141,13 @@ describe("verifyCredentials for a bare registry host (docker login)", () => {
   it.each(rows)("%s × %s → %s", async (mode, user, verdict) => {
     const registry = world.registries[mode];
     const result = await verifyCredentials(registry.host, users[user], { retries: 0 });
-    expect(result).toMatchObject({ verdict, registry: registry.host, repository: undefined, anonymousPull: undefined, authScheme: schemes[mode] });
+    expect(result).toMatchObject({
+      verdict,
+      registry: registry.host,
+      repository: undefined,
+      anonymousPull: undefined,
+      authScheme: schemes[mode],
+    });
     if (mode !== "open") expect(result.message).toMatch(/docker login/);
     expectSecretFree(result);
   });

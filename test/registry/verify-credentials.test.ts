@@ -42,7 +42,9 @@ describe("verifyCredentials edge answers", () => {
 
   it("is unreachable, not rejected, when the token service fails with 5xx", async () => {
     const tokens = await registry((_req, res) => res.writeHead(503).end("<html>maintenance</html>"));
-    const bearer = await registry((_req, res) => res.writeHead(401, { "www-authenticate": `Bearer realm="${tokens.url}/token",service="s"` }).end());
+    const bearer = await registry((_req, res) =>
+      res.writeHead(401, { "www-authenticate": `Bearer realm="${tokens.url}/token",service="s"` }).end(),
+    );
     const result = await verifyCredentials(`${bearer.host}/team/app:1`, credential, { retries: 0 });
     expect(result.verdict).toBe("unreachable");
     expect(result.message).toMatch(/HTTP 503/);

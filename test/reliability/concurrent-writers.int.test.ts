@@ -53,11 +53,15 @@ interface Index {
 function checkLayout(dir: string): Index {
   const blobs = join(dir, "blobs", "sha256");
   const names = readdirSync(blobs);
-  expect(names.filter((name) => !/^[a-f0-9]{64}$/.test(name)), "only whole blobs are left").toEqual([]);
+  expect(
+    names.filter((name) => !/^[a-f0-9]{64}$/.test(name)),
+    "only whole blobs are left",
+  ).toEqual([]);
   for (const name of names) expect(sha256(join(blobs, name)), `blob ${name}`).toBe(name);
   expect(readdirSync(dir).sort()).toEqual(["blobs", "index.json", "oci-layout"]);
   const index = JSON.parse(readFileSync(join(dir, "index.json"), "utf8")) as Index;
-  const blob = (digest: string): Record<string, unknown> => JSON.parse(readFileSync(join(blobs, digest.slice(7)), "utf8")) as Record<string, unknown>;
+  const blob = (digest: string): Record<string, unknown> =>
+    JSON.parse(readFileSync(join(blobs, digest.slice(7)), "utf8")) as Record<string, unknown>;
   const walk = (digest: string): void => {
     const manifest = blob(digest) as { manifests?: { digest: string }[]; config?: { digest: string }; layers?: { digest: string }[] };
     for (const child of manifest.manifests ?? []) if (existsSync(join(blobs, child.digest.slice(7)))) walk(child.digest);
@@ -97,7 +101,8 @@ describe("eight processes into one OCI layout", () => {
       const checked = round === ROUNDS ? [...expected.keys()] : ["shared"];
       for (const tag of checked) {
         const { stdout } = await run("skopeo", ["inspect", `oci:${dir}:${tag}`]);
-        const wanted = expected.get(tag) === app ? world.fixtures.publicApp.layers : world.fixtures.publicMulti.platforms?.["linux/amd64"]?.layers;
+        const wanted =
+          expected.get(tag) === app ? world.fixtures.publicApp.layers : world.fixtures.publicMulti.platforms?.["linux/amd64"]?.layers;
         expect((JSON.parse(stdout) as { Layers: string[] }).Layers, tag).toEqual(wanted?.map((layer) => layer.digest));
       }
     }, 300_000);
@@ -112,7 +117,9 @@ describe("two processes writing one docker-archive", () => {
       for (const result of results) expect(result, result.output).toMatchObject({ code: 0 });
       const { stdout } = await run("skopeo", ["inspect", `docker-archive:${file}`]);
       const layers = (JSON.parse(stdout) as { Layers: string[] }).Layers;
-      const candidates = [world.fixtures.publicApp.layers, world.fixtures.publicMulti.platforms?.["linux/amd64"]?.layers ?? []].map((list) => list.map((layer) => layer.diffId)); // an archive holds uncompressed layers: skopeo names them by diff ID
+      const candidates = [world.fixtures.publicApp.layers, world.fixtures.publicMulti.platforms?.["linux/amd64"]?.layers ?? []].map(
+        (list) => list.map((layer) => layer.diffId),
+      ); // an archive holds uncompressed layers: skopeo names them by diff ID
       expect(candidates).toContainEqual(layers);
       expect(readdirSync(scratch).filter((name) => name.includes(`archive-${round}.tar`))).toEqual([`archive-${round}.tar`]);
     }

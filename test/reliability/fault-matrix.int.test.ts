@@ -112,7 +112,8 @@ function summary(end: Ending): string {
     if (verification !== undefined) return `verdict ${verification.verdict}`;
     return "fellBack" in end.value && end.value.fellBack ? "success via anonymous fallback" : "success";
   }
-  const attempts = end.error instanceof PullError ? `, ${end.error.attempts.length} attempt${end.error.attempts.length === 1 ? "" : "s"}` : "";
+  const attempts =
+    end.error instanceof PullError ? `, ${end.error.attempts.length} attempt${end.error.attempts.length === 1 ? "" : "s"}` : "";
   const cause = end.causeKind !== undefined && end.causeKind !== end.kind ? ` (cause: ${end.causeKind})` : "";
   return `${end.kind} error${cause}${attempts}`;
 }
@@ -205,7 +206,10 @@ describe("connection reset mid-blob", () => {
     recordRow("reset mid-blob, once", "oci layout", end.ok ? `${summary(end)} (${how})` : summary(end));
     expect(end.ok).toBe(true);
     expect(statuses).toHaveLength(2);
-    expect([[200, 206], [200, 200]]).toContainEqual(statuses);
+    expect([
+      [200, 206],
+      [200, 200],
+    ]).toContainEqual(statuses);
   }, 60_000);
 
   it("every time: oci layout fails as network and keeps the partial blob for the next run, no index", async () => {
@@ -285,7 +289,11 @@ describe("token service slow while the registry is up", () => {
   let registry: StubServer;
   beforeAll(async () => {
     slowRealm = await startStub(forwarder(world.tokenService.url, { delayMs: 3_000 }));
-    registry = await startStub(forwarder(world.registries.token.url, { rewriteRealm: (realm) => realm.replace(new URL(world.tokenService.url).host, slowRealm.host) }));
+    registry = await startStub(
+      forwarder(world.registries.token.url, {
+        rewriteRealm: (realm) => realm.replace(new URL(world.tokenService.url).host, slowRealm.host),
+      }),
+    );
   });
   afterAll(async () => {
     await registry.close();
@@ -316,7 +324,12 @@ describe("token service slow while the registry is up", () => {
 describe("429 with Retry-After", () => {
   const tooMany = (retryAfter: string, times?: number): FaultRule => ({
     match: { path: "/manifests/" },
-    action: { type: "respond", status: 429, headers: { "retry-after": retryAfter, "content-type": "application/json" }, body: '{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}' },
+    action: {
+      type: "respond",
+      status: 429,
+      headers: { "retry-after": retryAfter, "content-type": "application/json" },
+      body: '{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}',
+    },
     ...(times === undefined ? {} : { times }),
   });
 
@@ -460,7 +473,10 @@ describe("the local filesystem refuses", () => {
     execFileSync("mount", ["-t", "tmpfs", "-o", "size=8m", "tmpfs", mount]);
     try {
       const layout = join(mount, "layout");
-      await pullImage(`${world.registries.token.host}/public/multi:1`, { to: parseDestination(`oci:${layout}:small`), platform: "linux/amd64" });
+      await pullImage(`${world.registries.token.host}/public/multi:1`, {
+        to: parseDestination(`oci:${layout}:small`),
+        platform: "linux/amd64",
+      });
       const before = readFileSync(join(layout, "index.json"), "utf8");
       const end = await ending(pull("oci layout", `${world.registries.token.host}/public/app:1`, { to: `oci:${layout}:big` }));
       recordRow("disk full (8 MiB tmpfs, 20 MiB image)", "oci layout", summary(end));
@@ -470,7 +486,9 @@ describe("the local filesystem refuses", () => {
       const error = pullErrorOf(end);
       expect([error.kind, error.reason, exitCodeFor(error)]).toEqual(["io", "disk-full", 8]);
       expect(error.diagnosis.summary).toBe(`No space left on the filesystem holding ${join(layout, "blobs", "sha256")}`);
-      expect(error.diagnosis.explanation).toMatch(new RegExp(`The image still needs .* more\\. The filesystem mounted at ${mount} \\(tmpfs\\) has .* free of 8\\.0 MiB\\.`));
+      expect(error.diagnosis.explanation).toMatch(
+        new RegExp(`The image still needs .* more\\. The filesystem mounted at ${mount} \\(tmpfs\\) has .* free of 8\\.0 MiB\\.`),
+      );
       expect(error.diagnosis.explanation).toMatch(/partly downloaded blobs? (was|were) kept .*\.partial\): the next run resumes/);
       expect(readdirSync(join(layout, "blobs", "sha256")).some((name) => name.endsWith(".partial"))).toBe(true);
       const after = readFileSync(join(layout, "index.json"), "utf8");
@@ -524,8 +542,14 @@ describe("the daemon's transport dies mid-pull", () => {
     let killed = 0;
     // Only the sessions opened by this pull go (their dial-stdio children with them); the listener stays.
     const trigger = onFirstLayer(() => (killed = killEach(descendantsOf(sshd).filter((pid) => !before.has(pid)))));
-    const { end, unhandled } = await watchingUnhandled(() => ending(pullRemoteImage(world.ssh.url, proxied, { ...ssh, credential: alice, onEvent: trigger.onEvent })));
-    recordRow("SSH connection dropped mid-pull (sshd session killed)", "ssh daemon", `${summary(end)} after ${(end.ms / 1000).toFixed(1)} s`);
+    const { end, unhandled } = await watchingUnhandled(() =>
+      ending(pullRemoteImage(world.ssh.url, proxied, { ...ssh, credential: alice, onEvent: trigger.onEvent })),
+    );
+    recordRow(
+      "SSH connection dropped mid-pull (sshd session killed)",
+      "ssh daemon",
+      `${summary(end)} after ${(end.ms / 1000).toFixed(1)} s`,
+    );
     expect(trigger.fired()).toBe(true);
     expect(killed).toBeGreaterThan(0);
     expectTransportFailure(end, unhandled);
@@ -549,7 +573,9 @@ describe("the daemon's transport dies mid-pull", () => {
       await setFaults(world, [slowBlobs]);
       const trigger = onFirstLayer(() => process.kill(pid, "SIGKILL"));
       const connection = privateDocker;
-      const { end, unhandled } = await watchingUnhandled(() => ending(ensureImage(connection, proxied, { credential: alice, onEvent: trigger.onEvent })));
+      const { end, unhandled } = await watchingUnhandled(() =>
+        ending(ensureImage(connection, proxied, { credential: alice, onEvent: trigger.onEvent })),
+      );
       recordRow("dockerd killed mid-pull (SIGKILL)", "local daemon", `${summary(end)} after ${(end.ms / 1000).toFixed(1)} s`);
       expect(trigger.fired()).toBe(true);
       expectTransportFailure(end, unhandled);

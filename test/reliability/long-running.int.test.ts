@@ -44,7 +44,12 @@ async function snapshot(): Promise<Snapshot> {
   });
   const resources: Record<string, number> = {};
   for (const name of process.getActiveResourcesInfo()) resources[name] = (resources[name] ?? 0) + 1;
-  return { heapMb: process.memoryUsage().heapUsed / 2 ** 20, fds: links.length, sockets: links.filter((link) => link.startsWith("socket:")).length, resources };
+  return {
+    heapMb: process.memoryUsage().heapUsed / 2 ** 20,
+    fds: links.length,
+    sockets: links.filter((link) => link.startsWith("socket:")).length,
+    resources,
+  };
 }
 
 /** Wait until what was opened has closed (keep-alive sockets, a last timer); the snapshot when it has, or the last one. */
@@ -58,7 +63,11 @@ async function settled(baseline: Snapshot): Promise<Snapshot> {
 }
 
 function backToBaseline(baseline: Snapshot, current: Snapshot): boolean {
-  return current.fds <= baseline.fds && current.sockets <= baseline.sockets && Object.entries(current.resources).every(([name, count]) => count <= (baseline.resources[name] ?? 0));
+  return (
+    current.fds <= baseline.fds &&
+    current.sockets <= baseline.sockets &&
+    Object.entries(current.resources).every(([name, count]) => count <= (baseline.resources[name] ?? 0))
+  );
 }
 
 let counter = 0;
@@ -106,7 +115,8 @@ describe("a few hundred pulls in one process", () => {
     const report = { baseline, middle, end };
     expect(end.fds, JSON.stringify(report)).toBeLessThanOrEqual(baseline.fds);
     expect(end.sockets, JSON.stringify(report)).toBeLessThanOrEqual(baseline.sockets);
-    for (const [name, count] of Object.entries(end.resources)) expect(count, `${name}: ${JSON.stringify(report)}`).toBeLessThanOrEqual(baseline.resources[name] ?? 0);
+    for (const [name, count] of Object.entries(end.resources))
+      expect(count, `${name}: ${JSON.stringify(report)}`).toBeLessThanOrEqual(baseline.resources[name] ?? 0);
     // Settled: the second half did not grow the heap as the first did, and the whole run grew it little.
     expect(end.heapMb - middle.heapMb, JSON.stringify(report)).toBeLessThan(8);
     expect(end.heapMb - baseline.heapMb, JSON.stringify(report)).toBeLessThan(24);

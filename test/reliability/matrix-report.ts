@@ -20,7 +20,10 @@ const PATHS = ["local daemon", "ssh daemon", "oci layout", "cluster verify"];
 export function renderReport(matrix: readonly MatrixRow[]): string {
   const faults = [...new Set(matrix.map((r) => r.fault))];
   const cell = (fault: string, path: string): string =>
-    matrix.filter((r) => r.fault === fault && r.path === path).map((r) => r.outcome.replace(/\|/g, "\\|")).join("; ") || "—";
+    matrix
+      .filter((r) => r.fault === fault && r.path === path)
+      .map((r) => r.outcome.replace(/\|/g, "\\|"))
+      .join("; ") || "—";
   const lines = [
     "# Reliability: faults × paths",
     "",
@@ -29,7 +32,7 @@ export function renderReport(matrix: readonly MatrixRow[]): string {
     "closed loopback ports, in-process stubs (a registry whose token realm is dead; the token registry behind a forwarder",
     "whose realm answers 3 s late), killed sshd sessions and a private dockerd killed with SIGKILL, a read-only bind mount",
     "and an 8 MiB tmpfs.",
-    "\"cluster verify\" is `verifyCredentials` (and `writeRegistriesConfig` for the file-system rows).",
+    '"cluster verify" is `verifyCredentials` (and `writeRegistriesConfig` for the file-system rows).',
     "Every pull uses alice's valid credentials: any anonymous attempt in a failed row would be a bug (the tests assert there is none).",
     "",
     `| fault | ${PATHS.join(" | ")} |`,
@@ -39,7 +42,7 @@ export function renderReport(matrix: readonly MatrixRow[]): string {
     "Reading the table: pullback's own HTTP client (OCI layout, cluster verify) retries 5xx, resets, timeouts and 429 with a",
     "short Retry-After; dockerd 20.10 does not retry a manifest request, so on the daemon paths an intermittent 5xx fails",
     "as `registry` (exit 5, retryable diagnosis). A corrupted layer on the daemon paths is `registry` too: dockerd reports",
-    "\"filesystem layer verification failed\" — the registry served the wrong bytes, not an auth failure. No failure here retried anonymously.",
+    '"filesystem layer verification failed" — the registry served the wrong bytes, not an auth failure. No failure here retried anonymously.',
     "",
     "Beside the matrix: `test/reliability/secret-sweep.int.test.ts` (sentinel passwords never in output, events, errors,",
     "written files, helper argv/env, `DEBUG=modem,*` stderr; no Authorization to a redirect's other host) and `test/fuzz/`",

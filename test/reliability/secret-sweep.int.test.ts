@@ -32,7 +32,9 @@ const helperSecretFile = join(home, "helper-secret");
 /** Every base64/base64url run of 16+ characters, decoded both ways. */
 function decodedRuns(text: string): string {
   const runs = text.match(/[A-Za-z0-9+/_-]{16,}={0,2}/g) ?? [];
-  return runs.map((run) => `${Buffer.from(run, "base64").toString("latin1")}\n${Buffer.from(run, "base64url").toString("latin1")}`).join("\n");
+  return runs
+    .map((run) => `${Buffer.from(run, "base64").toString("latin1")}\n${Buffer.from(run, "base64url").toString("latin1")}`)
+    .join("\n");
 }
 
 /** Fails naming where a secret appeared, in clear or base64-encoded. */
@@ -46,7 +48,12 @@ function expectClean(where: string, text: string): void {
 
 /** Errors with their whole cause chain, as a logger would print them. */
 function everything(...things: unknown[]): string {
-  return things.map((thing) => `${inspect(thing, { depth: 10, showHidden: true })}\n${thing instanceof Error ? thing.stack ?? "" : ""}\n${safeJson(thing)}`).join("\n");
+  return things
+    .map(
+      (thing) =>
+        `${inspect(thing, { depth: 10, showHidden: true })}\n${thing instanceof Error ? (thing.stack ?? "") : ""}\n${safeJson(thing)}`,
+    )
+    .join("\n");
 }
 
 function safeJson(value: unknown): string {
@@ -90,7 +97,7 @@ function installHelper(): string {
     `dump="${helperDump}/$$"`,
     'printf "%s\\n" "$0" "$@" > "$dump.argv"',
     'cat /proc/self/environ | tr "\\0" "\\n" > "$dump.env"',
-    'server=$(cat)',
+    "server=$(cat)",
     `secret=$(cat "${helperSecretFile}")`,
     'printf \'{"ServerURL":"%s","Username":"alice","Secret":"%s"}\' "$server" "$secret"',
     "",
@@ -129,7 +136,16 @@ beforeEach(async () => {
   await clearFaults(world);
 });
 
-const ssh = ["--host", world.ssh.url, "-i", world.ssh.keyFile, "--known-hosts", world.ssh.knownHostsFile, "--ssh-config", world.sshRoutes.configFile];
+const ssh = [
+  "--host",
+  world.ssh.url,
+  "-i",
+  world.ssh.keyFile,
+  "--known-hosts",
+  world.ssh.knownHostsFile,
+  "--ssh-config",
+  world.sshRoutes.configFile,
+];
 const bobEnv = { PULLBACK_REGISTRY_USERNAME: world.users.bob.username, PULLBACK_REGISTRY_TOKEN: world.users.bob.password };
 const wrongEnv = { PULLBACK_REGISTRY_USERNAME: "alice", PULLBACK_REGISTRY_TOKEN: world.users.wrongPassword };
 
@@ -137,8 +153,12 @@ describe("the scanner itself", () => {
   it("catches a secret inside an X-Registry-Auth header and a Basic header, as modem's debug line would print them", () => {
     const { username, password } = world.users.alice;
     const header = registryAuthHeader({ username, password, serveraddress: token });
-    expect(() => expectClean("a control", `modem Sending: { headers: { 'X-Registry-Auth': '${header}' } }`)).toThrow(/base64-encoded secret/);
-    expect(() => expectClean("a control", `authorization: Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`)).toThrow(/base64-encoded secret/);
+    expect(() => expectClean("a control", `modem Sending: { headers: { 'X-Registry-Auth': '${header}' } }`)).toThrow(
+      /base64-encoded secret/,
+    );
+    expect(() => expectClean("a control", `authorization: Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`)).toThrow(
+      /base64-encoded secret/,
+    );
   });
 });
 
@@ -150,13 +170,60 @@ describe("the CLI", () => {
       ["pull, helper credential (alice), private image", ["pull", `${token}/private/app:1`], {}, 0],
       ["pull --json, env bob, fallback", ["--json", "pull", `${token}/public/app:1`], { env: bobEnv }, 0],
       ["pull -v, wrong password on a private image", ["-v", "pull", `${token}/private/app:1`], { env: wrongEnv }, 3],
-      ["pull over ssh, stdin bob", ["pull", `${token}/public/app:1`, ...ssh, "--username", "bob", "--password-stdin"], { stdin: `${world.users.bob.password}\n` }, 0],
-      ["pull --json -v into an OCI layout, helper", ["--json", "-v", "pull", `${token}/private/app:1`, "--to", `oci:${out}/layout:app`], {}, 0],
-      ["pull into a docker-archive, env wrong password", ["pull", `${token}/public/app:1`, "--to", `docker-archive:${out}/app.tar`], { env: wrongEnv }, 0],
+      [
+        "pull over ssh, stdin bob",
+        ["pull", `${token}/public/app:1`, ...ssh, "--username", "bob", "--password-stdin"],
+        { stdin: `${world.users.bob.password}\n` },
+        0,
+      ],
+      [
+        "pull --json -v into an OCI layout, helper",
+        ["--json", "-v", "pull", `${token}/private/app:1`, "--to", `oci:${out}/layout:app`],
+        {},
+        0,
+      ],
+      [
+        "pull into a docker-archive, env wrong password",
+        ["pull", `${token}/public/app:1`, "--to", `docker-archive:${out}/app.tar`],
+        { env: wrongEnv },
+        0,
+      ],
       ["check -v, helper and docker-config auths", ["-v", "check", `${token}/private/app:1`, `${basic}/private/app:1`], {}, -1],
       ["check --json, env wrong password", ["--json", "check", `${token}/private/app:1`], { env: wrongEnv }, -1],
-      ["cluster-config --dry-run --explain, stdin alice", ["cluster-config", "--registry", token, "--verify-repo", "private/app", "--username", "alice", "--password-stdin", "--dry-run", "--explain"], { stdin: world.users.alice.password }, 0],
-      ["cluster-config --json, helper, k8s-secret to a file", ["--json", "cluster-config", "--registry", token, "--verify-repo", "private/app", "--format", "k8s-secret", "--output", join(home, "secret.yaml")], {}, 0],
+      [
+        "cluster-config --dry-run --explain, stdin alice",
+        [
+          "cluster-config",
+          "--registry",
+          token,
+          "--verify-repo",
+          "private/app",
+          "--username",
+          "alice",
+          "--password-stdin",
+          "--dry-run",
+          "--explain",
+        ],
+        { stdin: world.users.alice.password },
+        0,
+      ],
+      [
+        "cluster-config --json, helper, k8s-secret to a file",
+        [
+          "--json",
+          "cluster-config",
+          "--registry",
+          token,
+          "--verify-repo",
+          "private/app",
+          "--format",
+          "k8s-secret",
+          "--output",
+          join(home, "secret.yaml"),
+        ],
+        {},
+        0,
+      ],
     ];
     for (const [name, args, extra, code] of expectations) {
       await removeAllImages(world);
@@ -187,7 +254,9 @@ describe("the CLI", () => {
     await removeAllImages(world);
     const debugEnv = { ...bobEnv, DEBUG: "modem,*", DEBUG_DEPTH: "10" };
     const local = await cli("pull with DEBUG=modem,*", ["pull", `${token}/public/app:1`], { env: debugEnv });
-    const remote = await cli("ssh pull with DEBUG=modem,*", ["pull", `${token}/public/app:1`, ...ssh, "--tag-as", "sweep:debug"], { env: debugEnv });
+    const remote = await cli("ssh pull with DEBUG=modem,*", ["pull", `${token}/public/app:1`, ...ssh, "--tag-as", "sweep:debug"], {
+      env: debugEnv,
+    });
     for (const run of [local, remote]) {
       expect(run.code, run.stderr).toBe(0);
       expect(run.stderr).not.toMatch(/x-registry-auth|authconfig/i);
@@ -207,11 +276,31 @@ describe("the library", () => {
     };
     await settle(ensureImage(docker, `${token}/public/app:1`, { credential: user(world, "bob"), onEvent }));
     await settle(ensureImage(docker, `${token}/private/app:1`, { credential: wrongPassword(world), onEvent }));
-    await settle(pullRemoteImage(world.ssh.url, `${basic}/public/app:1`, { identityFile: world.ssh.keyFile, knownHostsFile: world.ssh.knownHostsFile, sshConfigFile: world.sshRoutes.configFile, credential: wrongPassword(world), onEvent }));
-    await settle(pullImage(`${token}/private/app:1`, { to: parseDestination(`oci:${join(home, "lib-layout")}:x`), credential: user(world, "bob"), onEvent }));
+    await settle(
+      pullRemoteImage(world.ssh.url, `${basic}/public/app:1`, {
+        identityFile: world.ssh.keyFile,
+        knownHostsFile: world.ssh.knownHostsFile,
+        sshConfigFile: world.sshRoutes.configFile,
+        credential: wrongPassword(world),
+        onEvent,
+      }),
+    );
+    await settle(
+      pullImage(`${token}/private/app:1`, {
+        to: parseDestination(`oci:${join(home, "lib-layout")}:x`),
+        credential: user(world, "bob"),
+        onEvent,
+      }),
+    );
     await settle(verifyCredentials(`${token}/private/app:1`, wrongPassword(world)));
     await settle(verifyCredentials(basic, user(world, "bob")));
-    await settle(writeRegistriesConfig({ registries: [{ host: token, credential: user(world, "bob"), verifyRepositories: ["private/app"] }], path: join(home, "r.yaml"), dryRun: true }));
+    await settle(
+      writeRegistriesConfig({
+        registries: [{ host: token, credential: user(world, "bob"), verifyRepositories: ["private/app"] }],
+        path: join(home, "r.yaml"),
+        dryRun: true,
+      }),
+    );
     expect(results.some((r) => r instanceof Error)).toBe(true);
     expect(events.some((e) => e.type === "warning")).toBe(true);
     expectClean("library results, errors and events", everything(...results, ...events));
@@ -222,24 +311,28 @@ describe("the library", () => {
 describe("a blob redirect to another host", () => {
   const redirect = { match: { method: "GET", path: "/blobs/" }, action: { type: "redirect", to: "other-host" } } as const;
 
-  it.each(["oci layout", "local daemon"] as const)("%s: the other host never sees Authorization", async (path) => {
-    await removeAllImages(world);
-    await clearBlobRequests(world);
-    await setFaults(world, [redirect]);
-    try {
-      const ref = `${world.faultProxy.host}/private/app:1`;
-      const outcome =
-        path === "oci layout"
-          ? await pullImage(ref, { to: parseDestination(`oci:${join(home, "redirect-layout")}:x`), credential: user(world, "alice") })
-          : await ensureImage(docker, ref, { credential: user(world, "alice") });
-      expect(outcome.fellBack).toBe(false);
-      const served = (await blobRequests(world)).filter((r) => r.host.startsWith("127.0.0.3"));
-      expect(served.length).toBeGreaterThan(0);
-      expect(served.filter((r) => r.hasAuthorization)).toEqual([]);
-    } finally {
-      await clearFaults(world);
-    }
-  }, 120_000);
+  it.each(["oci layout", "local daemon"] as const)(
+    "%s: the other host never sees Authorization",
+    async (path) => {
+      await removeAllImages(world);
+      await clearBlobRequests(world);
+      await setFaults(world, [redirect]);
+      try {
+        const ref = `${world.faultProxy.host}/private/app:1`;
+        const outcome =
+          path === "oci layout"
+            ? await pullImage(ref, { to: parseDestination(`oci:${join(home, "redirect-layout")}:x`), credential: user(world, "alice") })
+            : await ensureImage(docker, ref, { credential: user(world, "alice") });
+        expect(outcome.fellBack).toBe(false);
+        const served = (await blobRequests(world)).filter((r) => r.host.startsWith("127.0.0.3"));
+        expect(served.length).toBeGreaterThan(0);
+        expect(served.filter((r) => r.hasAuthorization)).toEqual([]);
+      } finally {
+        await clearFaults(world);
+      }
+    },
+    120_000,
+  );
 });
 
 describe("TLS and proxies (the TLS world, inside its network namespace)", () => {
@@ -260,13 +353,25 @@ describe("TLS and proxies (the TLS world, inside its network namespace)", () => 
     const out = join(home, "tls-sweep");
     const scenarios: [string[], NodeJS.ProcessEnv][] = [
       // alice through the proxy: registry and token service over CONNECT
-      [["pull", "ghcr.io/private/app:1", "--to", `oci:${out}:a`, "-v"], { ...base, HTTPS_PROXY: proxyUrl, PULLBACK_REGISTRY_USERNAME: "alice", PULLBACK_REGISTRY_TOKEN: world.users.alice.password }],
-      [["check", "registry-1.docker.io/private/app:1", "--json", "-v"], { ...base, HTTPS_PROXY: proxyUrl, PULLBACK_REGISTRY_USERNAME: "alice", PULLBACK_REGISTRY_TOKEN: world.users.alice.password }],
+      [
+        ["pull", "ghcr.io/private/app:1", "--to", `oci:${out}:a`, "-v"],
+        { ...base, HTTPS_PROXY: proxyUrl, PULLBACK_REGISTRY_USERNAME: "alice", PULLBACK_REGISTRY_TOKEN: world.users.alice.password },
+      ],
+      [
+        ["check", "registry-1.docker.io/private/app:1", "--json", "-v"],
+        { ...base, HTTPS_PROXY: proxyUrl, PULLBACK_REGISTRY_USERNAME: "alice", PULLBACK_REGISTRY_TOKEN: world.users.alice.password },
+      ],
       // a refused registry password through the proxy, then the fallback
-      [["pull", "alpine", "--to", `oci:${out}:b`, "--json"], { ...base, HTTPS_PROXY: proxyUrl, PULLBACK_REGISTRY_USERNAME: "alice", PULLBACK_REGISTRY_TOKEN: world.users.wrongPassword }],
+      [
+        ["pull", "alpine", "--to", `oci:${out}:b`, "--json"],
+        { ...base, HTTPS_PROXY: proxyUrl, PULLBACK_REGISTRY_USERNAME: "alice", PULLBACK_REGISTRY_TOKEN: world.users.wrongPassword },
+      ],
       // a wrong proxy password: 407/401 diagnosed, neither password shown
       [["check", "ghcr.io/public/app:1", "-v"], { ...base, HTTPS_PROXY: proxyUrl.replace(proxy.password, `${proxy.password}x`) }],
-      [["pull", "ghcr.io/public/app:1", "--to", `oci:${out}:c`, "--json", "-v"], { ...base, HTTPS_PROXY: proxyUrl.replace(proxy.password, `${proxy.password}x`) }],
+      [
+        ["pull", "ghcr.io/public/app:1", "--to", `oci:${out}:c`, "--json", "-v"],
+        { ...base, HTTPS_PROXY: proxyUrl.replace(proxy.password, `${proxy.password}x`) },
+      ],
     ];
     const runs: CliRun[] = [];
     for (const [args, env] of scenarios) runs.push(await inside(args, env));

@@ -16,7 +16,9 @@ afterEach(() => {
 });
 
 /** A file whose every write fails with ENOSPC, as a full tmpfs does. */
-const fullDisk = { writev: () => Promise.reject(Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" })) } as unknown as FileHandle;
+const fullDisk = {
+  writev: () => Promise.reject(Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" })),
+} as unknown as FileHandle;
 
 /** 2 MiB at once, then a pause (the network), then more. */
 async function* slowBody(): AsyncGenerator<Buffer> {

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { tmpdir } from "node:os";
 import { hermeticEnv, testEnv } from "./hermetic-env.js";
 
-const AMBIENT_NAMES = /^(DOCKER_|PULLBACK_REGISTRY_|HTTPS?_PROXY$|https?_proxy$|ALL_PROXY$|all_proxy$|NO_PROXY$|no_proxy$|XDG_RUNTIME_DIR$|SSH_AUTH_SOCK$|DEBUG$)/;
+const AMBIENT_NAMES =
+  /^(DOCKER_|PULLBACK_REGISTRY_|HTTPS?_PROXY$|https?_proxy$|ALL_PROXY$|all_proxy$|NO_PROXY$|no_proxy$|XDG_RUNTIME_DIR$|SSH_AUTH_SOCK$|DEBUG$)/;
 
 describe("the test environment", () => {
   it("carries none of the machine's Docker, proxy or pullback variables, and a HOME of its own", () => {
@@ -14,10 +15,25 @@ describe("the test environment", () => {
 
   it("keeps PATH and the runner's knobs and drops everything else", () => {
     const env = hermeticEnv(
-      { PATH: "/bin", HOME: "/home/me", DOCKER_HOST: "unix:///x", HTTPS_PROXY: "http://dead", PULLBACK_REGISTRY_TOKEN: "t", FUZZ_RUNS: "5", npm_config_proxy: "http://dead" },
+      {
+        PATH: "/bin",
+        HOME: "/home/me",
+        DOCKER_HOST: "unix:///x",
+        HTTPS_PROXY: "http://dead",
+        PULLBACK_REGISTRY_TOKEN: "t",
+        FUZZ_RUNS: "5",
+        npm_config_proxy: "http://dead",
+      },
       "/tmp/h",
     );
-    expect(env).toEqual({ PATH: "/bin", FUZZ_RUNS: "5", HOME: "/tmp/h", HERMETIC_TEST_HOME: "/tmp/h", XDG_CACHE_HOME: "/home/me/.cache", npm_config_cache: "/home/me/.npm" });
+    expect(env).toEqual({
+      PATH: "/bin",
+      FUZZ_RUNS: "5",
+      HOME: "/tmp/h",
+      HERMETIC_TEST_HOME: "/tmp/h",
+      XDG_CACHE_HOME: "/home/me/.cache",
+      npm_config_cache: "/home/me/.npm",
+    });
   });
 
   it("gives a child exactly the base plus what the test sets", () => {

@@ -10,7 +10,11 @@ export const user = (world: WorldInfo, name: "alice" | "bob"): Credential =>
   Credential.basic(world.users[name].username, world.users[name].password, { type: "explicit", label: `${name}'s test credentials` });
 
 export const wrongPassword = (world: WorldInfo): Credential =>
-  Credential.basic(world.users.alice.username, world.users.wrongPassword, { type: "env", secretVariable: "PULLBACK_REGISTRY_TOKEN", usernameVariable: "PULLBACK_REGISTRY_USERNAME" });
+  Credential.basic(world.users.alice.username, world.users.wrongPassword, {
+    type: "env",
+    secretVariable: "PULLBACK_REGISTRY_TOKEN",
+    usernameVariable: "PULLBACK_REGISTRY_USERNAME",
+  });
 
 /** Every secret the world knows. */
 export function secretsOf(world: WorldInfo): string[] {
@@ -19,7 +23,9 @@ export function secretsOf(world: WorldInfo): string[] {
 
 /** Fails when any secret appears in anything a scenario produced: events, results, errors with their causes. */
 export function expectNoSecrets(world: WorldInfo, ...things: unknown[]): void {
-  const text = things.map((t) => `${inspect(t, { depth: 12, showHidden: false })}\n${safeJson(t)}\n${t instanceof Error ? t.stack ?? "" : ""}`).join("\n");
+  const text = things
+    .map((t) => `${inspect(t, { depth: 12, showHidden: false })}\n${safeJson(t)}\n${t instanceof Error ? (t.stack ?? "") : ""}`)
+    .join("\n");
   for (const secret of secretsOf(world)) expect(text.includes(secret), "a secret leaked into output").toBe(false);
 }
 

@@ -50,19 +50,28 @@ export function deadRealmRegistry(realmPort: number): (req: IncomingMessage, res
  * @example
  * const slowRealm = await startStub(forwarder(world.tokenService.url, { delayMs: 3_000 }));
  */
-export function forwarder(target: string, options: { delayMs?: number; rewriteRealm?: (realm: string) => string } = {}): (req: IncomingMessage, res: ServerResponse) => void {
+export function forwarder(
+  target: string,
+  options: { delayMs?: number; rewriteRealm?: (realm: string) => string } = {},
+): (req: IncomingMessage, res: ServerResponse) => void {
   const to = new URL(target);
   return (req, res) => {
     const forward = (): void => {
-      const upstream = request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: { ...req.headers, host: to.host } }, (answer) => {
-        const headers = { ...answer.headers };
-        const challenge = headers["www-authenticate"];
-        if (typeof challenge === "string" && options.rewriteRealm) {
-          headers["www-authenticate"] = challenge.replace(/realm="([^"]*)"/, (_all, realm: string) => `realm="${options.rewriteRealm!(realm)}"`);
-        }
-        res.writeHead(answer.statusCode ?? 502, headers);
-        answer.pipe(res);
-      });
+      const upstream = request(
+        { host: to.hostname, port: to.port, method: req.method, path: req.url, headers: { ...req.headers, host: to.host } },
+        (answer) => {
+          const headers = { ...answer.headers };
+          const challenge = headers["www-authenticate"];
+          if (typeof challenge === "string" && options.rewriteRealm) {
+            headers["www-authenticate"] = challenge.replace(
+              /realm="([^"]*)"/,
+              (_all, realm: string) => `realm="${options.rewriteRealm!(realm)}"`,
+            );
+          }
+          res.writeHead(answer.statusCode ?? 502, headers);
+          answer.pipe(res);
+        },
+      );
       upstream.on("error", () => res.destroy());
       req.pipe(upstream);
     };

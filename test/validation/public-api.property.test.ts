@@ -17,7 +17,21 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as api from "../../src/index.js";
 import { RUNS } from "../fuzz/fuzz-harness.js";
 
-type Slot = "string" | "text" | "text?" | "bool" | "int" | "fn" | "object" | "object?" | "credential" | "destination" | "reference" | "docker" | "env" | "textlist";
+type Slot =
+  | "string"
+  | "text"
+  | "text?"
+  | "bool"
+  | "int"
+  | "fn"
+  | "object"
+  | "object?"
+  | "credential"
+  | "destination"
+  | "reference"
+  | "docker"
+  | "env"
+  | "textlist";
 
 interface Target {
   readonly name: string;
@@ -51,7 +65,10 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 const huge = fc.string({ minLength: 1, maxLength: 8 }).map((s) => s.repeat(Math.ceil(70_000 / s.length)));
 const notString = fc.anything().filter((v) => typeof v !== "string");
 const notObject = fc.anything().filter((v) => typeof v !== "object" || v === null || Array.isArray(v));
-const badNumber = fc.oneof(fc.constantFrom(-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 40), fc.anything().filter((v) => typeof v !== "number" && v !== undefined));
+const badNumber = fc.oneof(
+  fc.constantFrom(-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 40),
+  fc.anything().filter((v) => typeof v !== "number" && v !== undefined),
+);
 
 function wrong(slot: Slot): fc.Arbitrary<unknown> {
   switch (slot) {
@@ -60,7 +77,10 @@ function wrong(slot: Slot): fc.Arbitrary<unknown> {
     case "text":
       return fc.oneof(notString, huge);
     case "text?":
-      return fc.oneof(notString.filter((v) => v !== undefined), huge);
+      return fc.oneof(
+        notString.filter((v) => v !== undefined),
+        huge,
+      );
     case "bool":
       return fc.anything().filter((v) => typeof v !== "boolean" && v !== undefined);
     case "int":
@@ -76,9 +96,19 @@ function wrong(slot: Slot): fc.Arbitrary<unknown> {
     case "docker":
       return fc.oneof(notString, huge);
     case "env":
-      return fc.oneof(notObject.filter((v) => v !== undefined), fc.dictionary(fc.string(), fc.anything().filter((v) => typeof v !== "string" && v !== undefined), { minKeys: 1 }));
+      return fc.oneof(
+        notObject.filter((v) => v !== undefined),
+        fc.dictionary(
+          fc.string(),
+          fc.anything().filter((v) => typeof v !== "string" && v !== undefined),
+          { minKeys: 1 },
+        ),
+      );
     case "textlist":
-      return fc.oneof(notObject.filter((v) => v !== undefined && !Array.isArray(v)), fc.array(notString, { minLength: 1 }));
+      return fc.oneof(
+        notObject.filter((v) => v !== undefined && !Array.isArray(v)),
+        fc.array(notString, { minLength: 1 }),
+      );
     case "destination":
       return fc.oneof(
         notString.filter((v) => typeof v !== "object" || v === null),
@@ -88,12 +118,21 @@ function wrong(slot: Slot): fc.Arbitrary<unknown> {
         fc.record({ kind: fc.constant("oci"), dir: fc.anything().filter((v) => typeof v !== "string" || v === "") }),
       );
     case "reference":
-      return fc.oneof(notString.filter((v) => typeof v !== "object" || v === null), huge, fc.string().map((s) => `${s} !`), fc.record({ registry: fc.anything().filter((v) => typeof v !== "string") }));
+      return fc.oneof(
+        notString.filter((v) => typeof v !== "object" || v === null),
+        huge,
+        fc.string().map((s) => `${s} !`),
+        fc.record({ registry: fc.anything().filter((v) => typeof v !== "string") }),
+      );
   }
 }
 
 /** Unknown keys a careless or hostile caller adds; none of them may change what happens. */
-const pollution = fc.dictionary(fc.constantFrom("__proto__", "constructor", "prototype", "toString", "valueOf", "hasOwnProperty", "then", "extra"), fc.anything(), { maxKeys: 4 });
+const pollution = fc.dictionary(
+  fc.constantFrom("__proto__", "constructor", "prototype", "toString", "valueOf", "hasOwnProperty", "then", "extra"),
+  fc.anything(),
+  { maxKeys: 4 },
+);
 
 function credential(): api.Credential {
   return api.Credential.basic("user", "s3cret-value-never-shown", { type: "explicit" });
@@ -104,7 +143,15 @@ const fakeDocker = (): unknown => ({
   remoteHost: undefined,
   daemon: { os: "linux", arch: "amd64" },
   // Any use of the engine counts as touching the daemon.
-  engine: new Proxy({}, { get: () => { engineCalls += 1; return () => Promise.reject(new Error("the engine was used")); } }),
+  engine: new Proxy(
+    {},
+    {
+      get: () => {
+        engineCalls += 1;
+        return () => Promise.reject(new Error("the engine was used"));
+      },
+    },
+  ),
   close: () => undefined,
 });
 
@@ -126,14 +173,30 @@ const targets = (): Target[] => [
     slots: [
       [[0], "reference"],
       [[1], "object"],
-      ...inOptions(1, [[["to"], "destination"], [["platform"], "text?"], [["allPlatforms"], "bool"], [["fallback"], "bool"], [["insecure"], "bool"], [["concurrency"], "int"], [["idleTimeoutMs"], "int"], [["onEvent"], "fn"], [["onExchange"], "fn"], ...choice]),
+      ...inOptions(1, [
+        [["to"], "destination"],
+        [["platform"], "text?"],
+        [["allPlatforms"], "bool"],
+        [["fallback"], "bool"],
+        [["insecure"], "bool"],
+        [["concurrency"], "int"],
+        [["idleTimeoutMs"], "int"],
+        [["onEvent"], "fn"],
+        [["onExchange"], "fn"],
+        ...choice,
+      ]),
     ],
   },
   {
     name: "ensureImage",
     call: ([docker, ref, options]) => api.ensureImage(docker as api.DockerConnection, ref as string, options as api.EnsureImageOptions),
     args: () => [fakeDocker(), `${host}/team/app:1`, { credential: null, resolve: {} }],
-    slots: [[[0], "docker"], [[1], "reference"], [[2], "object?"], ...inOptions(2, [[["platform"], "text?"], [["fallback"], "bool"], [["onEvent"], "fn"], [["tagAs"], "text?"], ...choice])],
+    slots: [
+      [[0], "docker"],
+      [[1], "reference"],
+      [[2], "object?"],
+      ...inOptions(2, [[["platform"], "text?"], [["fallback"], "bool"], [["onEvent"], "fn"], [["tagAs"], "text?"], ...choice]),
+    ],
   },
   {
     name: "pullRemoteImage",
@@ -143,26 +206,71 @@ const targets = (): Target[] => [
       [[0], "docker"],
       [[1], "reference"],
       [[2], "object?"],
-      ...inOptions(2, [[["platform"], "text?"], [["tagAs"], "text?"], [["identityFile"], "text?"], [["timeoutMs"], "int"], [["acceptUnknownHostKey"], "bool"], [["env"], "env"], [["systemSockets"], "textlist"], ...choice]),
+      ...inOptions(2, [
+        [["platform"], "text?"],
+        [["tagAs"], "text?"],
+        [["identityFile"], "text?"],
+        [["timeoutMs"], "int"],
+        [["acceptUnknownHostKey"], "bool"],
+        [["env"], "env"],
+        [["systemSockets"], "textlist"],
+        ...choice,
+      ]),
     ],
   },
   {
     name: "connectDocker",
     call: ([options]) => api.connectDocker(options as api.ConnectDockerOptions),
     args: () => [{ host: `tcp://${host}`, systemSockets: [] }],
-    slots: [[[0], "object?"], ...inOptions(0, [[["host"], "text?"], [["dockerConfigDir"], "text?"], [["knownHostsFile"], "text?"], [["timeoutMs"], "int"], [["connectTimeoutMs"], "int"], [["env"], "env"], [["systemSockets"], "textlist"]])],
+    slots: [
+      [[0], "object?"],
+      ...inOptions(0, [
+        [["host"], "text?"],
+        [["dockerConfigDir"], "text?"],
+        [["knownHostsFile"], "text?"],
+        [["timeoutMs"], "int"],
+        [["connectTimeoutMs"], "int"],
+        [["env"], "env"],
+        [["systemSockets"], "textlist"],
+      ]),
+    ],
   },
   {
     name: "verifyCredentials",
     call: ([target, cred, options]) => api.verifyCredentials(target as string, cred as api.Credential, options as api.VerifyOptions),
     args: () => [`${host}/team/app:1`, credential(), { retries: 0 }],
-    slots: [[[0], "reference"], [[1], "credential"], [[2], "object?"], ...inOptions(2, [[["insecure"], "bool"], [["timeoutMs"], "int"], [["retries"], "int"], [["onExchange"], "fn"]])],
+    slots: [
+      [[0], "reference"],
+      [[1], "credential"],
+      [[2], "object?"],
+      ...inOptions(2, [
+        [["insecure"], "bool"],
+        [["timeoutMs"], "int"],
+        [["retries"], "int"],
+        [["onExchange"], "fn"],
+      ]),
+    ],
   },
   {
     name: "resolveCredentials",
     call: ([registry, options]) => api.resolveCredentials(registry as string, options as api.ResolveCredentialsOptions),
-    args: () => [host, { env: { HOME: join(scratch, "home") }, dockerConfigDir: join(scratch, "docker"), explicit: { username: "u", secret: "s3cret-value-never-shown" } }],
-    slots: [[[0], "text"], [[1], "object?"], [[1, "env"], "env"], [[1, "dockerConfigDir"], "text?"], [[1, "explicit"], "object?"], [[1, "explicit", "secret"], "text", true], [[1, "anonymous"], "bool"]],
+    args: () => [
+      host,
+      {
+        env: { HOME: join(scratch, "home") },
+        dockerConfigDir: join(scratch, "docker"),
+        explicit: { username: "u", secret: "s3cret-value-never-shown" },
+      },
+    ],
+    slots: [
+      [[0], "text"],
+      [[1], "object?"],
+      [[1, "env"], "env"],
+      [[1, "dockerConfigDir"], "text?"],
+      [[1, "explicit"], "object?"],
+      [[1, "explicit", "secret"], "text", true],
+      [[1, "anonymous"], "bool"],
+    ],
   },
   {
     name: "writeRegistriesConfig",
@@ -170,7 +278,14 @@ const targets = (): Target[] => [
     args: () => [{ registries: [{ host, credential: credential(), tls: {} }], path: join(scratch, "k3s", "registries.yaml") }],
     slots: [
       [[0], "object"],
-      ...inOptions(0, [[["registries"], "textlist"], [["path"], "text"], [["strict"], "bool"], [["dryRun"], "bool"], [["verify"], "fn"], [["beforeRename"], "fn"]]),
+      ...inOptions(0, [
+        [["registries"], "textlist"],
+        [["path"], "text"],
+        [["strict"], "bool"],
+        [["dryRun"], "bool"],
+        [["verify"], "fn"],
+        [["beforeRename"], "fn"],
+      ]),
       [[0, "registries", 0], "object"],
       [[0, "registries", 0, "host"], "text"],
       [[0, "registries", 0, "credential"], "credential"],
@@ -184,13 +299,30 @@ const targets = (): Target[] => [
     name: "renderPullSecret",
     call: ([options]) => api.renderPullSecret(options as api.RenderPullSecretOptions),
     args: () => [{ name: "pull", registries: [{ host, credential: credential() }] }],
-    slots: [[[0], "object"], [[0, "name"], "text"], [[0, "namespace"], "text?"], [[0, "registries"], "textlist"], [[0, "verify"], "fn"]],
+    slots: [
+      [[0], "object"],
+      [[0, "name"], "text"],
+      [[0, "namespace"], "text?"],
+      [[0, "registries"], "textlist"],
+      [[0, "verify"], "fn"],
+    ],
   },
   {
     name: "pullWithFallback",
     call: ([attempt, options]) => api.pullWithFallback(attempt as api.PullAttemptFn<{ digest?: string }>, options as api.FallbackOptions),
-    args: () => [() => Promise.reject(new Error("the attempt ran")), { image: `${host}/team/app:1`, registry: host, credential: undefined }],
-    slots: [[[0], "docker"], [[1], "object"], [[1, "image"], "text"], [[1, "registry"], "text"], [[1, "credential"], "credential"], [[1, "fallback"], "bool"], [[1, "onEvent"], "fn"]],
+    args: () => [
+      () => Promise.reject(new Error("the attempt ran")),
+      { image: `${host}/team/app:1`, registry: host, credential: undefined },
+    ],
+    slots: [
+      [[0], "docker"],
+      [[1], "object"],
+      [[1, "image"], "text"],
+      [[1, "registry"], "text"],
+      [[1, "credential"], "credential"],
+      [[1, "fallback"], "bool"],
+      [[1, "onEvent"], "fn"],
+    ],
   },
   { name: "parseReference", call: ([s]) => api.parseReference(s as string), args: () => ["a"], slots: [[[0], "text"]] },
   { name: "isLocalImageRef", call: ([s]) => api.isLocalImageRef(s as string), args: () => ["a"], slots: [[[0], "text"]] },
@@ -201,20 +333,33 @@ const targets = (): Target[] => [
     name: "formatPlatform",
     call: ([p]) => api.formatPlatform(p as api.Platform),
     args: () => [{ os: "linux", architecture: "amd64" }],
-    slots: [[[0], "object"], [[0, "os"], "text"], [[0, "architecture"], "text"], [[0, "variant"], "text?"]],
+    slots: [
+      [[0], "object"],
+      [[0, "os"], "text"],
+      [[0, "architecture"], "text"],
+      [[0, "variant"], "text?"],
+    ],
   },
   { name: "readRegistriesConfig", call: ([s]) => api.readRegistriesConfig(s as string), args: () => [""], slots: [[[0], "string"]] },
   {
     name: "Credential.basic",
     call: ([u, s, source]) => api.Credential.basic(u as string, s as string, source as api.CredentialSource),
     args: () => ["user", "s3cret-value-never-shown", { type: "explicit" }],
-    slots: [[[0], "text"], [[1], "text", true], [[2], "object"]],
+    slots: [
+      [[0], "text"],
+      [[1], "text", true],
+      [[2], "object"],
+    ],
   },
   {
     name: "Credential.identityToken",
     call: ([t, source, u]) => api.Credential.identityToken(t as string, source as api.CredentialSource, u as string),
     args: () => ["s3cret-value-never-shown", { type: "helper", helper: "x" }],
-    slots: [[[0], "text", true], [[1], "object"], [[2], "text?"]],
+    slots: [
+      [[0], "text", true],
+      [[1], "object"],
+      [[2], "text?"],
+    ],
   },
 ];
 
@@ -234,7 +379,8 @@ function pollute(args: unknown[], extra: Record<string, unknown>): void {
   for (const arg of args) {
     if (typeof arg !== "object" || arg === null || Array.isArray(arg) || arg instanceof api.Credential) continue;
     // defineProperty: an own "__proto__" key, as JSON.parse makes one, not a new prototype.
-    for (const [key, value] of Object.entries(extra)) Object.defineProperty(arg, key, { value, enumerable: true, configurable: true, writable: true });
+    for (const [key, value] of Object.entries(extra))
+      Object.defineProperty(arg, key, { value, enumerable: true, configurable: true, writable: true });
   }
 }
 
@@ -249,14 +395,24 @@ async function outcomeOf(call: () => unknown): Promise<unknown> {
 
 describe("every public function refuses malformed input before it touches anything", () => {
   it("lists every exported function of the barrel", () => {
-    const functions = Object.entries(api).filter(([, value]) => typeof value === "function").map(([name]) => name);
-    const covered = new Set([...targets().map((t) => t.name.split(".")[0]), "isPullbackError", "classifyPullError", "PullbackError", "PullError"]);
+    const functions = Object.entries(api)
+      .filter(([, value]) => typeof value === "function")
+      .map(([name]) => name);
+    const covered = new Set([
+      ...targets().map((t) => t.name.split(".")[0]),
+      "isPullbackError",
+      "classifyPullError",
+      "PullbackError",
+      "PullError",
+    ]);
     expect(functions.filter((name) => !covered.has(name))).toEqual([]);
   });
 
   for (const target of targets()) {
     it(`${target.name}: only usage errors naming the argument, no request, no file`, async () => {
-      const slot = fc.constantFrom(...target.slots).chain(([path, kind, secret]) => wrong(kind).map((value) => ({ path, value, secret: secret === true })));
+      const slot = fc
+        .constantFrom(...target.slots)
+        .chain(([path, kind, secret]) => wrong(kind).map((value) => ({ path, value, secret: secret === true })));
       await fc.assert(
         fc.asyncProperty(slot, pollution, async ({ path, value, secret }, extra) => {
           const args = target.args();
@@ -279,7 +435,10 @@ describe("every public function refuses malformed input before it touches anythi
   }
 
   it("classifyPullError answers for any value and never throws", () => {
-    fc.assert(fc.property(fc.anything(), (value) => void api.classifyPullError(value)), { numRuns: Math.min(RUNS, 300) });
+    fc.assert(
+      fc.property(fc.anything(), (value) => void api.classifyPullError(value)),
+      { numRuns: Math.min(RUNS, 300) },
+    );
   });
 
   it("a destination string is accepted where the CLI spells it", async () => {

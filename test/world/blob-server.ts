@@ -35,11 +35,23 @@ export async function startBlobServer(storageDir: string): Promise<BlobServer> {
       return sendJson(res, 200, req.method === "DELETE" ? { cleared: true } : records);
     }
     const record = (status: number): void => {
-      records.push({ method: req.method ?? "GET", path: url.pathname, host: req.headers.host ?? "", hasAuthorization: req.headers.authorization !== undefined, status });
+      records.push({
+        method: req.method ?? "GET",
+        path: url.pathname,
+        host: req.headers.host ?? "",
+        hasAuthorization: req.headers.authorization !== undefined,
+        status,
+      });
     };
     const digest = decodeURIComponent(url.pathname.replace(/^\/blobs\//, ""));
     const file = url.pathname.startsWith("/blobs/") ? blobPath(storageDir, digest) : null;
-    const size = file === null ? null : await stat(file).then((s) => s.size, () => null);
+    const size =
+      file === null
+        ? null
+        : await stat(file).then(
+            (s) => s.size,
+            () => null,
+          );
     if (file === null || size === null) {
       record(404);
       return sendJson(res, 404, { errors: [{ code: "BLOB_UNKNOWN", message: "blob unknown" }] });

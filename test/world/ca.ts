@@ -22,7 +22,10 @@ export interface PrivateCa extends CertFiles {
    * Issues a certificate signed by this CA.
    * `days: -1` makes one that has already expired; `client` one for client authentication.
    */
-  issue(name: string, options: { readonly sans?: readonly string[]; readonly days?: number; readonly client?: boolean }): Promise<CertFiles>;
+  issue(
+    name: string,
+    options: { readonly sans?: readonly string[]; readonly days?: number; readonly client?: boolean },
+  ): Promise<CertFiles>;
 }
 
 /**
@@ -33,8 +36,23 @@ export interface PrivateCa extends CertFiles {
 export async function makeCa(dir: string): Promise<PrivateCa> {
   const cert = join(dir, "ca.crt");
   const key = join(dir, "ca.key");
-  await run(OPENSSL, ["req", "-x509", ...EC, "-days", "3650", "-subj", "/CN=pullback-world private CA", "-keyout", key, "-out", cert,
-    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+  await run(OPENSSL, [
+    "req",
+    "-x509",
+    ...EC,
+    "-days",
+    "3650",
+    "-subj",
+    "/CN=pullback-world private CA",
+    "-keyout",
+    key,
+    "-out",
+    cert,
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
+  ]);
   let serial = 1;
   return {
     cert,
@@ -44,13 +62,32 @@ export async function makeCa(dir: string): Promise<PrivateCa> {
       const csr = join(dir, `${name}.csr`);
       const ext = join(dir, `${name}.ext`);
       const sans = options.sans ?? [];
-      await writeFile(ext, [
-        ...(sans.length > 0 ? [`subjectAltName=${sans.map((s) => (/^[\d.]+$/.test(s) ? `IP:${s}` : `DNS:${s}`)).join(",")}`] : []),
-        `extendedKeyUsage=${options.client ? "clientAuth" : "serverAuth"}`,
-      ].join("\n"));
+      await writeFile(
+        ext,
+        [
+          ...(sans.length > 0 ? [`subjectAltName=${sans.map((s) => (/^[\d.]+$/.test(s) ? `IP:${s}` : `DNS:${s}`)).join(",")}`] : []),
+          `extendedKeyUsage=${options.client ? "clientAuth" : "serverAuth"}`,
+        ].join("\n"),
+      );
       await run(OPENSSL, ["req", "-new", ...EC, "-subj", `/CN=${sans[0] ?? name}`, "-keyout", files.key, "-out", csr]);
-      await run(OPENSSL, ["x509", "-req", "-in", csr, "-CA", cert, "-CAkey", key, "-set_serial", String(serial++),
-        "-days", String(options.days ?? 825), "-extfile", ext, "-out", files.cert]);
+      await run(OPENSSL, [
+        "x509",
+        "-req",
+        "-in",
+        csr,
+        "-CA",
+        cert,
+        "-CAkey",
+        key,
+        "-set_serial",
+        String(serial++),
+        "-days",
+        String(options.days ?? 825),
+        "-extfile",
+        ext,
+        "-out",
+        files.cert,
+      ]);
       return files;
     },
   };

@@ -25,8 +25,20 @@ export async function makeSigningIdentity(dir: string): Promise<SigningIdentity>
   const keyFile = join(dir, "token-signing.key");
   const certFile = join(dir, "token-signing.crt");
   await run("/usr/bin/openssl", [
-    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "3650",
-    "-subj", "/CN=pullback-world token signer", "-keyout", keyFile, "-out", certFile,
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-sha256",
+    "-days",
+    "3650",
+    "-subj",
+    "/CN=pullback-world token signer",
+    "-keyout",
+    keyFile,
+    "-out",
+    certFile,
   ]);
   const key = createPrivateKey(await readFile(keyFile));
   const cert = new X509Certificate(await readFile(certFile));

@@ -11,7 +11,11 @@ function printable(info: WorldInfo, showSecrets: boolean): unknown {
   const mask = "<hidden: --show-secrets>";
   return {
     ...info,
-    users: { alice: { username: info.users.alice.username, password: mask }, bob: { username: info.users.bob.username, password: mask }, wrongPassword: mask },
+    users: {
+      alice: { username: info.users.alice.username, password: mask },
+      bob: { username: info.users.bob.username, password: mask },
+      wrongPassword: mask,
+    },
   };
 }
 

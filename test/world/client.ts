@@ -5,7 +5,16 @@ import { request } from "node:http";
 import { inject } from "vitest";
 import type { BlobRequestRecord, FaultRule, ProxyRequestRecord, TokenRequestRecord, WorldInfo } from "./types.js";
 
-export type { BlobRequestRecord, FaultAction, FaultMatch, FaultRule, FixtureImage, ProxyRequestRecord, TokenRequestRecord, WorldInfo } from "./types.js";
+export type {
+  BlobRequestRecord,
+  FaultAction,
+  FaultMatch,
+  FaultRule,
+  FixtureImage,
+  ProxyRequestRecord,
+  TokenRequestRecord,
+  WorldInfo,
+} from "./types.js";
 
 /**
  * The world of this test run.
@@ -18,7 +27,8 @@ export function getWorld(): WorldInfo {
 }
 
 async function call<T>(url: string, method: string, body?: unknown): Promise<T> {
-  const init: RequestInit = body === undefined ? { method } : { method, body: JSON.stringify(body), headers: { "content-type": "application/json" } };
+  const init: RequestInit =
+    body === undefined ? { method } : { method, body: JSON.stringify(body), headers: { "content-type": "application/json" } };
   const res = await fetch(url, init);
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${text}`);
@@ -28,10 +38,12 @@ async function call<T>(url: string, method: string, body?: unknown): Promise<T> 
 /** Every token request since the last clear. @example expect((await tokenRequests(w)).at(-1)?.outcome).toBe("denied") */
 export const tokenRequests = (info: WorldInfo): Promise<TokenRequestRecord[]> => call(`${info.tokenService.url}/_requests`, "GET");
 /** Forgets the recorded token requests. @example await clearTokenRequests(world) */
-export const clearTokenRequests = async (info: WorldInfo): Promise<void> => void (await call(`${info.tokenService.url}/_requests`, "DELETE"));
+export const clearTokenRequests = async (info: WorldInfo): Promise<void> =>
+  void (await call(`${info.tokenService.url}/_requests`, "DELETE"));
 
 /** Replaces the fault proxy's rules. @example await setFaults(w, [{ match: { path: "/manifests/" }, action: { type: "respond", status: 503 } }]) */
-export const setFaults = async (info: WorldInfo, rules: readonly FaultRule[]): Promise<void> => void (await call(`${info.faultProxy.url}/_faults`, "POST", rules));
+export const setFaults = async (info: WorldInfo, rules: readonly FaultRule[]): Promise<void> =>
+  void (await call(`${info.faultProxy.url}/_faults`, "POST", rules));
 /** Removes every fault rule. @example await clearFaults(world) */
 export const clearFaults = async (info: WorldInfo): Promise<void> => void (await call(`${info.faultProxy.url}/_faults`, "DELETE"));
 /** What passed through the fault proxy. @example (await proxyRequests(w)).filter((r) => r.fault !== null) */
@@ -56,7 +68,12 @@ export interface EngineResponse {
  * @example
  * const res = await engineRequest(world, "GET", "/version");
  */
-export async function engineRequest(info: WorldInfo, method: string, path: string, headers: Record<string, string> = {}): Promise<EngineResponse> {
+export async function engineRequest(
+  info: WorldInfo,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<EngineResponse> {
   const socketPath = info.dockerHost.replace(/^unix:\/\//, "");
   return new Promise((resolve, reject) => {
     const req = request({ socketPath, method, path, headers }, (res) => {

@@ -31,11 +31,16 @@ export async function startDockerd(stateDir: string): Promise<Dockerd> {
     "--ip6tables=false",
     "--bridge=none",
     "--userland-proxy=false",
-    "--config-file", configFile,
-    "--data-root", join(dir, "data"),
-    "--exec-root", join(dir, "exec"),
-    "--pidfile", join(dir, "dockerd.pid"),
-    "-H", `unix://${socketPath}`,
+    "--config-file",
+    configFile,
+    "--data-root",
+    join(dir, "data"),
+    "--exec-root",
+    join(dir, "exec"),
+    "--pidfile",
+    join(dir, "dockerd.pid"),
+    "-H",
+    `unix://${socketPath}`,
   ];
   const managed = startProcess("dockerd", "/usr/sbin/dockerd", args, join(dir, "dockerd.log"));
   try {

@@ -23,11 +23,19 @@ describe("fault proxy", () => {
     const res = await fetch(`${proxy.url}${blobPath}`, { headers: { authorization: await bearer(null) } });
     expect(res.status).toBe(200);
     expect((await res.arrayBuffer()).byteLength).toBe(layer.size);
-    expect(await proxyRequests(world)).toContainEqual(expect.objectContaining({ method: "GET", path: blobPath, hasAuthorization: true, authenticated: false, status: 200, fault: null }));
+    expect(await proxyRequests(world)).toContainEqual(
+      expect.objectContaining({ method: "GET", path: blobPath, hasAuthorization: true, authenticated: false, status: 200, fault: null }),
+    );
   });
 
   it("answers a programmed response only to authenticated requests, and only `times` times", async () => {
-    await setFaults(world, [{ match: { method: "GET", path: "/manifests/", authenticated: true }, action: { type: "respond", status: 429, headers: { "retry-after": "1" }, body: "slow down" }, times: 1 }]);
+    await setFaults(world, [
+      {
+        match: { method: "GET", path: "/manifests/", authenticated: true },
+        action: { type: "respond", status: 429, headers: { "retry-after": "1" }, body: "slow down" },
+        times: 1,
+      },
+    ]);
     const manifest = `${proxy.url}/v2/public/app/manifests/1`;
     const accept = "application/vnd.oci.image.manifest.v1+json";
     expect((await fetch(manifest, { headers: { authorization: await bearer(null), accept } })).status).toBe(200);
@@ -60,7 +68,9 @@ describe("fault proxy", () => {
     expect(location).toBe(`${world.blobServer.otherHostUrl}/blobs/${layer.digest}`);
     const blob = await fetch(location, { headers: { authorization: "Bearer leaked" } });
     expect((await blob.arrayBuffer()).byteLength).toBe(layer.size);
-    expect(await blobRequests(world)).toEqual([expect.objectContaining({ path: `/blobs/${layer.digest}`, hasAuthorization: true, status: 200 })]);
+    expect(await blobRequests(world)).toEqual([
+      expect.objectContaining({ path: `/blobs/${layer.digest}`, hasAuthorization: true, status: 200 }),
+    ]);
   });
 
   it("rejects malformed rules", async () => {

@@ -22,33 +22,36 @@ function forward(req: IncomingMessage, res: ServerResponse, upstream: string, fa
   return new Promise((resolve) => {
     const [hostname, port] = upstream.split(":");
     // Host stays the proxy's, so the registry builds Location headers that point back through us.
-    const proxied = request({ hostname, port: Number(port), method: req.method, path: req.url, headers: req.headers, agent: false }, (upstreamRes) => {
-      const status = upstreamRes.statusCode ?? 502;
-      res.writeHead(status, upstreamRes.headers);
-      let sent = 0;
-      upstreamRes.on("data", (chunk: Buffer) => {
-        if (fault?.type === "corrupt") {
-          const offset = (fault.offset ?? 0) - sent;
-          if (offset >= 0 && offset < chunk.length) {
-            chunk = Buffer.from(chunk);
-            chunk[offset] = (chunk[offset] ?? 0) ^ 0xff;
+    const proxied = request(
+      { hostname, port: Number(port), method: req.method, path: req.url, headers: req.headers, agent: false },
+      (upstreamRes) => {
+        const status = upstreamRes.statusCode ?? 502;
+        res.writeHead(status, upstreamRes.headers);
+        let sent = 0;
+        upstreamRes.on("data", (chunk: Buffer) => {
+          if (fault?.type === "corrupt") {
+            const offset = (fault.offset ?? 0) - sent;
+            if (offset >= 0 && offset < chunk.length) {
+              chunk = Buffer.from(chunk);
+              chunk[offset] = (chunk[offset] ?? 0) ^ 0xff;
+            }
           }
-        }
-        if (fault?.type === "reset" && sent + chunk.length >= fault.afterBytes) {
-          res.write(chunk.subarray(0, Math.max(0, fault.afterBytes - sent)));
-          sent = fault.afterBytes;
-          upstreamRes.destroy();
-          // Let the partial bytes leave before the reset.
-          setImmediate(() => res.socket?.resetAndDestroy());
-          return;
-        }
-        sent += chunk.length;
-        res.write(chunk);
-      });
-      upstreamRes.on("end", () => res.end());
-      upstreamRes.on("error", () => res.destroy());
-      resolve(status);
-    });
+          if (fault?.type === "reset" && sent + chunk.length >= fault.afterBytes) {
+            res.write(chunk.subarray(0, Math.max(0, fault.afterBytes - sent)));
+            sent = fault.afterBytes;
+            upstreamRes.destroy();
+            // Let the partial bytes leave before the reset.
+            setImmediate(() => res.socket?.resetAndDestroy());
+            return;
+          }
+          sent += chunk.length;
+          res.write(chunk);
+        });
+        upstreamRes.on("end", () => res.end());
+        upstreamRes.on("error", () => res.destroy());
+        resolve(status);
+      },
+    );
     proxied.on("error", () => {
       if (!res.headersSent) sendJson(res, 502, { errors: [{ code: "UNAVAILABLE", message: "fault proxy: upstream unreachable" }] });
       else res.destroy();
@@ -71,10 +74,18 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
 
   async function control(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     if (path === "/_faults" && req.method === "POST") {
-      rules = validateRules(JSON.parse((await readBody(req)).toString("utf8"))).map((rule) => ({ rule, remaining: rule.times ?? Infinity }));
+      rules = validateRules(JSON.parse((await readBody(req)).toString("utf8"))).map((rule) => ({
+        rule,
+        remaining: rule.times ?? Infinity,
+      }));
       return sendJson(res, 200, { rules: rules.length });
     }
-    if (path === "/_faults" && req.method === "GET") return sendJson(res, 200, rules.map((r) => ({ ...r.rule, remaining: r.remaining })));
+    if (path === "/_faults" && req.method === "GET")
+      return sendJson(
+        res,
+        200,
+        rules.map((r) => ({ ...r.rule, remaining: r.remaining })),
+      );
     if (path === "/_faults" && req.method === "DELETE") rules = [];
     if (path === "/_requests" && req.method === "DELETE") records.length = 0;
     if (req.method === "DELETE") return sendJson(res, 200, { cleared: true });
@@ -103,7 +114,14 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       if (action?.type === "delay") await sleep(action.ms);
       status = await forward(req, res, options.upstream, action?.type === "reset" || action?.type === "corrupt" ? action : null);
     }
-    records.push({ method, path, hasAuthorization: req.headers.authorization !== undefined, authenticated, status, fault: hit?.index ?? null });
+    records.push({
+      method,
+      path,
+      hasAuthorization: req.headers.authorization !== undefined,
+      authenticated,
+      status,
+      fault: hit?.index ?? null,
+    });
   }
 
   const server = createServer((req, res) => {

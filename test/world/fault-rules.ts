@@ -17,7 +17,8 @@ export function validateRules(value: unknown): FaultRule[] {
     if (typeof rule !== "object" || rule === null || typeof rule.match !== "object" || typeof rule.action !== "object") {
       throw new Error("each fault rule needs { match, action }");
     }
-    if (!["respond", "reset", "delay", "corrupt", "redirect"].includes(rule.action.type)) throw new Error(`unknown fault action ${String(rule.action.type)}`);
+    if (!["respond", "reset", "delay", "corrupt", "redirect"].includes(rule.action.type))
+      throw new Error(`unknown fault action ${String(rule.action.type)}`);
     if (rule.match.path !== undefined) new RegExp(rule.match.path);
   }
   return rules as FaultRule[];
@@ -35,7 +36,10 @@ export interface ArmedRule {
  * @example
  * const hit = takeMatch(rules, { method: "GET", path: "/v2/", authenticated: false });
  */
-export function takeMatch(rules: readonly ArmedRule[], request: { method: string; path: string; authenticated: boolean }): { rule: FaultRule; index: number } | null {
+export function takeMatch(
+  rules: readonly ArmedRule[],
+  request: { method: string; path: string; authenticated: boolean },
+): { rule: FaultRule; index: number } | null {
   for (const [index, armed] of rules.entries()) {
     const { match } = armed.rule;
     if (armed.remaining <= 0) continue;

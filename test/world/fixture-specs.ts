@@ -64,8 +64,18 @@ function bigLayers(): TarEntry[][] {
  */
 export function fixtureSpecs(big: boolean): ImageSpec[] {
   const specs: ImageSpec[] = [
-    { key: "publicApp", repository: "public/app", tag: "1", platforms: [{ architecture: "amd64", os: "linux", layers: appLayers("public/app") }] },
-    { key: "privateApp", repository: "private/app", tag: "1", platforms: [{ architecture: "amd64", os: "linux", layers: appLayers("private/app") }] },
+    {
+      key: "publicApp",
+      repository: "public/app",
+      tag: "1",
+      platforms: [{ architecture: "amd64", os: "linux", layers: appLayers("public/app") }],
+    },
+    {
+      key: "privateApp",
+      repository: "private/app",
+      tag: "1",
+      platforms: [{ architecture: "amd64", os: "linux", layers: appLayers("private/app") }],
+    },
     {
       key: "publicMulti",
       repository: "public/multi",
@@ -76,6 +86,12 @@ export function fixtureSpecs(big: boolean): ImageSpec[] {
       ],
     },
   ];
-  if (big) specs.push({ key: "publicBig", repository: "public/big", tag: "1", platforms: [{ architecture: "amd64", os: "linux", layers: bigLayers() }] });
+  if (big)
+    specs.push({
+      key: "publicBig",
+      repository: "public/big",
+      tag: "1",
+      platforms: [{ architecture: "amd64", os: "linux", layers: bigLayers() }],
+    });
   return specs;
 }

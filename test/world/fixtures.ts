@@ -79,9 +79,17 @@ export async function writeAuthFile(file: string, hosts: readonly string[], user
 export async function pushFixtures(built: readonly BuiltFixture[], host: string, authFile: string): Promise<void> {
   for (const { spec, layoutDir } of built) {
     const args = [
-      "copy", "--all", "--preserve-digests", "--quiet", "--retry-times", "2",
-      "--dest-tls-verify=false", "--dest-authfile", authFile,
-      `oci:${layoutDir}:${spec.tag}`, `docker://${host}/${spec.repository}:${spec.tag}`,
+      "copy",
+      "--all",
+      "--preserve-digests",
+      "--quiet",
+      "--retry-times",
+      "2",
+      "--dest-tls-verify=false",
+      "--dest-authfile",
+      authFile,
+      `oci:${layoutDir}:${spec.tag}`,
+      `docker://${host}/${spec.repository}:${spec.tag}`,
     ];
     try {
       await run("/usr/bin/skopeo", args, { maxBuffer: 16 * 1024 * 1024 });

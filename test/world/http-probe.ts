@@ -1,7 +1,10 @@
 import { request } from "node:http";
 
 /** Status of a GET (over TCP or a unix socket), or null when nothing answers. */
-export async function probeStatus(target: { url: string } | { socketPath: string; path: string }, timeoutMs = 2000): Promise<number | null> {
+export async function probeStatus(
+  target: { url: string } | { socketPath: string; path: string },
+  timeoutMs = 2000,
+): Promise<number | null> {
   return new Promise((resolve) => {
     const req =
       "url" in target

@@ -27,18 +27,29 @@ export async function startNetnsDockerd(exec: readonly string[], stateDir: strin
     "--ip6tables=false",
     "--bridge=none",
     "--userland-proxy=false",
-    "--config-file", configFile,
-    "--data-root", join(dir, "data"),
-    "--exec-root", join(dir, "exec"),
-    "--pidfile", join(dir, "dockerd.pid"),
-    "-H", `unix://${socketPath}`,
+    "--config-file",
+    configFile,
+    "--data-root",
+    join(dir, "data"),
+    "--exec-root",
+    join(dir, "exec"),
+    "--pidfile",
+    join(dir, "dockerd.pid"),
+    "-H",
+    `unix://${socketPath}`,
   ];
   const [command, ...prefix] = exec;
   // `ip netns exec` mounts a fresh /sys, which hides the cgroup mounts dockerd needs: mount
   // them again, as the machine has them, in the private mount namespace of this process only.
   const script = `${await cgroupMounts()}exec "$@"`;
   // Only PATH from outside: no proxy variable or DOCKER_* of the machine reaches this daemon.
-  const managed = startProcess("dockerd (netns)", command!, [...prefix, "/bin/sh", "-ec", script, "sh", ...args], join(dir, "dockerd.log"), { PATH: process.env.PATH, ...env });
+  const managed = startProcess(
+    "dockerd (netns)",
+    command!,
+    [...prefix, "/bin/sh", "-ec", script, "sh", ...args],
+    join(dir, "dockerd.log"),
+    { PATH: process.env.PATH, ...env },
+  );
   try {
     await waitUntil(managed, async () => (await probeStatus({ socketPath, path: "/_ping" })) === 200, 60_000);
   } catch (error) {

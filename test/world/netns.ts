@@ -35,7 +35,10 @@ function pidAlive(pid: number): boolean {
 /** Namespaces of crashed runs: ours by prefix, whose creating process is gone. */
 async function removeStale(): Promise<void> {
   const { stdout } = await run("ip", ["netns", "list"]);
-  const names = stdout.split("\n").map((line) => line.split(" ")[0] ?? "").filter((name) => name.startsWith(NETNS_PREFIX));
+  const names = stdout
+    .split("\n")
+    .map((line) => line.split(" ")[0] ?? "")
+    .filter((name) => name.startsWith(NETNS_PREFIX));
   const dirs = await readdir(ETC_NETNS).catch(() => [] as string[]);
   for (const name of new Set([...names, ...dirs.filter((d) => d.startsWith(NETNS_PREFIX))])) {
     const pid = Number(/^pbw-(\d+)-/.exec(name)?.[1]);

@@ -37,7 +37,11 @@ class BlobWriter {
   }
 }
 
-async function writePlatform(blobs: BlobWriter, spec: ImageSpec, platform: PlatformSpec): Promise<{ manifest: Descriptor; config: Descriptor; layers: LayerInfo[] }> {
+async function writePlatform(
+  blobs: BlobWriter,
+  spec: ImageSpec,
+  platform: PlatformSpec,
+): Promise<{ manifest: Descriptor; config: Descriptor; layers: LayerInfo[] }> {
   const layers: LayerInfo[] = [];
   for (const entries of platform.layers) {
     const tar = buildTar(entries);
@@ -50,7 +54,11 @@ async function writePlatform(blobs: BlobWriter, spec: ImageSpec, platform: Platf
     created,
     architecture: platform.architecture,
     os: platform.os,
-    config: { Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: ["/bin/true"], Labels: { "pullback.fixture": `${spec.repository}:${spec.tag}` } },
+    config: {
+      Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+      Cmd: ["/bin/true"],
+      Labels: { "pullback.fixture": `${spec.repository}:${spec.tag}` },
+    },
     rootfs: { type: "layers", diff_ids: layers.map((l) => l.diffId) },
     history: layers.map((_, i) => ({ created, created_by: `pullback-world fixture layer ${i + 1}` })),
   });
@@ -86,7 +94,10 @@ export async function writeOciLayout(spec: ImageSpec, dir: string): Promise<Fixt
       manifests: built.map((b) => ({ ...b.manifest, platform: { architecture: b.platform.architecture, os: b.platform.os } })),
     });
     platforms = Object.fromEntries(
-      built.map((b) => [`${b.platform.os}/${b.platform.architecture}`, { manifestDigest: b.manifest.digest, configDigest: b.config.digest, layers: b.layers }]),
+      built.map((b) => [
+        `${b.platform.os}/${b.platform.architecture}`,
+        { manifestDigest: b.manifest.digest, configDigest: b.config.digest, layers: b.layers },
+      ]),
     );
   }
   await writeFile(join(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));

@@ -93,7 +93,13 @@ function killAll(pids: readonly number[]): void {
  * @example
  * const registry = startProcess("registry", "/usr/bin/docker-registry", ["serve", config], `${dir}/registry.log`);
  */
-export function startProcess(name: string, command: string, args: readonly string[], logFile: string, env: NodeJS.ProcessEnv = process.env): ManagedProcess {
+export function startProcess(
+  name: string,
+  command: string,
+  args: readonly string[],
+  logFile: string,
+  env: NodeJS.ProcessEnv = process.env,
+): ManagedProcess {
   installExitHook();
   const fd = openSync(logFile, "a");
   const child = spawn(command, args, { detached: true, stdio: ["ignore", fd, fd], env });

@@ -29,7 +29,11 @@ export interface TokenAnswer {
  * @example
  * const answer = await fetchToken(world.registries.token, ["repository:public/app:pull"], null);
  */
-export async function fetchToken(registry: RegistryEndpoint, scopes: readonly string[], user: UserCredentials | null): Promise<TokenAnswer> {
+export async function fetchToken(
+  registry: RegistryEndpoint,
+  scopes: readonly string[],
+  user: UserCredentials | null,
+): Promise<TokenAnswer> {
   const challenge = challengeParams((await fetch(`${registry.url}/v2/`)).headers.get("www-authenticate"));
   const url = new URL(challenge.realm!);
   url.searchParams.set("service", challenge.service!);
@@ -51,10 +55,20 @@ export interface ManifestAnswer {
  * @example
  * const m = await getManifest(world.registries.open, "public/app", "1", {});
  */
-export async function getManifest(registry: RegistryEndpoint, repository: string, reference: string, auth: { bearer?: string; user?: UserCredentials }): Promise<ManifestAnswer> {
+export async function getManifest(
+  registry: RegistryEndpoint,
+  repository: string,
+  reference: string,
+  auth: { bearer?: string; user?: UserCredentials },
+): Promise<ManifestAnswer> {
   const headers: Record<string, string> = { accept: MANIFEST_TYPES };
   if (auth.bearer !== undefined) headers.authorization = `Bearer ${auth.bearer}`;
   if (auth.user !== undefined) headers.authorization = basic(auth.user);
   const res = await fetch(`${registry.url}/v2/${repository}/manifests/${reference}`, { headers });
-  return { status: res.status, digest: res.headers.get("docker-content-digest"), wwwAuthenticate: res.headers.get("www-authenticate"), body: await res.text() };
+  return {
+    status: res.status,
+    digest: res.headers.get("docker-content-digest"),
+    wwwAuthenticate: res.headers.get("www-authenticate"),
+    body: await res.text(),
+  };
 }

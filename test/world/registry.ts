@@ -43,7 +43,11 @@ function configYaml(options: RegistryOptions, port: number): string {
   return stringify({
     version: 0.1,
     log: { level: "info", formatter: "text" },
-    storage: { filesystem: { rootdirectory: options.storageDir }, delete: { enabled: true }, maintenance: { uploadpurging: { enabled: false } } },
+    storage: {
+      filesystem: { rootdirectory: options.storageDir },
+      delete: { enabled: true },
+      maintenance: { uploadpurging: { enabled: false } },
+    },
     http: { addr: `127.0.0.1:${port}`, secret: randomBytes(16).toString("hex") },
     ...(auth === undefined ? {} : { auth }),
   });

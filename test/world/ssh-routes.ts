@@ -49,14 +49,27 @@ export async function startSshRoutes(stateDir: string, dockerHost: string, ssh: 
   ]);
   const clientKey = await readFile(`${ssh.keyFile}.pub`, "utf8");
   await writeFile(join(dir, "target-authorized_keys"), clientKey, { mode: 0o600 });
-  await writeFile(join(dir, "bastion-authorized_keys"), `${clientKey.trim()}\nenvironment="PATH=/nonexistent" ${await publicKey(noDockerKey)}\n`, { mode: 0o600 });
+  await writeFile(
+    join(dir, "bastion-authorized_keys"),
+    `${clientKey.trim()}\nenvironment="PATH=/nonexistent" ${await publicKey(noDockerKey)}\n`,
+    { mode: 0o600 },
+  );
 
   const [bastionPort, targetPort] = [await freePort(), await freePort()];
   const targetLog = join(dir, "target-sshd.log");
   const bastionLog = join(dir, "bastion-sshd.log");
   await writeFile(bastionLog, "");
   await writeFile(join(dir, "target-sshd_config"), sshdConfig(dir, targetPort, dockerHost, [], "target-"));
-  await writeFile(join(dir, "bastion-sshd_config"), sshdConfig(dir, bastionPort, `unix://${join(dir, "no-docker.sock")}`, ["PermitUserEnvironment yes", "AllowTcpForwarding yes"], "bastion-"));
+  await writeFile(
+    join(dir, "bastion-sshd_config"),
+    sshdConfig(
+      dir,
+      bastionPort,
+      `unix://${join(dir, "no-docker.sock")}`,
+      ["PermitUserEnvironment yes", "AllowTcpForwarding yes"],
+      "bastion-",
+    ),
+  );
   const target = startProcess(
     "sshd-target",
     "/usr/bin/unshare",
@@ -71,18 +84,25 @@ export async function startSshRoutes(stateDir: string, dockerHost: string, ssh: 
     await target.stop();
   };
   try {
-    await waitUntil(target, async () => (await readFile(targetLog, "utf8").catch(() => "")).includes(`Server listening on 127.0.0.1 port ${targetPort}`), 15_000);
+    await waitUntil(
+      target,
+      async () => (await readFile(targetLog, "utf8").catch(() => "")).includes(`Server listening on 127.0.0.1 port ${targetPort}`),
+      15_000,
+    );
     bastion = await listenBastion(bastionPort, target.child.pid!, dir, bastionLog, sessions);
   } catch (error) {
     await stop();
     throw error;
   }
   const knownHosts = join(dir, "known_hosts");
-  await writeFile(knownHosts, [
-    `[127.0.0.1]:${bastionPort} ${await publicKey(join(dir, "bastion-ssh_host_ed25519_key"))}`,
-    `[127.0.0.1]:${targetPort} ${await publicKey(join(dir, "target-ssh_host_ed25519_key"))}`,
-    "",
-  ].join("\n"));
+  await writeFile(
+    knownHosts,
+    [
+      `[127.0.0.1]:${bastionPort} ${await publicKey(join(dir, "bastion-ssh_host_ed25519_key"))}`,
+      `[127.0.0.1]:${targetPort} ${await publicKey(join(dir, "target-ssh_host_ed25519_key"))}`,
+      "",
+    ].join("\n"),
+  );
   const configFile = join(dir, "ssh_config");
   await writeFile(configFile, sshConfig({ ssh, bastionPort, targetPort, knownHosts, noDockerKey }), { mode: 0o600 });
   return { info: { configFile, bastionLogFile: bastionLog, targetLogFile: targetLog, targetAddress: `127.0.0.1:${targetPort}` }, stop };
@@ -91,7 +111,11 @@ export async function startSshRoutes(stateDir: string, dockerHost: string, ssh: 
 /** The bastion: a loopback listener handing each connection to `sshd -i` inside the target's network namespace. */
 async function listenBastion(port: number, targetPid: number, dir: string, logFile: string, sessions: Set<ChildProcess>): Promise<Server> {
   const server = createServer((socket) => {
-    const session = spawn("/usr/bin/nsenter", [`--net=/proc/${targetPid}/ns/net`, "/usr/sbin/sshd", "-i", "-f", join(dir, "bastion-sshd_config"), "-E", logFile], { stdio: ["pipe", "pipe", "ignore"] });
+    const session = spawn(
+      "/usr/bin/nsenter",
+      [`--net=/proc/${targetPid}/ns/net`, "/usr/sbin/sshd", "-i", "-f", join(dir, "bastion-sshd_config"), "-E", logFile],
+      { stdio: ["pipe", "pipe", "ignore"] },
+    );
     sessions.add(session);
     socket.pipe(session.stdin);
     session.stdout.pipe(socket);
@@ -128,7 +152,11 @@ function sshConfig(p: { ssh: WorldInfo["ssh"]; bastionPort: number; targetPort: 
   return [
     "# pullback test world: use with ssh -F / pullback --ssh-config, never as ~/.ssh/config",
     ...host("buildbox", at(ssh.port, ssh.keyFile, ssh.knownHostsFile)),
-    ...host("certbox", [...at(ssh.port, ssh.certificates.keyFile, ssh.certificates.caKnownHostsFile), `CertificateFile ${ssh.certificates.certificateFile}`, "StrictHostKeyChecking yes"]),
+    ...host("certbox", [
+      ...at(ssh.port, ssh.certificates.keyFile, ssh.certificates.caKnownHostsFile),
+      `CertificateFile ${ssh.certificates.certificateFile}`,
+      "StrictHostKeyChecking yes",
+    ]),
     ...host("bastion", at(p.bastionPort, ssh.keyFile, p.knownHosts)),
     ...host("nodocker", at(p.bastionPort, p.noDockerKey, p.knownHosts)),
     ...host("behind", [...at(p.targetPort, ssh.keyFile, p.knownHosts), "ProxyJump bastion"]),

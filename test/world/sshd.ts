@@ -108,7 +108,16 @@ export async function startSshd(stateDir: string, dockerHost: string): Promise<S
     const managed = startProcess("sshd", "/usr/sbin/sshd", ["-D", "-f", configFile, "-E", logFile], join(dir, "sshd.stdout.log"));
     try {
       await waitUntil(managed, () => answersSsh(port), 15_000);
-      const info = { host: "127.0.0.1", port, user: "root", keyFile, knownHostsFile, url: `ssh://root@127.0.0.1:${port}`, logFile, certificates } as const;
+      const info = {
+        host: "127.0.0.1",
+        port,
+        user: "root",
+        keyFile,
+        knownHostsFile,
+        url: `ssh://root@127.0.0.1:${port}`,
+        logFile,
+        certificates,
+      } as const;
       return { info, stop: () => managed.stop() };
     } catch (error) {
       lastError = error;

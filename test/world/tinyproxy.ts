@@ -30,23 +30,32 @@ export interface Tinyproxy {
 export async function startTinyproxy(options: TinyproxyOptions): Promise<Tinyproxy> {
   const logFile = join(options.dir, `tinyproxy-${options.name}.log`);
   const config = join(options.dir, `tinyproxy-${options.name}.conf`);
-  await writeFile(config, [
-    `Port ${options.port}`,
-    `Listen ${options.listen}`,
-    "Timeout 30",
-    `LogFile "${logFile}"`,
-    "LogLevel Info",
-    "MaxClients 50",
-    "Allow 127.0.0.0/8",
-    "ConnectPort 443",
-    "ConnectPort 5443",
-    "DisableViaHeader Yes",
-    ...(options.basicAuth ? [`BasicAuth ${options.basicAuth.user} ${options.basicAuth.password}`] : []),
-    "",
-  ].join("\n"), { mode: 0o600 });
+  await writeFile(
+    config,
+    [
+      `Port ${options.port}`,
+      `Listen ${options.listen}`,
+      "Timeout 30",
+      `LogFile "${logFile}"`,
+      "LogLevel Info",
+      "MaxClients 50",
+      "Allow 127.0.0.0/8",
+      "ConnectPort 443",
+      "ConnectPort 5443",
+      "DisableViaHeader Yes",
+      ...(options.basicAuth ? [`BasicAuth ${options.basicAuth.user} ${options.basicAuth.password}`] : []),
+      "",
+    ].join("\n"),
+    { mode: 0o600 },
+  );
   await writeFile(logFile, "");
   const [command, ...args] = options.exec;
-  const managed: ManagedProcess = startProcess(`tinyproxy ${options.name}`, command!, [...args, "/usr/bin/tinyproxy", "-d", "-c", config], join(options.dir, `tinyproxy-${options.name}.out`));
+  const managed: ManagedProcess = startProcess(
+    `tinyproxy ${options.name}`,
+    command!,
+    [...args, "/usr/bin/tinyproxy", "-d", "-c", config],
+    join(options.dir, `tinyproxy-${options.name}.out`),
+  );
   const log = (): Promise<string> => readFile(logFile, "utf8").catch(() => "");
   await waitUntil(managed, async () => /listening on|Accepting connections/i.test(await log()), 15_000);
   return { logFile, log, stop: () => managed.stop() };

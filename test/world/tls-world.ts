@@ -104,17 +104,20 @@ interface RegistrySpec {
 /** distribution inside the namespace, serving TLS itself (Go's TLS stack, as real registries). */
 async function startNetnsRegistry(exec: readonly string[], dir: string, spec: RegistrySpec): Promise<ManagedProcess> {
   const config = join(dir, `registry-${spec.name}.yml`);
-  await writeFile(config, stringify({
-    version: 0.1,
-    log: { level: "info", formatter: "text" },
-    storage: { filesystem: { rootdirectory: spec.storage }, maintenance: { uploadpurging: { enabled: false } } },
-    http: {
-      addr: `${spec.address}:${spec.port}`,
-      secret: randomBytes(16).toString("hex"),
-      tls: { certificate: spec.cert.cert, key: spec.cert.key, ...(spec.clientCa ? { clientcas: [spec.clientCa] } : {}) },
-    },
-    ...(spec.auth ? { auth: spec.auth } : {}),
-  }));
+  await writeFile(
+    config,
+    stringify({
+      version: 0.1,
+      log: { level: "info", formatter: "text" },
+      storage: { filesystem: { rootdirectory: spec.storage }, maintenance: { uploadpurging: { enabled: false } } },
+      http: {
+        addr: `${spec.address}:${spec.port}`,
+        secret: randomBytes(16).toString("hex"),
+        tls: { certificate: spec.cert.cert, key: spec.cert.key, ...(spec.clientCa ? { clientcas: [spec.clientCa] } : {}) },
+      },
+      ...(spec.auth ? { auth: spec.auth } : {}),
+    }),
+  );
   const logFile = join(dir, `registry-${spec.name}.log`);
   const [command, ...args] = exec;
   const managed = startProcess(`registry ${spec.name}`, command!, [...args, "/usr/bin/docker-registry", "serve", config], logFile);
@@ -131,23 +134,39 @@ function ghcrFront(world: WorldInfo): (req: IncomingMessage, res: ServerResponse
       const url = new URL(req.url ?? "/", "https://ghcr.io");
       const target = url.pathname === "/token" ? tokens : registry;
       const headers = { ...req.headers, host: target.host };
-      const upstream = request({ hostname: target.hostname, port: Number(target.port), method: req.method, path: url.pathname + url.search, headers, agent: false }, (answer) => {
-        const status = answer.statusCode ?? 502;
-        const blob = /^\/v2\/.+\/blobs\/(sha256:[a-f0-9]{64})$/.exec(url.pathname)?.[1];
-        if (blob !== undefined && req.method === "GET" && status === 200) {
-          answer.destroy();
-          const signature = randomBytes(16).toString("hex");
-          res.writeHead(307, { location: `https://${CDN}/blobs/${blob}?se=${Date.now() + 600_000}&sig=${signature}`, "content-length": 0 });
-          res.end();
-          return resolve();
-        }
-        const out = { ...answer.headers };
-        const challenge = out["www-authenticate"];
-        if (typeof challenge === "string") out["www-authenticate"] = challenge.replace(/realm="[^"]*"/, 'realm="https://ghcr.io/token"').replace(/service="[^"]*"/, `service="${SERVICE}"`);
-        res.writeHead(status, out);
-        answer.pipe(res);
-        answer.on("end", () => resolve());
-      });
+      const upstream = request(
+        {
+          hostname: target.hostname,
+          port: Number(target.port),
+          method: req.method,
+          path: url.pathname + url.search,
+          headers,
+          agent: false,
+        },
+        (answer) => {
+          const status = answer.statusCode ?? 502;
+          const blob = /^\/v2\/.+\/blobs\/(sha256:[a-f0-9]{64})$/.exec(url.pathname)?.[1];
+          if (blob !== undefined && req.method === "GET" && status === 200) {
+            answer.destroy();
+            const signature = randomBytes(16).toString("hex");
+            res.writeHead(307, {
+              location: `https://${CDN}/blobs/${blob}?se=${Date.now() + 600_000}&sig=${signature}`,
+              "content-length": 0,
+            });
+            res.end();
+            return resolve();
+          }
+          const out = { ...answer.headers };
+          const challenge = out["www-authenticate"];
+          if (typeof challenge === "string")
+            out["www-authenticate"] = challenge
+              .replace(/realm="[^"]*"/, 'realm="https://ghcr.io/token"')
+              .replace(/service="[^"]*"/, `service="${SERVICE}"`);
+          res.writeHead(status, out);
+          answer.pipe(res);
+          answer.on("end", () => resolve());
+        },
+      );
       upstream.on("error", () => {
         res.destroy();
         resolve();
@@ -184,11 +203,25 @@ export async function startTlsWorld(world: WorldInfo): Promise<TlsWorld> {
     await trustInside(netns.etcDir, ca.cert, clientCert);
 
     const storage = (name: string): string => join(world.stateDir, "storage", name);
-    const token = { token: { realm: "https://auth.docker.io/token", service: SERVICE, issuer: ISSUER, rootcertbundle: join(world.stateDir, "token-signing.crt") } };
+    const token = {
+      token: {
+        realm: "https://auth.docker.io/token",
+        service: SERVICE,
+        issuer: ISSUER,
+        rootcertbundle: join(world.stateDir, "token-signing.crt"),
+      },
+    };
     const registries: RegistrySpec[] = [
       { name: "dockerhub", address: ADDRESSES["registry-1.docker.io"], port: 443, storage: storage("token"), cert: server, auth: token },
       { name: "quay", address: ADDRESSES["quay.io"], port: 443, storage: storage("open"), cert: server },
-      { name: "basic", address: ADDRESSES["basic.registry.test"], port: 443, storage: storage("basic"), cert: server, auth: { htpasswd: { realm: "pullback-world basic", path: join(world.stateDir, "htpasswd") } } },
+      {
+        name: "basic",
+        address: ADDRESSES["basic.registry.test"],
+        port: 443,
+        storage: storage("basic"),
+        cert: server,
+        auth: { htpasswd: { realm: "pullback-world basic", path: join(world.stateDir, "htpasswd") } },
+      },
       { name: "mtls", address: ADDRESSES["mtls.registry.test"], port: 5443, storage: storage("open"), cert: server, clientCa: ca.cert },
     ];
     const started = await Promise.allSettled(registries.map((spec) => startNetnsRegistry(netns.exec, dir, spec)));
@@ -221,7 +254,14 @@ export async function startTlsWorld(world: WorldInfo): Promise<TlsWorld> {
     const proxyPassword = `pbw-proxypw-${randomBytes(12).toString("hex")}`;
     const proxies: Tinyproxy[] = [
       await startTinyproxy({ name: "open", dir, exec: netns.exec, listen: ADDRESSES["proxy.test"], port: 3128 }),
-      await startTinyproxy({ name: "auth", dir, exec: netns.exec, listen: ADDRESSES["proxy.test"], port: 3129, basicAuth: { user: proxyUser, password: proxyPassword } }),
+      await startTinyproxy({
+        name: "auth",
+        dir,
+        exec: netns.exec,
+        listen: ADDRESSES["proxy.test"],
+        port: 3129,
+        basicAuth: { user: proxyUser, password: proxyPassword },
+      }),
     ];
     for (const proxy of proxies) stops.push(() => proxy.stop());
 
@@ -254,7 +294,14 @@ export async function startTlsWorld(world: WorldInfo): Promise<TlsWorld> {
         plain: "plain.registry.test",
         cdn: CDN,
       },
-      proxy: { url: "http://proxy.test:3128", authUrl: "http://proxy.test:3129", user: proxyUser, password: proxyPassword, logFile: proxies[0]!.logFile, authLogFile: proxies[1]!.logFile },
+      proxy: {
+        url: "http://proxy.test:3128",
+        authUrl: "http://proxy.test:3129",
+        user: proxyUser,
+        password: proxyPassword,
+        logFile: proxies[0]!.logFile,
+        authLogFile: proxies[1]!.logFile,
+      },
     };
     let stopped: Promise<void> | undefined;
     return { info, stop: () => (stopped ??= stop()) };
@@ -281,9 +328,19 @@ async function trustInside(etcDir: string, caFile: string, client: CertFiles): P
 /** docker.io/library/alpine: the public fixture under Docker Hub's official name (copied once; cheap when present). */
 async function addAlpine(world: WorldInfo): Promise<void> {
   const app = world.fixtures.publicApp;
-  await run("/usr/bin/skopeo", [
-    "copy", "--preserve-digests", "--quiet", "--src-tls-verify=false", "--dest-tls-verify=false",
-    "--dest-authfile", join(world.stateDir, "push-auth.json"),
-    `docker://${world.registries.token.host}/${app.repository}:${app.tag}`, `docker://${world.registries.token.host}/library/alpine:latest`,
-  ], { maxBuffer: 16 * 1024 * 1024 });
+  await run(
+    "/usr/bin/skopeo",
+    [
+      "copy",
+      "--preserve-digests",
+      "--quiet",
+      "--src-tls-verify=false",
+      "--dest-tls-verify=false",
+      "--dest-authfile",
+      join(world.stateDir, "push-auth.json"),
+      `docker://${world.registries.token.host}/${app.repository}:${app.tag}`,
+      `docker://${world.registries.token.host}/library/alpine:latest`,
+    ],
+    { maxBuffer: 16 * 1024 * 1024 },
+  );
 }

@@ -6,7 +6,11 @@ const accounts = { alice: { username: "alice", password: "a-pass" }, bob: { user
 
 describe("parseScope", () => {
   it("splits at the first and last colon, so names may hold host:port", () => {
-    expect(parseScope("repository:127.0.0.1:5000/team/app:pull,push")).toEqual({ type: "repository", name: "127.0.0.1:5000/team/app", actions: ["pull", "push"] });
+    expect(parseScope("repository:127.0.0.1:5000/team/app:pull,push")).toEqual({
+      type: "repository",
+      name: "127.0.0.1:5000/team/app",
+      actions: ["pull", "push"],
+    });
     expect(parseScope("registry:catalog:*")).toEqual({ type: "registry", name: "catalog", actions: ["*"] });
     expect(parseScope("nonsense")).toBeNull();
   });
@@ -21,7 +25,10 @@ describe("decide", () => {
       user: null,
       access: [{ type: "repository", name: "public/app", actions: ["pull"] }],
     });
-    expect(decide({ mode: "standard", accounts, credentials: null, scopes: scopes("private/app") })).toMatchObject({ outcome: "empty", access: [] });
+    expect(decide({ mode: "standard", accounts, credentials: null, scopes: scopes("private/app") })).toMatchObject({
+      outcome: "empty",
+      access: [],
+    });
   });
 
   it("denies bob, or grants him nothing in empty-access mode; a login check passes", () => {
@@ -32,9 +39,15 @@ describe("decide", () => {
   });
 
   it("refuses a wrong password or an unknown user, and trusts a refresh-token identity", () => {
-    expect(decide({ mode: "standard", accounts, credentials: { username: "alice", password: "b-pass" }, scopes: [] }).outcome).toBe("unauthorized");
-    expect(decide({ mode: "standard", accounts, credentials: { username: "eve", password: "x" }, scopes: [] }).outcome).toBe("unauthorized");
-    expect(decide({ mode: "standard", accounts, credentials: { username: "alice", trusted: true }, scopes: scopes("private/app", "pull,push") })).toMatchObject({
+    expect(decide({ mode: "standard", accounts, credentials: { username: "alice", password: "b-pass" }, scopes: [] }).outcome).toBe(
+      "unauthorized",
+    );
+    expect(decide({ mode: "standard", accounts, credentials: { username: "eve", password: "x" }, scopes: [] }).outcome).toBe(
+      "unauthorized",
+    );
+    expect(
+      decide({ mode: "standard", accounts, credentials: { username: "alice", trusted: true }, scopes: scopes("private/app", "pull,push") }),
+    ).toMatchObject({
       outcome: "granted",
       access: [{ name: "private/app", actions: ["pull", "push"] }],
     });
@@ -43,7 +56,11 @@ describe("decide", () => {
 
 describe("buildTar", () => {
   it("is byte-for-byte reproducible and ustar-valid", () => {
-    const entries = [{ kind: "dir", path: "etc" }, { kind: "text", path: "etc/id", text: "x\n" }, { kind: "random", path: "r.bin", size: 700, seed: "s" }] as const;
+    const entries = [
+      { kind: "dir", path: "etc" },
+      { kind: "text", path: "etc/id", text: "x\n" },
+      { kind: "random", path: "r.bin", size: 700, seed: "s" },
+    ] as const;
     const a = buildTar(entries);
     expect(a.equals(buildTar(entries))).toBe(true);
     expect(a.length % 512).toBe(0);

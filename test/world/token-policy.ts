@@ -35,7 +35,10 @@ export function parseScope(scope: string): Access | null {
   const first = scope.indexOf(":");
   const last = scope.lastIndexOf(":");
   if (first <= 0 || last === first) return null;
-  const actions = scope.slice(last + 1).split(",").filter((a) => a !== "");
+  const actions = scope
+    .slice(last + 1)
+    .split(",")
+    .filter((a) => a !== "");
   return { type: scope.slice(0, first), name: scope.slice(first + 1, last), actions };
 }
 

@@ -78,7 +78,9 @@ export async function startTokenService(options: TokenServiceOptions): Promise<T
     const refreshUser = refresh === null ? undefined : refreshTokens.get(refresh);
     const credentials: Credentials =
       grantType === "refresh_token"
-        ? refreshUser === undefined ? null : { username: refreshUser, trusted: true }
+        ? refreshUser === undefined
+          ? null
+          : { username: refreshUser, trusted: true }
         : { username: form.get("username") ?? "", password: form.get("password") ?? "" };
     return {
       service: form.get("service"),

@@ -25,7 +25,16 @@ export interface FixtureImage {
   readonly configDigest: string;
   readonly layers: readonly { readonly digest: string; readonly size: number; readonly diffId: string }[];
   /** Multi-platform only: per-platform manifests keyed "linux/amd64", "linux/arm64". */
-  readonly platforms?: Readonly<Record<string, { readonly manifestDigest: string; readonly configDigest: string; readonly layers: readonly { readonly digest: string; readonly size: number; readonly diffId: string }[] }>>;
+  readonly platforms?: Readonly<
+    Record<
+      string,
+      {
+        readonly manifestDigest: string;
+        readonly configDigest: string;
+        readonly layers: readonly { readonly digest: string; readonly size: number; readonly diffId: string }[];
+      }
+    >
+  >;
 }
 
 export interface WorldInfo {

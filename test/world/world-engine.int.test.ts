@@ -1,6 +1,14 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { afterAll, describe, expect, it } from "vitest";
-import { clearTokenRequests, engineRequest, getWorld, tokenRequests, registryAuthHeader, type EngineResponse, type WorldInfo } from "./client.js";
+import {
+  clearTokenRequests,
+  engineRequest,
+  getWorld,
+  tokenRequests,
+  registryAuthHeader,
+  type EngineResponse,
+  type WorldInfo,
+} from "./client.js";
 
 const world = getWorld();
 const { alice, bob, wrongPassword } = world.users;
@@ -9,7 +17,11 @@ const FIXTURE = new URL("../fixtures/dockerd-messages.json", import.meta.url);
 type RegistryName = keyof WorldInfo["registries"];
 
 /** `POST /images/create` as the docker CLI sends it, with or without credentials. */
-async function pull(registry: RegistryName, repository: string, user: { username: string; password: string } | null): Promise<EngineResponse> {
+async function pull(
+  registry: RegistryName,
+  repository: string,
+  user: { username: string; password: string } | null,
+): Promise<EngineResponse> {
   const host = world.registries[registry].host;
   const headers = user === null ? {} : { "X-Registry-Auth": registryAuthHeader({ ...user, serveraddress: host }) };
   const query = new URLSearchParams({ fromImage: `${host}/${repository}`, tag: "1" });
@@ -63,7 +75,9 @@ describe("pulls through the Engine API", () => {
     if (json.length % 3 === 0) context.skip(); // no padding to lose
     await clearTokenRequests(world);
     const query = new URLSearchParams({ fromImage: `${host}/public/app`, tag: "1" });
-    const res = await engineRequest(world, "POST", `/images/create?${query.toString()}`, { "X-Registry-Auth": Buffer.from(json).toString("base64url") });
+    const res = await engineRequest(world, "POST", `/images/create?${query.toString()}`, {
+      "X-Registry-Auth": Buffer.from(json).toString("base64url"),
+    });
     expect(res.status).toBe(200);
     expect((await tokenRequests(world)).map((r) => r.user)).not.toContain("bob");
     await removePulled();

@@ -59,7 +59,13 @@ describe("token service, checked through the registry", () => {
     expect(manifest.status).toBe(200);
     expect(manifest.digest).toBe(world.fixtures.privateApp.manifestDigest);
     const [record] = await tokenRequests(world);
-    expect(record).toMatchObject({ method: "GET", user: "alice", outcome: "granted", service: "pullback-token", scopes: pull("private/app") });
+    expect(record).toMatchObject({
+      method: "GET",
+      user: "alice",
+      outcome: "granted",
+      service: "pullback-token",
+      scopes: pull("private/app"),
+    });
     expect(record!.granted).toEqual([{ type: "repository", name: "private/app", actions: ["pull"] }]);
   });
 
@@ -71,7 +77,10 @@ describe("token service, checked through the registry", () => {
     expect(challengeParams(denied.wwwAuthenticate)).toMatchObject({ error: "insufficient_scope", scope: "repository:private/app:pull" });
     const publicToken = await fetchToken(token, pull("public/app"), null);
     expect((await getManifest(token, "public/app", "1", { bearer: String(publicToken.body.token) })).status).toBe(200);
-    expect((await tokenRequests(world)).map((r) => [r.user, r.outcome])).toEqual([[null, "empty"], [null, "granted"]]);
+    expect((await tokenRequests(world)).map((r) => [r.user, r.outcome])).toEqual([
+      [null, "empty"],
+      [null, "granted"],
+    ]);
   });
 
   it("refuses bob with 403 DENIED even for a public repository", async () => {
@@ -113,17 +122,29 @@ describe("token service, checked through the registry", () => {
   });
 
   it("supports OAuth2 password and refresh_token grants", async () => {
-    const form = (fields: Record<string, string>) => ({ method: "POST", body: new URLSearchParams({ service: "pullback-token", scope: "repository:private/app:pull", client_id: "test", ...fields }) });
-    const first = await fetch(`${world.tokenService.url}/token`, form({ grant_type: "password", username: "alice", password: alice.password, access_type: "offline" }));
+    const form = (fields: Record<string, string>) => ({
+      method: "POST",
+      body: new URLSearchParams({ service: "pullback-token", scope: "repository:private/app:pull", client_id: "test", ...fields }),
+    });
+    const first = await fetch(
+      `${world.tokenService.url}/token`,
+      form({ grant_type: "password", username: "alice", password: alice.password, access_type: "offline" }),
+    );
     expect(first.status).toBe(200);
     const { refresh_token: refresh } = (await first.json()) as { refresh_token: string };
     expect(refresh).toMatch(/^alice-refresh-/);
     const second = await fetch(`${world.tokenService.url}/token`, form({ grant_type: "refresh_token", refresh_token: refresh }));
     const { access_token: accessToken } = (await second.json()) as { access_token: string };
     expect((await getManifest(token, "private/app", "1", { bearer: accessToken })).status).toBe(200);
-    const forged = await fetch(`${world.tokenService.url}/token`, form({ grant_type: "refresh_token", refresh_token: "alice-refresh-forged" }));
+    const forged = await fetch(
+      `${world.tokenService.url}/token`,
+      form({ grant_type: "refresh_token", refresh_token: "alice-refresh-forged" }),
+    );
     expect(forged.status).toBe(401);
-    const bad = await fetch(`${world.tokenService.url}/token`, form({ grant_type: "password", username: "alice", password: wrongPassword }));
+    const bad = await fetch(
+      `${world.tokenService.url}/token`,
+      form({ grant_type: "password", username: "alice", password: wrongPassword }),
+    );
     expect(bad.status).toBe(401);
     expect((await tokenRequests(world)).map((r) => [r.grantType, r.user, r.outcome])).toEqual([
       ["password", "alice", "granted"],
@@ -144,16 +165,24 @@ describe("token service, checked through the registry", () => {
 describe("fixtures as the registries serve them", () => {
   const { publicApp, privateApp, publicMulti } = world.fixtures;
 
-  it.each(["open", "basic", "token", "tokenOtherRealm", "tokenEmptyAccess"] as const)("%s serves public/app:1 with the fixture's digests", async (name) => {
-    const registry = world.registries[name];
-    const auth = name === "open" ? {} : name === "basic" ? { user: alice } : { bearer: String((await fetchToken(registry, pull("public/app"), null)).body.token) };
-    const manifest = await getManifest(registry, "public/app", "1", auth);
-    expect(manifest.status).toBe(200);
-    expect(manifest.digest).toBe(publicApp.manifestDigest);
-    const body = JSON.parse(manifest.body) as { config: { digest: string }; layers: { digest: string; size: number }[] };
-    expect(body.config.digest).toBe(publicApp.configDigest);
-    expect(body.layers.map((l) => [l.digest, l.size])).toEqual(publicApp.layers.map((l) => [l.digest, l.size]));
-  });
+  it.each(["open", "basic", "token", "tokenOtherRealm", "tokenEmptyAccess"] as const)(
+    "%s serves public/app:1 with the fixture's digests",
+    async (name) => {
+      const registry = world.registries[name];
+      const auth =
+        name === "open"
+          ? {}
+          : name === "basic"
+            ? { user: alice }
+            : { bearer: String((await fetchToken(registry, pull("public/app"), null)).body.token) };
+      const manifest = await getManifest(registry, "public/app", "1", auth);
+      expect(manifest.status).toBe(200);
+      expect(manifest.digest).toBe(publicApp.manifestDigest);
+      const body = JSON.parse(manifest.body) as { config: { digest: string }; layers: { digest: string; size: number }[] };
+      expect(body.config.digest).toBe(publicApp.configDigest);
+      expect(body.layers.map((l) => [l.digest, l.size])).toEqual(publicApp.layers.map((l) => [l.digest, l.size]));
+    },
+  );
 
   it("has the sizes and platforms the brief promises", async () => {
     expect(publicApp.layers).toHaveLength(3);
@@ -163,9 +192,13 @@ describe("fixtures as the registries serve them", () => {
     expect(privateApp.layers.map((l) => l.digest)).not.toEqual(publicApp.layers.map((l) => l.digest));
     const index = await getManifest(world.registries.open, "public/multi", "1", {});
     expect(index.digest).toBe(publicMulti.manifestDigest);
-    const manifests = (JSON.parse(index.body) as { manifests: { digest: string; platform: { os: string; architecture: string } }[] }).manifests;
+    const manifests = (JSON.parse(index.body) as { manifests: { digest: string; platform: { os: string; architecture: string } }[] })
+      .manifests;
     const byPlatform = Object.fromEntries(manifests.map((m) => [`${m.platform.os}/${m.platform.architecture}`, m.digest]));
-    expect(byPlatform).toEqual({ "linux/amd64": publicMulti.platforms!["linux/amd64"]!.manifestDigest, "linux/arm64": publicMulti.platforms!["linux/arm64"]!.manifestDigest });
+    expect(byPlatform).toEqual({
+      "linux/amd64": publicMulti.platforms!["linux/amd64"]!.manifestDigest,
+      "linux/arm64": publicMulti.platforms!["linux/arm64"]!.manifestDigest,
+    });
     for (const [platform, expected] of Object.entries(publicMulti.platforms!)) {
       const config = await fetch(`${world.registries.open.url}/v2/public/multi/blobs/${expected.configDigest}`);
       const parsed = (await config.json()) as { os: string; architecture: string; rootfs: { diff_ids: string[] } };
@@ -178,7 +211,21 @@ describe("fixtures as the registries serve them", () => {
 describe("sshd", () => {
   it("lets `ssh … docker version` reach the world's dockerd", async () => {
     const { ssh } = world;
-    const args = ["-F", "/dev/null", "-i", ssh.keyFile, "-o", `UserKnownHostsFile=${ssh.knownHostsFile}`, "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-p", String(ssh.port), `root@${ssh.host}`];
+    const args = [
+      "-F",
+      "/dev/null",
+      "-i",
+      ssh.keyFile,
+      "-o",
+      `UserKnownHostsFile=${ssh.knownHostsFile}`,
+      "-o",
+      "StrictHostKeyChecking=yes",
+      "-o",
+      "BatchMode=yes",
+      "-p",
+      String(ssh.port),
+      `root@${ssh.host}`,
+    ];
     const { stdout } = await run("ssh", [...args, "docker", "version", "--format", "'{{.Server.Version}} {{.Server.Os}}'"]);
     const version = JSON.parse((await engineRequest(world, "GET", "/version")).body) as { Version: string };
     expect(stdout.trim()).toBe(`${version.Version} linux`);

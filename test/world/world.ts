@@ -42,7 +42,11 @@ export interface WorldOptions {
 }
 
 const ISSUER = "pullback-world-token-service";
-const SERVICES = { token: "pullback-token", tokenOtherRealm: "pullback-token-other-realm", tokenEmptyAccess: "pullback-token-empty-access" } as const;
+const SERVICES = {
+  token: "pullback-token",
+  tokenOtherRealm: "pullback-token-other-realm",
+  tokenEmptyAccess: "pullback-token-empty-access",
+} as const;
 
 /** A sentinel password: random per world, recognisable in a leak scan. */
 const secret = (who: string): string => `pbw-${who}-${randomBytes(12).toString("hex")}`;
@@ -87,7 +91,11 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     await removeStateDir(stateDir);
   };
   try {
-    const users = { alice: { username: "alice", password: secret("alice") }, bob: { username: "bob", password: secret("bob") }, wrongPassword: secret("wrong") };
+    const users = {
+      alice: { username: "alice", password: secret("alice") },
+      bob: { username: "bob", password: secret("bob") },
+      wrongPassword: secret("wrong"),
+    };
     const htpasswd = join(stateDir, "htpasswd");
     await writeFile(htpasswd, [users.alice, users.bob].map((u) => `${u.username}:${bcrypt.hashSync(u.password, 6)}\n`).join(""));
     const identity = await makeSigningIdentity(stateDir);
@@ -101,21 +109,45 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     );
     const tokenStorage = join(stateDir, "storage", "token");
     const tokenRegistry = (name: keyof typeof SERVICES, realmBase: string): Promise<Registry> =>
-      stack.track(startRegistry({ name, stateDir, storageDir: tokenStorage, auth: { kind: "token", realm: `${realmBase}/token`, service: SERVICES[name], issuer: ISSUER, rootCertBundle: identity.certFile } }));
-    const [dockerd, token, tokenOtherRealm, tokenEmptyAccess, basic, open, built] = await allStarted<[
-      Awaited<ReturnType<typeof startDockerd>>, Registry, Registry, Registry, Registry, Registry, Awaited<ReturnType<typeof buildFixtures>>,
-    ]>([
+      stack.track(
+        startRegistry({
+          name,
+          stateDir,
+          storageDir: tokenStorage,
+          auth: { kind: "token", realm: `${realmBase}/token`, service: SERVICES[name], issuer: ISSUER, rootCertBundle: identity.certFile },
+        }),
+      );
+    const [dockerd, token, tokenOtherRealm, tokenEmptyAccess, basic, open, built] = await allStarted<
+      [
+        Awaited<ReturnType<typeof startDockerd>>,
+        Registry,
+        Registry,
+        Registry,
+        Registry,
+        Registry,
+        Awaited<ReturnType<typeof buildFixtures>>,
+      ]
+    >([
       stack.track(startDockerd(stateDir)),
       tokenRegistry("token", tokens.url),
       tokenRegistry("tokenOtherRealm", tokens.otherHostUrl),
       tokenRegistry("tokenEmptyAccess", tokens.url),
-      stack.track(startRegistry({ name: "basic", stateDir, storageDir: join(stateDir, "storage", "basic"), auth: { kind: "htpasswd", realm: "pullback-world basic", path: htpasswd } })),
+      stack.track(
+        startRegistry({
+          name: "basic",
+          stateDir,
+          storageDir: join(stateDir, "storage", "basic"),
+          auth: { kind: "htpasswd", realm: "pullback-world basic", path: htpasswd },
+        }),
+      ),
       stack.track(startRegistry({ name: "open", stateDir, storageDir: join(stateDir, "storage", "open"), auth: { kind: "none" } })),
       buildFixtures({ big: options.big ?? false }),
     ]);
     const authFile = join(stateDir, "push-auth.json");
     await writeAuthFile(authFile, [token.host, basic.host], users.alice);
-    const [sshd, blobServer] = await allStarted<[Awaited<ReturnType<typeof startSshd>>, Awaited<ReturnType<typeof startBlobServer>>, void, void, void]>([
+    const [sshd, blobServer] = await allStarted<
+      [Awaited<ReturnType<typeof startSshd>>, Awaited<ReturnType<typeof startBlobServer>>, void, void, void]
+    >([
       stack.track(startSshd(stateDir, dockerd.dockerHost)),
       stack.track(startBlobServer(tokenStorage)),
       pushFixtures(built, token.host, authFile),
@@ -128,7 +160,13 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     const info: WorldInfo = {
       stateDir,
       dockerHost: dockerd.dockerHost,
-      registries: { token: endpoint(token), tokenOtherRealm: endpoint(tokenOtherRealm), tokenEmptyAccess: endpoint(tokenEmptyAccess), basic: endpoint(basic), open: endpoint(open) },
+      registries: {
+        token: endpoint(token),
+        tokenOtherRealm: endpoint(tokenOtherRealm),
+        tokenEmptyAccess: endpoint(tokenEmptyAccess),
+        basic: endpoint(basic),
+        open: endpoint(open),
+      },
       tokenService: { url: tokens.url, otherHostUrl: tokens.otherHostUrl },
       users,
       ssh: sshd.info,

@@ -13,7 +13,8 @@ import { credentialRequest, type CredentialFlags } from "../credential-flags.js"
 import { ExitCode, exitCodeFor, type ExitCodeValue } from "../exit-codes.js";
 import { createReporter } from "../output/reporter.js";
 
-export type CheckCommandFlags = CredentialFlags & GlobalFlags & { readonly insecure?: boolean | undefined; readonly certDir?: string | undefined };
+export type CheckCommandFlags = CredentialFlags &
+  GlobalFlags & { readonly insecure?: boolean | undefined; readonly certDir?: string | undefined };
 
 /**
  * @example
@@ -72,8 +73,17 @@ export function exitCodeForVerification(v: Pick<Verification, "verdict" | "crede
 /** The verdict line, then for a transport failure its diagnosis: what is wrong and the steps that fix it. */
 function verdictLines(v: Verification): string[] {
   if (v.diagnosis === undefined) return [verdictLine(v)];
-  const steps = v.diagnosis.steps.flatMap((step, index) => [`  ${index + 1}. ${step.text}`, ...(step.command === undefined ? [] : [`       $ ${step.command}`])]);
-  return [verdictLine(v), `  ${v.diagnosis.summary}`, `  Why: ${v.diagnosis.explanation}`, "  What to do:", ...steps.map((line) => `  ${line}`)];
+  const steps = v.diagnosis.steps.flatMap((step, index) => [
+    `  ${index + 1}. ${step.text}`,
+    ...(step.command === undefined ? [] : [`       $ ${step.command}`]),
+  ]);
+  return [
+    verdictLine(v),
+    `  ${v.diagnosis.summary}`,
+    `  Why: ${v.diagnosis.explanation}`,
+    "  What to do:",
+    ...steps.map((line) => `  ${line}`),
+  ];
 }
 
 /**
@@ -84,7 +94,8 @@ export function verdictLine(v: Verification): string {
   const where = v.repository === undefined ? v.registry : `${v.registry}/${v.repository}`;
   const who = v.credentialSource ?? "no credentials (anonymous)";
   // Nobody can pull what does not exist: "anonymous pull: refused" would contradict the verdict.
-  const anonymous = v.anonymousPull === undefined || v.found === false ? "" : `; anonymous pull: ${v.anonymousPull ? "allowed" : "refused"}`;
+  const anonymous =
+    v.anonymousPull === undefined || v.found === false ? "" : `; anonymous pull: ${v.anonymousPull ? "allowed" : "refused"}`;
   const realm = v.realmOnOtherHost && v.realm ? `; token service on another host: ${v.realm}` : "";
   const verdict = v.verdict === "accepted" && v.found === false ? "NOT-FOUND" : v.verdict.toUpperCase();
   return `${verdict.padEnd(11)} ${where} — ${who}: ${v.message}${anonymous}${realm}`;

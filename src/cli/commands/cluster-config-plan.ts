@@ -47,9 +47,12 @@ export function planClusterConfig(flags: ClusterConfigFlags): ClusterConfigPlan 
   if (hosts.length === 0) throw usage("give at least one --registry HOST");
   const format = flags.format ?? "k3s";
   if (format !== "k3s" && format !== "k8s-secret") throw usage(`--format must be k3s or k8s-secret, not ${JSON.stringify(format)}`);
-  if (flags.endpoint !== undefined && hosts.length !== 1) throw usage("--endpoint applies to one registry: give exactly one --registry with it");
-  if (format === "k8s-secret" && flags.endpoint !== undefined) throw usage("--endpoint configures a k3s mirror; a pull secret has no mirrors");
-  if (format === "k3s" && (flags.secretName !== undefined || flags.namespace !== undefined)) throw usage("--secret-name and --namespace apply to --format k8s-secret");
+  if (flags.endpoint !== undefined && hosts.length !== 1)
+    throw usage("--endpoint applies to one registry: give exactly one --registry with it");
+  if (format === "k8s-secret" && flags.endpoint !== undefined)
+    throw usage("--endpoint configures a k3s mirror; a pull secret has no mirrors");
+  if (format === "k3s" && (flags.secretName !== undefined || flags.namespace !== undefined))
+    throw usage("--secret-name and --namespace apply to --format k8s-secret");
   const repositories = assignRepositories(hosts, flags.verifyRepo ?? []);
   const registries = hosts.map((host) => ({
     host,

@@ -33,13 +33,29 @@ export async function runClusterConfig(flags: ClusterConfigCommandFlags, io: Cli
     if (plan.format === "k3s") {
       const result = await writeRegistriesConfig({ registries, path: plan.output, strict: plan.strict, dryRun: plan.dryRun });
       reportDecisions(reporter, result.decisions, result.warnings, plan.explain);
-      if (result.nothingToWrite) reporter.info(`Nothing to write: no registry needs a mirror, TLS settings or credentials${plan.dryRun ? "." : `, so ${result.path} was not created.`}`);
+      if (result.nothingToWrite)
+        reporter.info(
+          `Nothing to write: no registry needs a mirror, TLS settings or credentials${plan.dryRun ? "." : `, so ${result.path} was not created.`}`,
+        );
       else if (!plan.dryRun) reporter.info(`Wrote ${result.path}`);
-      const json = { format: "k3s", path: result.path, written: result.written, nothingToWrite: result.nothingToWrite, decisions: result.decisions, warnings: result.warnings, text: result.text };
+      const json = {
+        format: "k3s",
+        path: result.path,
+        written: result.written,
+        nothingToWrite: result.nothingToWrite,
+        decisions: result.decisions,
+        warnings: result.warnings,
+        text: result.text,
+      };
       reporter.result(json, plan.dryRun && !result.nothingToWrite ? [result.text.trimEnd()] : []);
       return 0;
     }
-    const secret = await renderPullSecret({ name: plan.secretName, registries, strict: plan.strict, ...(plan.namespace === undefined ? {} : { namespace: plan.namespace }) });
+    const secret = await renderPullSecret({
+      name: plan.secretName,
+      registries,
+      strict: plan.strict,
+      ...(plan.namespace === undefined ? {} : { namespace: plan.namespace }),
+    });
     reportDecisions(reporter, secret.decisions, secret.warnings, plan.explain);
     const json = { format: "k8s-secret", name: plan.secretName, decisions: secret.decisions, warnings: secret.warnings };
     if (plan.dryRun) {

@@ -32,7 +32,12 @@ interface Common {
 
 export type PullPlan =
   /** ensureImage on a daemon reached without SSH (DOCKER_HOST, the context, or --host unix:// / tcp://). */
-  | (Common & { readonly kind: "daemon"; readonly host: string | undefined; readonly tagAs: string | undefined; readonly sshConfigFile: string | undefined })
+  | (Common & {
+      readonly kind: "daemon";
+      readonly host: string | undefined;
+      readonly tagAs: string | undefined;
+      readonly sshConfigFile: string | undefined;
+    })
   /** pullRemoteImage over SSH. */
   | (Common & {
       readonly kind: "remote";
@@ -52,7 +57,8 @@ export type PullPlan =
  * planPull({ to: "oci:./out" }).kind                                 // → "daemonless"
  */
 export function planPull(flags: PullFlags): PullPlan {
-  if (flags.failOnFallback && flags.fallback === false) throw usage("--fail-on-fallback has no effect with --no-fallback; give one of them");
+  if (flags.failOnFallback && flags.fallback === false)
+    throw usage("--fail-on-fallback has no effect with --no-fallback; give one of them");
   const common: Common = {
     platform: flags.platform,
     pull: parsePullPolicy(flags.pull ?? "always"),
@@ -67,15 +73,18 @@ export function planPull(flags: PullFlags): PullPlan {
     // Without --host, DOCKER_HOST or the Docker context may name an ssh:// endpoint: --ssh-config is for that one.
     if (flags.sshConfig !== undefined && flags.host !== undefined) throw usage("--ssh-config applies to ssh:// endpoints only");
   }
-  if (flags.replace && !flags.to?.startsWith("docker-archive:")) throw usage("--replace applies to --to docker-archive:FILE only (an oci: layout keeps every image; a tag that moves is reported)");
+  if (flags.replace && !flags.to?.startsWith("docker-archive:"))
+    throw usage("--replace applies to --to docker-archive:FILE only (an oci: layout keeps every image; a tag that moves is reported)");
   if (flags.to !== undefined) {
     if (flags.host !== undefined) throw usage("--to writes files without a daemon; it cannot be combined with --host");
     if (flags.sshConfig !== undefined) throw usage("--to writes files without a daemon; --ssh-config has nothing to reach");
-    if (flags.tagAs !== undefined) throw usage("--tag-as names an image in a daemon; with --to, put the tag in the destination (oci:DIR:TAG)");
+    if (flags.tagAs !== undefined)
+      throw usage("--tag-as names an image in a daemon; with --to, put the tag in the destination (oci:DIR:TAG)");
     return { ...common, kind: "daemonless", to: flags.to, certDir: flags.certDir };
   }
   // The daemon makes its own TLS connections, with its own /etc/docker/certs.d.
-  if (flags.certDir !== undefined) throw usage("--cert-dir applies to --to (pullback's own requests); a daemon trusts what its /etc/docker/certs.d/HOST:PORT/ holds");
+  if (flags.certDir !== undefined)
+    throw usage("--cert-dir applies to --to (pullback's own requests); a daemon trusts what its /etc/docker/certs.d/HOST:PORT/ holds");
   if (ssh && flags.host !== undefined) {
     return {
       ...common,

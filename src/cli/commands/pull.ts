@@ -31,7 +31,8 @@ export async function runPull(image: string, flags: PullCommandFlags, io: CliIo)
     const credential = (await resolveCredentials(reference.registry, await credentialRequest(flags, io.stdin, io.env))) ?? null;
     const outcome = await pullWith(plan, image, credential, flags, io, reporter);
     if (outcome.attempts.length === 0) reporter.info(`${image} is already ${placeOf(plan)}; ${whyNoPull(plan)}`);
-    if (outcome.fellBack && plan.failOnFallback) reporter.warn("the image came from an anonymous retry and --fail-on-fallback was given: exit code 6");
+    if (outcome.fellBack && plan.failOnFallback)
+      reporter.warn("the image came from an anonymous retry and --fail-on-fallback was given: exit code 6");
     reporter.result(outcomeJson(outcome), []);
     return exitCodeForOutcome(outcome, plan);
   } catch (error) {
@@ -105,5 +106,7 @@ function placeOf(plan: PullPlan): string {
 
 /** Under `always` only a locally built name (no registry, no namespace) is used without asking a registry. */
 function whyNoPull(plan: PullPlan): string {
-  return plan.pull === "always" ? "a name without a registry or namespace is only looked up locally" : `--pull ${plan.pull} does not ask the registry`;
+  return plan.pull === "always"
+    ? "a name without a registry or namespace is only looked up locally"
+    : `--pull ${plan.pull} does not ask the registry`;
 }

@@ -41,7 +41,9 @@ export class HumanReporter implements Reporter {
         break;
       case "done":
         this.#stopProgress();
-        this.info(`${this.#style.green("✓")} ${event.upToDate ? `${event.image}${on} is up to date` : `Pulled ${event.image}${on}`}${event.digest ? ` (${event.digest})` : ""}`);
+        this.info(
+          `${this.#style.green("✓")} ${event.upToDate ? `${event.image}${on} is up to date` : `Pulled ${event.image}${on}`}${event.digest ? ` (${event.digest})` : ""}`,
+        );
         break;
     }
   }
@@ -78,7 +80,9 @@ export class HumanReporter implements Reporter {
   }
 
   #display(): ProgressDisplay {
-    this.#progress ??= this.#io.stderr.isTTY ? new TtyProgress(this.#io.stderr) : new PlainProgress((line) => this.#io.stderr.write(`${line}\n`));
+    this.#progress ??= this.#io.stderr.isTTY
+      ? new TtyProgress(this.#io.stderr)
+      : new PlainProgress((line) => this.#io.stderr.write(`${line}\n`));
     return this.#progress;
   }
 

@@ -19,7 +19,10 @@ export interface Style {
  */
 export function styleFor(stream: OutputStream, env: NodeJS.ProcessEnv): Style {
   const color = stream.isTTY === true && !env.NO_COLOR && env.TERM !== "dumb";
-  const wrap = (open: number, close: number) => (text: string): string => (color ? `\u001b[${open}m${text}\u001b[${close}m` : text);
+  const wrap =
+    (open: number, close: number) =>
+    (text: string): string =>
+      color ? `\u001b[${open}m${text}\u001b[${close}m` : text;
   return { color, red: wrap(31, 39), yellow: wrap(33, 39), green: wrap(32, 39), bold: wrap(1, 22), dim: wrap(2, 22) };
 }
 

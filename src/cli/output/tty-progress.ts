@@ -102,4 +102,3 @@ const require = createRequire(import.meta.url);
 function loadCliProgress(): typeof cliProgress {
   return require("cli-progress") as typeof cliProgress;
 }
-

@@ -56,7 +56,8 @@ export interface RegistryPlan {
 export function planRegistry(registry: ClusterRegistry): RegistryPlan {
   const host = checkHost(registry.host);
   const insecure = registry.insecure ?? false;
-  const endpoint = registry.endpoint ?? (insecure || registry.rewrite !== undefined ? `${insecure ? "http" : "https"}://${host}` : undefined);
+  const endpoint =
+    registry.endpoint ?? (insecure || registry.rewrite !== undefined ? `${insecure ? "http" : "https"}://${host}` : undefined);
   const authHost = endpoint === undefined ? host : endpointHost(endpoint, insecure);
   const rewrite = registry.rewrite === undefined ? undefined : checkRewrite(registry.rewrite);
   const mirror = endpoint === undefined ? undefined : { endpoint: [endpoint], ...(rewrite ? { rewrite: { ...rewrite } } : {}) };
@@ -64,12 +65,23 @@ export function planRegistry(registry: ClusterRegistry): RegistryPlan {
     const { repository, suffix } = splitImagePath(path);
     return applyRewrite(repository, rewrite) + suffix;
   });
-  return { host, authHost, insecure, mirror, tls: tlsEntry(registry.tls), credential: registry.credential, verifyRepositories: repositories };
+  return {
+    host,
+    authHost,
+    insecure,
+    mirror,
+    tls: tlsEntry(registry.tls),
+    credential: registry.credential,
+    verifyRepositories: repositories,
+  };
 }
 
 function checkHost(host: string): string {
   if (!/^[A-Za-z0-9.\-_]+(:\d+)?$|^\[[0-9A-Fa-f:.]+\](:\d+)?$/.test(host)) {
-    throw new PullbackError("usage", `${JSON.stringify(host)} is not a registry host (expected e.g. "ghcr.io" or "127.0.0.1:5000", without scheme or path)`);
+    throw new PullbackError(
+      "usage",
+      `${JSON.stringify(host)} is not a registry host (expected e.g. "ghcr.io" or "127.0.0.1:5000", without scheme or path)`,
+    );
   }
   const port = /:(\d+)$/.exec(host)?.[1];
   if (port !== undefined && !(Number(port) >= MIN_PORT && Number(port) <= MAX_PORT)) {
@@ -103,7 +115,10 @@ function splitImagePath(path: string): { repository: string; suffix: string } {
   const end = colon > beforeDigest.lastIndexOf("/") ? colon : at < 0 ? path.length : at;
   const split = { repository: path.slice(0, end), suffix: path.slice(end) };
   if (!REPOSITORY.test(split.repository) || !SUFFIX.test(split.suffix)) {
-    throw new PullbackError("usage", `${JSON.stringify(path)} is not a repository path (expected e.g. "private/app" or "private/app:1", no host)`);
+    throw new PullbackError(
+      "usage",
+      `${JSON.stringify(path)} is not a repository path (expected e.g. "private/app" or "private/app:1", no host)`,
+    );
   }
   return split;
 }
@@ -173,7 +188,7 @@ export function mergeTls(
  * verifierTls({ ca_file: "/etc/ssl/corp-ca.pem" }) // → { certsDirs: [], caFiles: ["/etc/ssl/corp-ca.pem"] }
  */
 export function verifierTls(tls: Readonly<Record<string, string | boolean>> | undefined): TlsOptions {
-  const text = (key: string): string | undefined => (typeof tls?.[key] === "string" ? (tls[key]) : undefined);
+  const text = (key: string): string | undefined => (typeof tls?.[key] === "string" ? tls[key] : undefined);
   const ca = text("ca_file");
   const cert = text("cert_file");
   const key = text("key_file");

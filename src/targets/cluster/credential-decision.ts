@@ -51,25 +51,40 @@ const SEVERITY: readonly Verdict[] = ["rejected", "no-access", "unreachable", "a
 export async function decideCredential(options: DecideOptions): Promise<CredentialDecision> {
   const { authHost, credential } = options;
   if (credential === undefined) {
-    return { authHost, verdict: "no-credentials", include: false, explanation: `No credentials for ${authHost}: nodes pull from it anonymously.` };
+    return {
+      authHost,
+      verdict: "no-credentials",
+      include: false,
+      explanation: `No credentials for ${authHost}: nodes pull from it anonymously.`,
+    };
   }
   const verify = options.verify ?? verifyCredentials;
   const targets = options.repositories.length > 0 ? options.repositories.map((repo) => `${authHost}/${repo}`) : [authHost];
   const checks: Check[] = [];
   for (const target of targets) {
-    checks.push({ target, verification: await verify(target, credential, { insecure: options.insecure, ...(options.tls === undefined ? {} : { tls: options.tls }) }) });
+    checks.push({
+      target,
+      verification: await verify(target, credential, {
+        insecure: options.insecure,
+        ...(options.tls === undefined ? {} : { tls: options.tls }),
+      }),
+    });
   }
   const worst = pickWorst(checks);
   const decision = explain(worst, options, credential);
   if (decision.verdict === "unreachable" && options.strict) {
-    throw new PullbackError("network", `Cannot verify ${credential.describe()} against ${authHost}: ${scrub(worst.verification.message, credential)}`, {
-      diagnosis: {
-        summary: `${authHost} could not be reached to verify the credentials.`,
-        explanation: "With --strict, credentials that cannot be verified are not written.",
-        steps: [{ text: `Check that ${authHost} is reachable from here, or drop --strict to write the credentials unverified.` }],
-        retryable: true,
+    throw new PullbackError(
+      "network",
+      `Cannot verify ${credential.describe()} against ${authHost}: ${scrub(worst.verification.message, credential)}`,
+      {
+        diagnosis: {
+          summary: `${authHost} could not be reached to verify the credentials.`,
+          explanation: "With --strict, credentials that cannot be verified are not written.",
+          steps: [{ text: `Check that ${authHost} is reachable from here, or drop --strict to write the credentials unverified.` }],
+          retryable: true,
+        },
       },
-    });
+    );
   }
   return decision;
 }
@@ -90,9 +105,10 @@ function pickWorst(checks: readonly Check[]): Check {
 function explain({ target, verification: v }: Check, options: DecideOptions, credential: Credential): CredentialDecision {
   const { authHost } = options;
   const who = credential.describe();
-  const scope = options.repositories.length > 0
-    ? `verified pull access to ${options.repositories.join(", ")}`
-    : "verified as docker login does (docker-login style check), which cannot tell whether the credentials may pull any particular repository";
+  const scope =
+    options.repositories.length > 0
+      ? `verified pull access to ${options.repositories.join(", ")}`
+      : "verified as docker login does (docker-login style check), which cannot tell whether the credentials may pull any particular repository";
   const realm = v.realmOnOtherHost && v.realm !== undefined ? ` The token service is on another host (${v.realm}).` : "";
   const message = scrub(v.message, credential);
   switch (v.verdict) {
@@ -100,9 +116,15 @@ function explain({ target, verification: v }: Check, options: DecideOptions, cre
       return { authHost, verdict: v.verdict, include: true, explanation: `${authHost} accepted ${who} (${scope}).${realm}` };
     case "rejected":
     case "no-access": {
-      const refusal = v.verdict === "rejected" ? `${authHost} rejected ${who}: ${sentence(message)}` : `${authHost} refused access to ${target} for ${who}: ${sentence(message)}`;
+      const refusal =
+        v.verdict === "rejected"
+          ? `${authHost} rejected ${who}: ${sentence(message)}`
+          : `${authHost} refused access to ${target} for ${who}: ${sentence(message)}`;
       // Only a named tag or digest makes the anonymous probe meaningful; without one it probed "latest".
-      const anonymous = v.anonymousPull === false && /[:@]/.test(target.slice(authHost.length)) ? " Anonymous pulls of it are refused too, so those pulls will fail until valid credentials are configured." : "";
+      const anonymous =
+        v.anonymousPull === false && /[:@]/.test(target.slice(authHost.length))
+          ? " Anonymous pulls of it are refused too, so those pulls will fail until valid credentials are configured."
+          : "";
       return {
         authHost,
         verdict: v.verdict,

@@ -10,7 +10,8 @@ import type { CredentialDecision } from "./credential-decision.js";
 import type { RegistriesConfig } from "./registries-config.js";
 
 /** What becomes of `configs."host".auth`. */
-export type AuthAction = { readonly kind: "write"; readonly credential: Credential } | { readonly kind: "keep" } | { readonly kind: "remove" };
+export type AuthAction =
+  { readonly kind: "write"; readonly credential: Credential } | { readonly kind: "keep" } | { readonly kind: "remove" };
 
 /** The outcome for one host, the existing credential taken into account. */
 export interface MergedDecision {
@@ -69,13 +70,29 @@ export async function mergeDecision(
       verdict: freshDecision.verdict,
       auth: { kind: "write", credential: fresh },
       existing: replaced ? "replaced" : existing === undefined ? undefined : "kept",
-      warnings: [freshDecision.warning, replaced ? `${capitalize(existing.describe())} were replaced by ${fresh.describe()}.` : undefined].filter(isText),
+      warnings: [
+        freshDecision.warning,
+        replaced ? `${capitalize(existing.describe())} were replaced by ${fresh.describe()}.` : undefined,
+      ].filter(isText),
       explanation: freshDecision.explanation + note,
     };
   }
   if (existing === undefined) {
-    if (freshDecision === undefined) return { verdict: "no-credentials", auth: { kind: "remove" }, existing: undefined, warnings: [], explanation: `No credentials for ${authHost}: nodes pull from it anonymously.` };
-    return { verdict: freshDecision.verdict, auth: { kind: "remove" }, existing: undefined, warnings: [freshDecision.warning].filter(isText), explanation: freshDecision.explanation };
+    if (freshDecision === undefined)
+      return {
+        verdict: "no-credentials",
+        auth: { kind: "remove" },
+        existing: undefined,
+        warnings: [],
+        explanation: `No credentials for ${authHost}: nodes pull from it anonymously.`,
+      };
+    return {
+      verdict: freshDecision.verdict,
+      auth: { kind: "remove" },
+      existing: undefined,
+      warnings: [freshDecision.warning].filter(isText),
+      explanation: freshDecision.explanation,
+    };
   }
   // The one in the file is judged by its own verification only.
   const oldDecision = fresh !== undefined && sameCredential(existing, fresh) && freshDecision ? freshDecision : await decide(existing);
@@ -97,7 +114,9 @@ export async function mergeDecision(
     verdict: oldDecision.verdict,
     auth: { kind: "remove" },
     existing: "removed",
-    warnings: [`${before}${oldDecision.refusal ?? `${capitalize(existing.describe())} were refused.`} pullback removed them from ${path}, so nodes will pull from ${authHost} anonymously.`],
+    warnings: [
+      `${before}${oldDecision.refusal ?? `${capitalize(existing.describe())} were refused.`} pullback removed them from ${path}, so nodes will pull from ${authHost} anonymously.`,
+    ],
     explanation: `${oldDecision.explanation} ${capitalize(existing.describe())} were refused, so they were removed.`,
   };
 }

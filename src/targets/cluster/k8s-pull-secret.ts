@@ -70,12 +70,19 @@ export async function renderPullSecret(options: RenderPullSecretOptions): Promis
     const credential = registry.credential;
     if (decision.wroteAuth && credential !== undefined) {
       const password = credential.reveal();
-      auths[registry.host] = { username: credential.username, password, auth: Buffer.from(`${credential.username}:${password}`).toString("base64") };
+      auths[registry.host] = {
+        username: credential.username,
+        password,
+        auth: Buffer.from(`${credential.username}:${password}`).toString("base64"),
+      };
     }
   }
   const dockerConfigJson = Buffer.from(JSON.stringify({ auths })).toString("base64");
   const metadata = options.namespace === undefined ? { name: options.name } : { name: options.name, namespace: options.namespace };
-  const manifest = stringify({ apiVersion: "v1", kind: "Secret", metadata, type: "kubernetes.io/dockerconfigjson", data: { ".dockerconfigjson": dockerConfigJson } }, { lineWidth: 0 });
+  const manifest = stringify(
+    { apiVersion: "v1", kind: "Secret", metadata, type: "kubernetes.io/dockerconfigjson", data: { ".dockerconfigjson": dockerConfigJson } },
+    { lineWidth: 0 },
+  );
   return { manifest, decisions, warnings };
 }
 
@@ -95,7 +102,13 @@ async function decideFor(registry: ClusterRegistry, options: RenderPullSecretOpt
     warning = `${registry.credential.describe()} is an identity token, which a Kubernetes pull secret cannot carry; ${registry.host} was left out.`;
   }
   if (warning !== undefined) warnings.push(warning);
-  const base = { host: registry.host, authHost: registry.host, verdict: decision.verdict, wroteAuth: include, explanation: decision.explanation };
+  const base = {
+    host: registry.host,
+    authHost: registry.host,
+    verdict: decision.verdict,
+    wroteAuth: include,
+    explanation: decision.explanation,
+  };
   return warning === undefined ? base : { ...base, warning };
 }
 
@@ -105,6 +118,9 @@ const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 function checkName(value: string, what: string, pattern: RegExp, maxLength: number): void {
   if (value.length > maxLength || !pattern.test(value)) {
-    throw new PullbackError("usage", `${JSON.stringify(value)} is not a valid Kubernetes ${what} (lower-case letters, digits and "-"${pattern === SUBDOMAIN ? ', "."' : ""}, at most ${maxLength})`);
+    throw new PullbackError(
+      "usage",
+      `${JSON.stringify(value)} is not a valid Kubernetes ${what} (lower-case letters, digits and "-"${pattern === SUBDOMAIN ? ', "."' : ""}, at most ${maxLength})`,
+    );
   }
 }

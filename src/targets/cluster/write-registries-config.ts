@@ -108,10 +108,16 @@ export async function writeRegistriesConfig(options: WriteRegistriesConfigOption
   for (const given of plans) {
     // The CA and client certificate the nodes will use are the ones to verify with, and they stay in the file.
     const plan = { ...given, tls: mergeTls(given.tls, parsed.value?.configs[given.authHost]?.tls) };
-    const { decision, auth, warnings: found } = await decideFor(plan, existingCredential(parsed.value, plan.authHost, options.path), options);
+    const {
+      decision,
+      auth,
+      warnings: found,
+    } = await decideFor(plan, existingCredential(parsed.value, plan.authHost, options.path), options);
     decisions.push(decision);
     if (plan.tls?.["insecure_skip_verify"] === true) {
-      warnings.push(`configs."${plan.authHost}".tls.insecure_skip_verify is true: the nodes, and this verification, accept any certificate from ${plan.authHost} — anyone in between can read the credentials`);
+      warnings.push(
+        `configs."${plan.authHost}".tls.insecure_skip_verify is true: the nodes, and this verification, accept any certificate from ${plan.authHost} — anyone in between can read the credentials`,
+      );
     }
     warnings.push(...found);
     setEntry(parsed.document, "mirrors", plan.host, plan.mirror);
@@ -120,7 +126,8 @@ export async function writeRegistriesConfig(options: WriteRegistriesConfigOption
   dropEmptySections(parsed.document);
   // An empty document renders as "null": there is nothing to write, and nothing is written.
   const empty = isEmptyDocument(parsed.document);
-  if (empty && existing !== undefined && existing.trim() !== "") parsed.document.commentBefore = " pullback: no registry needs a mirror, TLS settings or credentials";
+  if (empty && existing !== undefined && existing.trim() !== "")
+    parsed.document.commentBefore = " pullback: no registry needs a mirror, TLS settings or credentials";
   const nothing = empty && (existing === undefined || existing.trim() === "");
   if (!options.dryRun && !nothing) {
     const beforeRename = options.beforeRename;
@@ -142,7 +149,11 @@ function planAll(registries: readonly ClusterRegistry[]): RegistryPlan[] {
   return plans;
 }
 
-async function decideFor(plan: RegistryPlan, existing: Credential | undefined, options: WriteRegistriesConfigOptions): Promise<{ decision: RegistryDecision; auth: AuthAction; warnings: readonly string[] }> {
+async function decideFor(
+  plan: RegistryPlan,
+  existing: Credential | undefined,
+  options: WriteRegistriesConfigOptions,
+): Promise<{ decision: RegistryDecision; auth: AuthAction; warnings: readonly string[] }> {
   const decide = (credential: Credential): Promise<CredentialDecision> =>
     decideCredential({
       authHost: plan.authHost,
@@ -171,7 +182,9 @@ function authEntry(auth: AuthAction): object | "keep" | undefined {
   if (auth.kind === "keep") return "keep";
   if (auth.kind === "remove") return undefined;
   const { credential } = auth;
-  return credential.kind === "identity-token" ? { identity_token: credential.reveal() } : { username: credential.username, password: credential.reveal() };
+  return credential.kind === "identity-token"
+    ? { identity_token: credential.reveal() }
+    : { username: credential.username, password: credential.reveal() };
 }
 
 async function readExisting(path: string): Promise<string | undefined> {

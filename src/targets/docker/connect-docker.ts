@@ -78,7 +78,11 @@ export async function connectDocker(options: ConnectDockerOptions = {}): Promise
   try {
     await engine.ping();
     const daemon = await engine.version();
-    const ssh = tunnel && { url: tunnel.target.url, shellCommand: (remote: readonly string[]) => tunnel.shellCommand(remote), pullbackFlags: () => tunnel.pullbackFlags() };
+    const ssh = tunnel && {
+      url: tunnel.target.url,
+      shellCommand: (remote: readonly string[]) => tunnel.shellCommand(remote),
+      pullbackFlags: () => tunnel.pullbackFlags(),
+    };
     return { endpoint: endpoint.url, daemon, remoteHost: tunnel?.target.host, ssh, engine, close: () => tunnel?.close() };
   } catch (error) {
     tunnel?.close();
@@ -101,7 +105,10 @@ async function unreachableError(endpoint: ResolvedEndpoint, error: unknown, opti
   const why = reasonFor(error);
   const alternatives = await findAlternativeSockets(endpoint.url, options.env, options.systemSockets);
   const steps: RecoveryStep[] = [
-    ...alternatives.map((socket) => ({ text: `A Docker-compatible socket exists at ${socket.slice(7)}; use it`, command: `export DOCKER_HOST=${socket}` })),
+    ...alternatives.map((socket) => ({
+      text: `A Docker-compatible socket exists at ${socket.slice(7)}; use it`,
+      command: `export DOCKER_HOST=${socket}`,
+    })),
     ...stepsFor(why, endpoint),
   ];
   const message = `cannot reach the Docker daemon at ${endpoint.url} (from ${endpoint.origin}): ${why.text}`;
@@ -126,8 +133,10 @@ function reasonFor(error: unknown): { code: string | undefined; text: string } {
 }
 
 function stepsFor(why: { code: string | undefined }, endpoint: ResolvedEndpoint): RecoveryStep[] {
-  if (why.code === "EACCES") return [{ text: "Add your user to the docker group, then log in again", command: "sudo usermod -aG docker $USER" }];
+  if (why.code === "EACCES")
+    return [{ text: "Add your user to the docker group, then log in again", command: "sudo usermod -aG docker $USER" }];
   const steps: RecoveryStep[] = [{ text: "Start the Docker daemon", command: "sudo systemctl start docker" }];
-  if (endpoint.origin === "DOCKER_HOST") steps.push({ text: "Or unset DOCKER_HOST to use the default socket", command: "unset DOCKER_HOST" });
+  if (endpoint.origin === "DOCKER_HOST")
+    steps.push({ text: "Or unset DOCKER_HOST to use the default socket", command: "unset DOCKER_HOST" });
   return steps;
 }

@@ -90,7 +90,13 @@ export class DockerEngine {
     try {
       const info = await this.#docker.getImage(name).inspect();
       const variant = (info as { Variant?: string }).Variant;
-      return { id: info.Id, repoDigests: info.RepoDigests ?? [], os: info.Os, architecture: info.Architecture, variant: variant || undefined };
+      return {
+        id: info.Id,
+        repoDigests: info.RepoDigests ?? [],
+        os: info.Os,
+        architecture: info.Architecture,
+        variant: variant || undefined,
+      };
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw toDaemonError(error);
@@ -188,7 +194,8 @@ function toDaemonError(error: unknown): Error {
   const status = statusOf(error);
   if (status === undefined) return error instanceof Error ? error : new Error(String(error));
   const json = (error as { json?: { message?: unknown } }).json;
-  const message = typeof json?.message === "string" ? json.message : error instanceof Error ? withoutModemWrapper(error.message) : `HTTP ${status}`;
+  const message =
+    typeof json?.message === "string" ? json.message : error instanceof Error ? withoutModemWrapper(error.message) : `HTTP ${status}`;
   return new DaemonResponseError(message.trim(), { statusCode: status, inStream: false, cause: error });
 }
 

@@ -43,7 +43,11 @@ export interface EnsureImageOptions extends CredentialChoiceOptions, FallbackCho
  * });
  * console.log(outcome.image.digest, outcome.fellBack);
  */
-export async function ensureImage(docker: DockerConnection, ref: string | ImageReference, options: EnsureImageOptions = {}): Promise<PullOutcome<DaemonImage>> {
+export async function ensureImage(
+  docker: DockerConnection,
+  ref: string | ImageReference,
+  options: EnsureImageOptions = {},
+): Promise<PullOutcome<DaemonImage>> {
   const reference = checkEnsureImage(docker, ref, options);
   const input = typeof ref === "string" ? ref : reference.toString();
   const tagAs = options.tagAs === undefined ? undefined : parseTagAs(options.tagAs);
@@ -51,14 +55,26 @@ export async function ensureImage(docker: DockerConnection, ref: string | ImageR
   return tagAs ? { ...outcome, image: await tagImage(docker.engine, outcome.image, tagAs) } : outcome;
 }
 
-async function presentOrPulled(docker: DockerConnection, reference: ImageReference, input: string, options: EnsureImageOptions): Promise<PullOutcome<DaemonImage>> {
+async function presentOrPulled(
+  docker: DockerConnection,
+  reference: ImageReference,
+  input: string,
+  options: EnsureImageOptions,
+): Promise<PullOutcome<DaemonImage>> {
   if (isLocalImageRef(input)) {
     // A locally built name is never looked up on Docker Hub, whatever the policy.
     const present = await docker.engine.inspectImage(localName(reference));
     if (present) return { image: describeLocalImage(reference, present, true), attempts: [], warnings: [], fellBack: false };
     throw localOnlyError(input);
   }
-  return pullByPolicy({ ...options, docker, ref: reference, policy: options.pull ?? "missing", platform: options.platform, host: docker.remoteHost });
+  return pullByPolicy({
+    ...options,
+    docker,
+    ref: reference,
+    policy: options.pull ?? "missing",
+    platform: options.platform,
+    host: docker.remoteHost,
+  });
 }
 
 function localOnlyError(name: string): PullbackError {
@@ -66,7 +82,10 @@ function localOnlyError(name: string): PullbackError {
   return new PullbackError("local-only", summary, {
     diagnosis: {
       summary,
-      explanation: "pullback did not try a registry: Docker Hub would be asked for docker.io/library/" + name.replace(/:.*$/, "") + ", which is not what a locally built image is.",
+      explanation:
+        "pullback did not try a registry: Docker Hub would be asked for docker.io/library/" +
+        name.replace(/:.*$/, "") +
+        ", which is not what a locally built image is.",
       steps: [
         { text: "Build it", command: `docker build -t ${name} .` },
         { text: "Or load it from an archive", command: `docker load -i image.tar` },

@@ -45,7 +45,14 @@ export async function pullByPolicy(request: DaemonPullRequest): Promise<PullOutc
   }
   const credential = await chooseCredential(ref.registry, request);
   const attempt = async (attemptCredential: typeof credential): Promise<DaemonImage> => {
-    const image = await pullThroughDaemon({ engine: docker.engine, ref, credential: attemptCredential, platform: request.platform, onEvent: request.onEvent, host });
+    const image = await pullThroughDaemon({
+      engine: docker.engine,
+      ref,
+      credential: attemptCredential,
+      platform: request.platform,
+      onEvent: request.onEvent,
+      host,
+    });
     // The daemon asked the registry and kept what it had: nothing new was fetched.
     return stored?.id === image.id ? { ...image, alreadyPresent: true } : image;
   };
@@ -63,6 +70,12 @@ export async function pullByPolicy(request: DaemonPullRequest): Promise<PullOutc
 export function presenceOf(stored: LocalImage | undefined, platform: string | undefined): Presence {
   if (!stored) return { state: "absent" };
   if (platform === undefined) return { state: "present" };
-  const have = normalizePlatform(stored.variant ? { os: stored.os, architecture: stored.architecture, variant: stored.variant } : { os: stored.os, architecture: stored.architecture });
-  return platformRank(parsePlatform(platform), have) === undefined ? { state: "other-platform", platform: formatPlatform(have) } : { state: "present" };
+  const have = normalizePlatform(
+    stored.variant
+      ? { os: stored.os, architecture: stored.architecture, variant: stored.variant }
+      : { os: stored.os, architecture: stored.architecture },
+  );
+  return platformRank(parsePlatform(platform), have) === undefined
+    ? { state: "other-platform", platform: formatPlatform(have) }
+    : { state: "present" };
 }

@@ -53,7 +53,12 @@ export async function pullRemoteImage(
   }
 }
 
-async function pullOnto(docker: DockerConnection, ref: ImageReference, tagAs: ImageReference | undefined, options: PullRemoteImageOptions): Promise<PullOutcome<DaemonImage>> {
+async function pullOnto(
+  docker: DockerConnection,
+  ref: ImageReference,
+  tagAs: ImageReference | undefined,
+  options: PullRemoteImageOptions,
+): Promise<PullOutcome<DaemonImage>> {
   const host = describeHost(docker);
   const requested = options.platform ? parsePlatform(options.platform) : undefined;
   if (requested) refuseForeignPlatform(requested, host, ref);
@@ -63,7 +68,15 @@ async function pullOnto(docker: DockerConnection, ref: ImageReference, tagAs: Im
   let done: PullEvent | undefined;
   const onEvent: PullEventListener = (event) => (event.type === "done" ? (done = event) : options.onEvent?.(event));
   // The same pull policy as every path (src/targets/pull-policy.ts); a pull by default, like `docker pull`.
-  const outcome = await pullByPolicy({ ...options, docker, ref, policy: options.pull ?? "always", platform, host: host.name, onEvent }).catch((error: unknown) => {
+  const outcome = await pullByPolicy({
+    ...options,
+    docker,
+    ref,
+    policy: options.pull ?? "always",
+    platform,
+    host: host.name,
+    onEvent,
+  }).catch((error: unknown) => {
     throw error instanceof PullError && error.kind === "platform" ? withHostSteps(error, host, ref) : error;
   });
   const wrong = wrongPlatform(outcome.image, requested, platform, host, ref);
@@ -107,7 +120,10 @@ function refuseForeignPlatform(requested: Platform, host: HostView, ref: ImageRe
       explanation: `Containers from a ${wanted} image fail with 'exec format error' on ${host.name} (${host.arch}), so pullback does not put one there.`,
       steps: [
         { text: "Pull the host's own variant", command: `pullback pull ${ref.familiar()} ${host.flags}` },
-        { text: `Or keep the ${wanted} image as files, without a daemon`, command: `pullback pull ${ref.familiar()} --platform ${wanted} --to oci:./images` },
+        {
+          text: `Or keep the ${wanted} image as files, without a daemon`,
+          command: `pullback pull ${ref.familiar()} --platform ${wanted} --to oci:./images`,
+        },
       ],
       retryable: false,
     },
@@ -115,28 +131,45 @@ function refuseForeignPlatform(requested: Platform, host: HostView, ref: ImageRe
 }
 
 /** What the daemon stored, when it is not what the host runs or what was asked: the failure this exists to catch. */
-function wrongPlatform(image: DaemonImage, requested: Platform | undefined, platform: string, host: HostView, ref: ImageReference): { summary: string; explanation: string } | undefined {
+function wrongPlatform(
+  image: DaemonImage,
+  requested: Platform | undefined,
+  platform: string,
+  host: HostView,
+  ref: ImageReference,
+): { summary: string; explanation: string } | undefined {
   const imageArch = normalizeArchitecture(image.platform.split("/")[1] ?? "");
   if (requested && imageArch !== normalizeArchitecture(requested.architecture)) {
     // dockerd 20.10 quietly hands back the only variant a single-platform image has, whatever was asked.
-    return { summary: `${ref.familiar()} offers no ${platform} variant; the registry served ${image.platform}`, explanation: "The image was built for other platforms only, so the daemon fetched the one it has." };
+    return {
+      summary: `${ref.familiar()} offers no ${platform} variant; the registry served ${image.platform}`,
+      explanation: "The image was built for other platforms only, so the daemon fetched the one it has.",
+    };
   }
   if (imageArch !== host.arch) {
     return {
       summary: `${ref.familiar()} on ${host.name} is ${imageArch}, but the host runs ${host.arch}`,
-      explanation: "Containers from this image would fail with 'exec format error': the registry served no variant for the host's platform.",
+      explanation:
+        "Containers from this image would fail with 'exec format error': the registry served no variant for the host's platform.",
     };
   }
   return undefined;
 }
 
 /** Remove the wrong image again (its name only; other names keep theirs), and say whether that worked. */
-async function removedAgain(docker: DockerConnection, ref: ImageReference, wrong: { summary: string; explanation: string }, host: HostView): Promise<PullbackError> {
+async function removedAgain(
+  docker: DockerConnection,
+  ref: ImageReference,
+  wrong: { summary: string; explanation: string },
+  host: HostView,
+): Promise<PullbackError> {
   const name = localName(ref);
   let removal: RecoveryStep;
   try {
     await docker.engine.removeImage(name);
-    removal = { text: `pullback removed the ${name} it pulled from ${host.name} again, so no image of the wrong platform stays under that name` };
+    removal = {
+      text: `pullback removed the ${name} it pulled from ${host.name} again, so no image of the wrong platform stays under that name`,
+    };
   } catch (error) {
     removal = { text: `Removing it again failed (${messageOf(error)}); remove it by hand`, command: host.docker(["image", "rm", name]) };
   }
@@ -159,7 +192,10 @@ async function removedAgain(docker: DockerConnection, ref: ImageReference, wrong
 function withHostSteps(error: PullError, host: HostView, ref: ImageReference): PullError {
   const steps: RecoveryStep[] = [
     { text: "See which platforms the image offers", command: `skopeo inspect --raw docker://${ref.familiar()}` },
-    { text: `Pull an image built for ${host.os}/${host.arch}, the platform ${host.name} runs, the same way`, command: `pullback pull IMAGE ${host.flags}` },
+    {
+      text: `Pull an image built for ${host.os}/${host.arch}, the platform ${host.name} runs, the same way`,
+      command: `pullback pull IMAGE ${host.flags}`,
+    },
   ];
   return new PullError(error.message, {
     classification: error.classification,

@@ -83,12 +83,19 @@ function optionArgs(target: SshTarget, options: SshOptions): string[] {
 export function dialStdioArgs(target: SshTarget, options: SshOptions): string[] {
   const timeout = Math.max(1, Math.ceil((options.connectTimeoutMs ?? 30_000) / 1000));
   return [
-    "-o", "BatchMode=yes",
-    "-o", `ConnectTimeout=${timeout}`,
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    `ConnectTimeout=${timeout}`,
     ...(options.acceptUnknownHostKey ? ["-o", "StrictHostKeyChecking=accept-new"] : []),
     ...optionArgs(target, options),
-    "-T", "-v",
-    "--", target.host, "docker", "system", "dial-stdio",
+    "-T",
+    "-v",
+    "--",
+    target.host,
+    "docker",
+    "system",
+    "dial-stdio",
   ];
 }
 
@@ -116,11 +123,14 @@ export function sshShellCommand(target: SshTarget, options: SshOptions, remote: 
  */
 export function pullbackSshFlags(target: SshTarget, options: SshOptions): string {
   return [
-    "--host", target.url,
+    "--host",
+    target.url,
     ...(options.identityFile ? ["-i", options.identityFile] : []),
     ...(options.knownHostsFile ? ["--known-hosts", options.knownHostsFile] : []),
     ...(options.sshConfigFile ? ["--ssh-config", options.sshConfigFile] : []),
-  ].map(shellQuote).join(" ");
+  ]
+    .map(shellQuote)
+    .join(" ");
 }
 
 /** POSIX shell quoting, only where a word needs it. */

@@ -12,7 +12,15 @@ import { spawn, execFile, type ChildProcessWithoutNullStreams } from "node:child
 import { Agent } from "node:http";
 import { Duplex } from "node:stream";
 import type { PullbackError } from "../../errors.js";
-import { dialStdioArgs, parseSshUrl, pullbackSshFlags, resolveConfigArgs, sshShellCommand, type SshOptions, type SshTarget } from "./ssh-command.js";
+import {
+  dialStdioArgs,
+  parseSshUrl,
+  pullbackSshFlags,
+  resolveConfigArgs,
+  sshShellCommand,
+  type SshOptions,
+  type SshTarget,
+} from "./ssh-command.js";
 import { diagnoseSshFailure, type SshFailureFacts } from "./ssh-diagnosis.js";
 
 /** Variables that may carry a secret never reach the ssh child (SendEnv could forward them). */
@@ -70,7 +78,15 @@ export class SshDockerTransport {
     };
     // ENOENT/EACCES: ssh never ran, and "close" may not follow.
     child.on("error", (error: NodeJS.ErrnoException) => end({ ...emptyFacts(), spawnError: error }));
-    child.on("close", (code) => end({ exitCode: code ?? undefined, stderr: stderr.lines, offered: stderr.offered, authenticated: stderr.authenticated, resolved: undefined }));
+    child.on("close", (code) =>
+      end({
+        exitCode: code ?? undefined,
+        stderr: stderr.lines,
+        offered: stderr.offered,
+        authenticated: stderr.authenticated,
+        resolved: undefined,
+      }),
+    );
     return socket;
   }
 
@@ -83,15 +99,20 @@ export class SshDockerTransport {
   #resolveConfig(): Promise<ReadonlyMap<string, string> | undefined> {
     return new Promise((resolve) => {
       const env = childEnv(this.#options.env ?? process.env);
-      execFile(this.#options.sshCommand ?? "ssh", resolveConfigArgs(this.target, this.#options), { env, timeout: 5_000 }, (error, stdout) => {
-        if (error) return resolve(undefined);
-        const map = new Map<string, string>();
-        for (const line of stdout.split("\n")) {
-          const space = line.indexOf(" ");
-          if (space > 0 && !map.has(line.slice(0, space))) map.set(line.slice(0, space), line.slice(space + 1));
-        }
-        resolve(map);
-      });
+      execFile(
+        this.#options.sshCommand ?? "ssh",
+        resolveConfigArgs(this.target, this.#options),
+        { env, timeout: 5_000 },
+        (error, stdout) => {
+          if (error) return resolve(undefined);
+          const map = new Map<string, string>();
+          for (const line of stdout.split("\n")) {
+            const space = line.indexOf(" ");
+            if (space > 0 && !map.has(line.slice(0, space))) map.set(line.slice(0, space), line.slice(space + 1));
+          }
+          resolve(map);
+        },
+      );
     });
   }
 }
@@ -210,6 +231,6 @@ class SshStdioSocket extends Duplex {
 
   #pipes(): { ref?: () => void; unref?: () => void }[] {
     const child = this.#child;
-    return child ? [child.stdout, child.stdin, child.stderr] as { ref?: () => void; unref?: () => void }[] : [];
+    return child ? ([child.stdout, child.stdin, child.stderr] as { ref?: () => void; unref?: () => void }[]) : [];
   }
 }

@@ -44,20 +44,32 @@ export class ArchiveDestination implements ImageDestination {
   async prepare(): Promise<void> {
     const file = this.#to.file;
     if (this.#options.allPlatforms) {
-      throw new PullbackError("usage", "A docker-archive holds the image of one platform; to keep every platform, pull into an OCI layout (oci:DIR) instead", {
-        diagnosis: {
-          summary: "A docker-archive holds the image of one platform",
-          explanation: "docker load and ctr import read one image per archive entry; a multi-platform index has no place in it.",
-          steps: [
-            { text: "Keep every platform in an OCI layout", command: "pullback pull IMAGE --to oci:./images --all-platforms" },
-            { text: "Or pull one platform into the archive", command: `pullback pull IMAGE --to ${this.description} --platform linux/amd64` },
-          ],
-          retryable: false,
+      throw new PullbackError(
+        "usage",
+        "A docker-archive holds the image of one platform; to keep every platform, pull into an OCI layout (oci:DIR) instead",
+        {
+          diagnosis: {
+            summary: "A docker-archive holds the image of one platform",
+            explanation: "docker load and ctr import read one image per archive entry; a multi-platform index has no place in it.",
+            steps: [
+              { text: "Keep every platform in an OCI layout", command: "pullback pull IMAGE --to oci:./images --all-platforms" },
+              {
+                text: "Or pull one platform into the archive",
+                command: `pullback pull IMAGE --to ${this.description} --platform linux/amd64`,
+              },
+            ],
+            retryable: false,
+          },
         },
-      });
+      );
     }
     const existing = await stat(file).catch(() => undefined);
-    if (existing?.isDirectory()) throw ioRefusal("is-a-directory", file, `${file} is a directory; a docker-archive is a file — name a file inside it, e.g. ${join(file, "image.tar")}`);
+    if (existing?.isDirectory())
+      throw ioRefusal(
+        "is-a-directory",
+        file,
+        `${file} is a directory; a docker-archive is a file — name a file inside it, e.g. ${join(file, "image.tar")}`,
+      );
     const dir = dirname(file);
     await ioStep(() => makeDirectory(dir), `create ${dir}`, dir);
     await ioStep(() => access(dir, constants.W_OK), `write into ${dir}`, dir);
@@ -75,7 +87,8 @@ export class ArchiveDestination implements ImageDestination {
       reason: "destination-exists",
       diagnosis: {
         summary,
-        explanation: "Writing the archive would replace that image. skopeo refuses to modify an existing archive; pullback does the same unless told to replace it.",
+        explanation:
+          "Writing the archive would replace that image. skopeo refuses to modify an existing archive; pullback does the same unless told to replace it.",
         steps: [
           { text: "Replace it", command: `pullback pull ${image.reference.familiar()} --to ${this.description} --replace` },
           { text: "Or write to another file" },
@@ -87,7 +100,12 @@ export class ArchiveDestination implements ImageDestination {
 
   async commit(image: DestinationImage): Promise<void> {
     const root = singleImage(image);
-    await writeDockerArchive(this.#to.file, this.blobs, { ...root, manifestBytes: root.bytes, repository: image.reference.name, tag: image.reference.tag });
+    await writeDockerArchive(this.#to.file, this.blobs, {
+      ...root,
+      manifestBytes: root.bytes,
+      repository: image.reference.name,
+      tag: image.reference.tag,
+    });
     await rm(this.#staging, { recursive: true, force: true });
   }
 
@@ -104,7 +122,8 @@ export class ArchiveDestination implements ImageDestination {
 
 function singleImage(image: DestinationImage): FetchedManifest<ImageManifest> {
   const { root } = image.resolved;
-  if (root.manifest.kind !== "image") throw new PullbackError("usage", "A docker-archive holds the image of one platform, not a multi-platform index");
+  if (root.manifest.kind !== "image")
+    throw new PullbackError("usage", "A docker-archive holds the image of one platform, not a multi-platform index");
   return root as FetchedManifest<ImageManifest>;
 }
 

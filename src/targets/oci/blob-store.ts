@@ -82,17 +82,23 @@ export class BlobStore {
     if (await this.has(target)) return;
     const partial = this.partialPath(target.digest);
     // The partial is shared by every writer of this blob (so a later run can resume it): one at a time.
-    await withLock(partial, () => ioStep(async () => {
-      if (await this.has(target)) return;
-      const handle = await open(partial, "w");
-      try {
-        await handle.writeFile(bytes);
-        await handle.datasync();
-      } finally {
-        await handle.close();
-      }
-      await rename(partial, this.path(target.digest));
-    }, `write ${this.path(target.digest)}`, this.dir));
+    await withLock(partial, () =>
+      ioStep(
+        async () => {
+          if (await this.has(target)) return;
+          const handle = await open(partial, "w");
+          try {
+            await handle.writeFile(bytes);
+            await handle.datasync();
+          } finally {
+            await handle.close();
+          }
+          await rename(partial, this.path(target.digest));
+        },
+        `write ${this.path(target.digest)}`,
+        this.dir,
+      ),
+    );
   }
 
   /**
@@ -115,7 +121,13 @@ export class BlobStore {
     let offset = await this.#resumableLength(partial, target, hasher);
     if (offset === target.size) {
       // Complete but never renamed (interrupted between the last byte and the rename).
-      if (await this.#accept(partial, target, digestOf(hasher), what).then(() => true, () => false)) return;
+      if (
+        await this.#accept(partial, target, digestOf(hasher), what).then(
+          () => true,
+          () => false,
+        )
+      )
+        return;
       hasher = createHash("sha256");
       offset = 0;
     }
@@ -123,7 +135,13 @@ export class BlobStore {
     const observer = {
       inspect: (chunk: Buffer): void => {
         received += chunk.length;
-        if (received > target.size) throw integrityError(`${what} is longer than the ${target.size} bytes its descriptor promises; refusing it`, what, `${target.size} bytes`, `more than ${target.size} bytes`);
+        if (received > target.size)
+          throw integrityError(
+            `${what} is longer than the ${target.size} bytes its descriptor promises; refusing it`,
+            what,
+            `${target.size} bytes`,
+            `more than ${target.size} bytes`,
+          );
         hasher.update(chunk);
         onProgress?.(received);
       },
@@ -152,13 +170,20 @@ export class BlobStore {
         throw error;
       }
       if (error instanceof BodyReadError) {
-        throw new PullbackError("network", `Downloading ${what} broke off after ${received} of ${target.size} bytes: ${error.message}`, { cause: error.cause });
+        throw new PullbackError("network", `Downloading ${what} broke off after ${received} of ${target.size} bytes: ${error.message}`, {
+          cause: error.cause,
+        });
       }
       throw error;
     }
     if (received !== target.size) {
       await rm(partial, { force: true });
-      throw integrityError(`${what} ended after ${received} bytes, but its descriptor promises ${target.size}; refusing it`, what, `${target.size} bytes`, `${received} bytes`);
+      throw integrityError(
+        `${what} ended after ${received} bytes, but its descriptor promises ${target.size}; refusing it`,
+        what,
+        `${target.size} bytes`,
+        `${received} bytes`,
+      );
     }
     await this.#accept(partial, target, digestOf(hasher), what);
   }
@@ -167,7 +192,12 @@ export class BlobStore {
   async #accept(partial: string, target: BlobTarget, actual: string, what: string): Promise<void> {
     if (actual !== target.digest) {
       await rm(partial, { force: true });
-      throw integrityError(`${what} hashes to ${actual}, not the ${target.digest} its descriptor promises; refusing it`, what, target.digest, actual);
+      throw integrityError(
+        `${what} hashes to ${actual}, not the ${target.digest} its descriptor promises; refusing it`,
+        what,
+        target.digest,
+        actual,
+      );
     }
     await ioStep(() => rename(partial, this.path(target.digest)), `move ${partial} into place`, partial);
   }
@@ -187,7 +217,8 @@ export class BlobStore {
       await rm(partial, { force: true });
       return 0;
     }
-    for await (const chunk of createReadStream(partial, { end: size - 1, highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) hasher.update(chunk);
+    for await (const chunk of createReadStream(partial, { end: size - 1, highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>)
+      hasher.update(chunk);
     return size;
   }
 }

@@ -56,12 +56,23 @@ export async function writeDockerArchive(file: string, store: BlobStore, image: 
 export function archiveEntries(store: BlobStore, image: DockerArchiveImage): TarEntry[] {
   const { manifest, descriptor } = image;
   const blobPath = (digest: string): string => `blobs/sha256/${hexOf(digest)}`;
-  const blobs: TarEntry[] = [manifest.config, ...manifest.layers].map((blob) => ({ name: blobPath(blob.digest), file: store.path(blob.digest), size: blob.size }));
+  const blobs: TarEntry[] = [manifest.config, ...manifest.layers].map((blob) => ({
+    name: blobPath(blob.digest),
+    file: store.path(blob.digest),
+    size: blob.size,
+  }));
   const uniqueBlobs = [...new Map(blobs.map((entry) => [entry.name, entry])).values()];
   const repoTag = image.tag === undefined ? undefined : `${image.repository}:${image.tag}`;
-  const dockerManifest = [{ Config: blobPath(manifest.config.digest), RepoTags: repoTag === undefined ? [] : [repoTag], Layers: manifest.layers.map((layer) => blobPath(layer.digest)) }];
+  const dockerManifest = [
+    {
+      Config: blobPath(manifest.config.digest),
+      RepoTags: repoTag === undefined ? [] : [repoTag],
+      Layers: manifest.layers.map((layer) => blobPath(layer.digest)),
+    },
+  ];
   const lastLayer = manifest.layers.at(-1);
-  const repositories = image.tag === undefined || lastLayer === undefined ? {} : { [image.repository]: { [image.tag]: hexOf(lastLayer.digest) } };
+  const repositories =
+    image.tag === undefined || lastLayer === undefined ? {} : { [image.repository]: { [image.tag]: hexOf(lastLayer.digest) } };
   const indexEntry = {
     mediaType: descriptor.mediaType,
     digest: descriptor.digest,

@@ -88,10 +88,15 @@ async function fetchOne(store: BlobStore, job: BlobJob, options: DownloadOptions
   for (let tries = 1; ; tries++) {
     let reached = -1;
     try {
-      await store.ingest(job, (offset) => options.open(job.digest, offset), (current) => {
-        reached = current;
-        progress(current);
-      }, what);
+      await store.ingest(
+        job,
+        (offset) => options.open(job.digest, offset),
+        (current) => {
+          reached = current;
+          progress(current);
+        },
+        what,
+      );
       if (job.reportProgress) layerEvent(options, job, "done", job.size);
       return true;
     } catch (error) {

@@ -32,7 +32,8 @@ export class LayoutDestination implements ImageDestination {
   async prepare(): Promise<void> {
     const dir = this.#to.dir;
     const existing = await stat(dir).catch(() => undefined);
-    if (existing && !existing.isDirectory()) throw ioRefusal("not-a-directory", dir, `${dir} is a file, not a directory; an OCI layout is a directory`);
+    if (existing && !existing.isDirectory())
+      throw ioRefusal("not-a-directory", dir, `${dir} is a file, not a directory; an OCI layout is a directory`);
     if (!existing) {
       await ioStep(() => makeDirectory(dir), `create ${dir}`, dir);
       this.#created = true;
@@ -48,7 +49,9 @@ export class LayoutDestination implements ImageDestination {
     const before = taggedDigest(await readLayoutIndex(this.#to.dir), tag);
     const after = image.resolved.root.descriptor.digest;
     if (before === undefined || before === after) return [];
-    return [`${this.description} named ${before}; it will name ${after} (${image.reference.familiar()}). The image it named before stays in the layout, untagged.`];
+    return [
+      `${this.description} named ${before}; it will name ${after} (${image.reference.familiar()}). The image it named before stays in the layout, untagged.`,
+    ];
   }
 
   async commit(image: DestinationImage): Promise<void> {

@@ -72,18 +72,27 @@ export function parseManifest(bytes: Uint8Array, contentType: string, what: stri
     throw new PullbackError("limit", `The manifest of ${what} is ${bytes.length} bytes; pullback accepts at most ${MAX_MANIFEST_BYTES}`);
   }
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
-  if (jsonDepth(text) > MAX_JSON_DEPTH) throw new PullbackError("limit", `The manifest of ${what} nests deeper than ${MAX_JSON_DEPTH} levels`);
+  if (jsonDepth(text) > MAX_JSON_DEPTH)
+    throw new PullbackError("limit", `The manifest of ${what} nests deeper than ${MAX_JSON_DEPTH} levels`);
   const json = parseJsonObject(text, what);
-  const mediaType = typeof json.mediaType === "string" && json.mediaType !== "" ? json.mediaType : contentType.split(";")[0]?.trim() ?? "";
+  const mediaType =
+    typeof json.mediaType === "string" && json.mediaType !== "" ? json.mediaType : (contentType.split(";")[0]?.trim() ?? "");
   if (isIndexMediaType(mediaType) || (mediaType === "" && Array.isArray(json.manifests))) {
-    return { kind: "index", mediaType: mediaType || "application/vnd.oci.image.index.v1+json", manifests: descriptors(json.manifests, MAX_INDEX_ENTRIES, what, "manifests") };
+    return {
+      kind: "index",
+      mediaType: mediaType || "application/vnd.oci.image.index.v1+json",
+      manifests: descriptors(json.manifests, MAX_INDEX_ENTRIES, what, "manifests"),
+    };
   }
   if (isImageMediaType(mediaType) || (mediaType === "" && json.config !== undefined)) {
     const config = descriptor(json.config, what, "config");
     const layers = descriptors(json.layers, MAX_LAYERS, what, "layers");
     return { kind: "image", mediaType: mediaType || "application/vnd.oci.image.manifest.v1+json", config, layers };
   }
-  throw new PullbackError("registry", `The manifest of ${what} has media type ${JSON.stringify(mediaType)}, which pullback cannot pull (it reads OCI and Docker schema 2 manifests)`);
+  throw new PullbackError(
+    "registry",
+    `The manifest of ${what} has media type ${JSON.stringify(mediaType)}, which pullback cannot pull (it reads OCI and Docker schema 2 manifests)`,
+  );
 }
 
 /**
@@ -126,7 +135,8 @@ export function jsonDepth(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) max = Math.max(max, ++depth);
@@ -142,13 +152,15 @@ function parseJsonObject(text: string, what: string): Record<string, unknown> {
   } catch (error) {
     throw new PullbackError("registry", `The manifest of ${what} is not valid JSON`, { cause: error });
   }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) throw new PullbackError("registry", `The manifest of ${what} is not a JSON object`);
+  if (typeof json !== "object" || json === null || Array.isArray(json))
+    throw new PullbackError("registry", `The manifest of ${what} is not a JSON object`);
   return json as Record<string, unknown>;
 }
 
 function descriptors(value: unknown, max: number, what: string, field: string): Descriptor[] {
   if (!Array.isArray(value)) throw malformed(what, `"${field}" is not a list`);
-  if (value.length > max) throw new PullbackError("limit", `The manifest of ${what} lists ${value.length} ${field}; pullback accepts at most ${max}`);
+  if (value.length > max)
+    throw new PullbackError("limit", `The manifest of ${what} lists ${value.length} ${field}; pullback accepts at most ${max}`);
   return value.map((entry, i) => descriptor(entry, what, `${field}[${i}]`));
 }
 
@@ -159,7 +171,11 @@ function descriptor(value: unknown, what: string, field: string): Descriptor {
     throw malformed(what, `"${field}" has digest ${JSON.stringify(digest)}; pullback verifies sha256 digests only`);
   }
   if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) throw malformed(what, `"${field}" has no valid size`);
-  const result: { -readonly [K in keyof Descriptor]: Descriptor[K] } = { mediaType: typeof mediaType === "string" ? mediaType : "", digest, size };
+  const result: { -readonly [K in keyof Descriptor]: Descriptor[K] } = {
+    mediaType: typeof mediaType === "string" ? mediaType : "",
+    digest,
+    size,
+  };
   const parsedPlatform = platformOf(platform);
   if (parsedPlatform) result.platform = parsedPlatform;
   const parsedAnnotations = stringRecord(annotations);

@@ -47,7 +47,10 @@ export async function initLayout(dir: string): Promise<void> {
   if (existing !== undefined) {
     const version = layoutVersion(existing);
     if (version !== OCI_LAYOUT_VERSION) {
-      throw new PullbackError("io", `${dir} is an OCI layout of version ${JSON.stringify(version)}; pullback writes version ${OCI_LAYOUT_VERSION} only`);
+      throw new PullbackError(
+        "io",
+        `${dir} is an OCI layout of version ${JSON.stringify(version)}; pullback writes version ${OCI_LAYOUT_VERSION} only`,
+      );
     }
     return;
   }
@@ -73,7 +76,10 @@ export async function readLayoutIndex(dir: string): Promise<LayoutIndex> {
   }
   const manifests = (json as { manifests?: unknown } | null)?.manifests;
   if (typeof json !== "object" || json === null || !Array.isArray(manifests)) {
-    throw new PullbackError("io", `${file} is not an OCI image index (no "manifests" list); fix or remove it before pulling into this layout`);
+    throw new PullbackError(
+      "io",
+      `${file} is not an OCI image index (no "manifests" list); fix or remove it before pulling into this layout`,
+    );
   }
   return { ...(json as Record<string, unknown>), schemaVersion: 2, manifests: manifests as IndexEntry[] };
 }
@@ -137,4 +143,3 @@ function layoutVersion(text: string): unknown {
     return undefined;
   }
 }
-

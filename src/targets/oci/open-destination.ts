@@ -15,4 +15,3 @@ import { LayoutDestination } from "./layout-destination.js";
 export function openDestination(to: PullDestination, options: DestinationOptions): ImageDestination {
   return to.kind === "oci" ? new LayoutDestination(to, options) : new ArchiveDestination(to, options);
 }
-

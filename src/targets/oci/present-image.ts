@@ -48,7 +48,11 @@ export async function usePresentImage(
 ): Promise<PullOutcome<OciPulledImage> | undefined> {
   if (policy === "always") return undefined;
   const found = await findStored(to, reference, platform);
-  if (decidePull(policy, found.presence, { image: reference.familiar(), where: formatDestination(to) }) === "pull" || found.stored === undefined) return undefined;
+  if (
+    decidePull(policy, found.presence, { image: reference.familiar(), where: formatDestination(to) }) === "pull" ||
+    found.stored === undefined
+  )
+    return undefined;
   const image: OciPulledImage = { reference: reference.toString(), ...found.stored, destination: formatDestination(to) };
   return { image, attempts: [], warnings: [], fellBack: false };
 }
@@ -56,7 +60,11 @@ export async function usePresentImage(
 type Stored = Omit<OciPulledImage, "reference" | "destination">;
 
 /** What `to` holds under `reference`, for `platform` when one was asked for. */
-async function findStored(to: PullDestination, reference: ImageReference, platform: Platform | undefined): Promise<{ presence: Presence; stored?: Stored }> {
+async function findStored(
+  to: PullDestination,
+  reference: ImageReference,
+  platform: Platform | undefined,
+): Promise<{ presence: Presence; stored?: Stored }> {
   const read: ReadEntry = to.kind === "oci" ? (name) => readSmall(join(to.dir, name)) : await tarReader(to.file);
   const index = parseJson(await read("index.json")) as { manifests?: unknown } | undefined;
   const entries = Array.isArray(index?.manifests) ? (index.manifests as Descriptor[]) : [];
@@ -81,7 +89,10 @@ interface Manifest {
 function sizes(manifest: Manifest, entry: Descriptor): { layers: number; bytes: number } {
   const layers = Array.isArray(manifest.layers) ? (manifest.layers as { size?: unknown }[]) : [];
   const size = (value: unknown): number => (typeof value === "number" && Number.isSafeInteger(value) ? value : 0);
-  return { layers: layers.length, bytes: size(entry.size) + size(manifest.config?.size) + layers.reduce((sum, layer) => sum + size(layer.size), 0) };
+  return {
+    layers: layers.length,
+    bytes: size(entry.size) + size(manifest.config?.size) + layers.reduce((sum, layer) => sum + size(layer.size), 0),
+  };
 }
 
 /** An OCI layout names an image by its tag; a docker-archive by the full reference, as docker load reads it. */

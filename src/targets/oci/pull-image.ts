@@ -96,7 +96,10 @@ export interface OciPulledImage {
  */
 export async function pullImage(ref: string | ImageReference, options: PullImageOptions): Promise<PullOutcome<OciPulledImage>> {
   const { reference, to } = checkPullImage(ref, options);
-  if (options.concurrency !== undefined && !(Number.isInteger(options.concurrency) && options.concurrency >= 1 && options.concurrency <= 64)) {
+  if (
+    options.concurrency !== undefined &&
+    !(Number.isInteger(options.concurrency) && options.concurrency >= 1 && options.concurrency <= 64)
+  ) {
     throw new PullbackError("usage", `concurrency must be an integer from 1 to 64, not ${options.concurrency}`);
   }
   const platform = options.platform === undefined ? localPlatform() : parsePlatform(options.platform);
@@ -109,7 +112,10 @@ export async function pullImage(ref: string | ImageReference, options: PullImage
   const attempt = { ...options, platform, explicitPlatform: options.platform !== undefined, destination };
   return destination.exclusive(async () => {
     try {
-      return await pullWithFallback((credential) => pullOnce(reference, credential, attempt), fallbackOptionsFor(reference, credential, options));
+      return await pullWithFallback(
+        (credential) => pullOnce(reference, credential, attempt),
+        fallbackOptionsFor(reference, credential, options),
+      );
     } catch (error) {
       await destination.discard(error);
       throw error;
@@ -145,15 +151,20 @@ async function pullOnce(reference: ImageReference, credential: Credential | unde
       describe: (digest) => `blob ${digest} of ${what}`,
     });
   try {
-    const resolved = await resolveImage((r, accept) => client.getManifest(reference.repository, r, accept), reference.digest ?? reference.tag ?? "latest", {
-      platform: options.platform,
-      allPlatforms: options.allPlatforms === true,
-      what,
-    });
+    const resolved = await resolveImage(
+      (r, accept) => client.getManifest(reference.repository, r, accept),
+      reference.digest ?? reference.tag ?? "latest",
+      {
+        platform: options.platform,
+        allPlatforms: options.allPlatforms === true,
+        what,
+      },
+    );
     const image = { resolved, reference };
     await download(configJobs(resolved));
     const platform = await platformOf(store, resolved, options, what);
-    for (const warning of await destination.admit(image)) emit(options.onEvent, { type: "warning", code: "destination-replaced", message: warning });
+    for (const warning of await destination.admit(image))
+      emit(options.onEvent, { type: "warning", code: "destination-replaced", message: warning });
     await explainDiskFull(() => download(layerJobs(resolved)), store, layerJobs(resolved));
     for (const manifest of resolved.images) await store.writeBytes(manifest.descriptor, manifest.bytes, `the manifest of ${what}`);
     await store.writeBytes(resolved.root.descriptor, resolved.root.bytes, `the manifest of ${what}`);
@@ -173,11 +184,17 @@ async function pullOnce(reference: ImageReference, credential: Credential | unde
 
 /** Configs first: small, and they say which platform the image is for. */
 function configJobs(resolved: ResolvedImage): BlobJob[] {
-  return resolved.images.map((image) => ({ digest: image.manifest.config.digest, size: image.manifest.config.size, reportProgress: false }));
+  return resolved.images.map((image) => ({
+    digest: image.manifest.config.digest,
+    size: image.manifest.config.size,
+    reportProgress: false,
+  }));
 }
 
 function layerJobs(resolved: ResolvedImage): BlobJob[] {
-  return resolved.images.flatMap((image) => image.manifest.layers.map((layer) => ({ digest: layer.digest, size: layer.size, reportProgress: true })));
+  return resolved.images.flatMap((image) =>
+    image.manifest.layers.map((layer) => ({ digest: layer.digest, size: layer.size, reportProgress: true })),
+  );
 }
 
 function totalBytes(resolved: ResolvedImage): number {
@@ -195,7 +212,9 @@ function totalBytes(resolved: ResolvedImage): number {
  */
 async function platformOf(store: BlobStore, resolved: ResolvedImage, options: AttemptOptions, what: string): Promise<string> {
   if (options.allPlatforms === true && resolved.root.manifest.kind === "index") {
-    const platforms = resolved.root.manifest.manifests.flatMap((entry) => (entry.platform && entry.platform.os !== "unknown" ? [formatPlatform(entry.platform)] : []));
+    const platforms = resolved.root.manifest.manifests.flatMap((entry) =>
+      entry.platform && entry.platform.os !== "unknown" ? [formatPlatform(entry.platform)] : [],
+    );
     return [...new Set(platforms)].join(", ");
   }
   const image = resolved.images[0];

@@ -4,7 +4,15 @@
  */
 import { PullbackError } from "../../errors.js";
 import type { Manifest } from "../../registry/registry-client.js";
-import { parseManifest, selectPlatform, sha256Digest, verifyBytes, type Descriptor, type ImageManifest, type IndexManifest } from "./manifest.js";
+import {
+  parseManifest,
+  selectPlatform,
+  sha256Digest,
+  verifyBytes,
+  type Descriptor,
+  type ImageManifest,
+  type IndexManifest,
+} from "./manifest.js";
 import { MANIFEST_ACCEPT, isImageMediaType } from "./media-types.js";
 import type { Platform } from "../../platform.js";
 
@@ -45,7 +53,11 @@ export async function resolveImage(
   const index = top as FetchedManifest<IndexManifest>;
   if (options.allPlatforms) {
     const nested = index.manifest.manifests.find((entry) => !isImageMediaType(entry.mediaType));
-    if (nested) throw new PullbackError("registry", `${options.what} lists ${nested.digest} of media type ${JSON.stringify(nested.mediaType)}; pullback copies indexes of image manifests only`);
+    if (nested)
+      throw new PullbackError(
+        "registry",
+        `${options.what} lists ${nested.digest} of media type ${JSON.stringify(nested.mediaType)}; pullback copies indexes of image manifests only`,
+      );
     const images = await Promise.all(index.manifest.manifests.map((entry) => fetchImage(getManifest, entry, options.what)));
     return { root: index, images, single: false };
   }
@@ -55,7 +67,8 @@ export async function resolveImage(
 
 async function fetchImage(getManifest: GetManifest, entry: Descriptor, what: string): Promise<FetchedManifest<ImageManifest>> {
   const fetched = await fetchManifest(getManifest, entry.digest, entry, `${what} (${entry.digest})`);
-  if (fetched.manifest.kind !== "image") throw new PullbackError("registry", `${what}: ${entry.digest} is listed as an image but is an index`);
+  if (fetched.manifest.kind !== "image")
+    throw new PullbackError("registry", `${what}: ${entry.digest} is listed as an image but is an index`);
   return fetched as FetchedManifest<ImageManifest>;
 }
 

@@ -11,8 +11,7 @@ const BLOCK = 512;
 
 /** One regular file of the archive: in-memory bytes or a file on disk of known size. */
 export type TarEntry =
-  | { readonly name: string; readonly bytes: Uint8Array }
-  | { readonly name: string; readonly file: string; readonly size: number };
+  { readonly name: string; readonly bytes: Uint8Array } | { readonly name: string; readonly file: string; readonly size: number };
 
 /**
  * The bytes of a tar archive holding `entries`, as a stream of chunks.
@@ -32,7 +31,8 @@ export async function* tarChunks(entries: Iterable<TarEntry>): AsyncGenerator<Ui
         yield chunk;
       }
       // A file that changed size under us would corrupt every entry after it.
-      if (seen !== size) throw new PullbackError("io", `${entry.file} has ${seen} bytes, expected ${size}: it changed while the archive was written`);
+      if (seen !== size)
+        throw new PullbackError("io", `${entry.file} has ${seen} bytes, expected ${size}: it changed while the archive was written`);
     }
     const padding = (BLOCK - (size % BLOCK)) % BLOCK;
     if (padding > 0) yield Buffer.alloc(padding);
@@ -106,7 +106,7 @@ export async function readTarEntry(file: string, name: string, maxBytes: number)
   const handle = await open(file, "r");
   try {
     const header = Buffer.alloc(BLOCK);
-    for (let offset = 0; ; ) {
+    for (let offset = 0; ;) {
       const { bytesRead } = await handle.read(header, 0, BLOCK, offset);
       if (bytesRead < BLOCK || header.every((byte) => byte === 0)) return undefined;
       const size = readNumber(header, 124, 12);

@@ -100,7 +100,10 @@ export function writeBody(body: Readable, handle: FileHandle, position: number, 
         },
         (error: unknown) => {
           flushing = false;
-          stop(new PullbackError("io", `Could not flush a blob to disk: ${messageOf(error)}`, { cause: error, reason: ioReasonOf(error) }), false);
+          stop(
+            new PullbackError("io", `Could not flush a blob to disk: ${messageOf(error)}`, { cause: error, reason: ioReasonOf(error) }),
+            false,
+          );
         },
       );
     };
@@ -134,7 +137,8 @@ export function writeBody(body: Readable, handle: FileHandle, position: number, 
     const broke = (error: unknown): void => {
       if (!ended) stop(new BodyReadError(messageOf(error), { cause: error }), true);
     };
-    const closedEarly = (): Error => body.errored ?? Object.assign(new Error("the body closed before its end"), { code: "ERR_STREAM_PREMATURE_CLOSE" });
+    const closedEarly = (): Error =>
+      body.errored ?? Object.assign(new Error("the body closed before its end"), { code: "ERR_STREAM_PREMATURE_CLOSE" });
     // The body may have broken before it got here (a reset while the file was being opened):
     // its error and close events are gone, so ask the stream itself.
     if (body.destroyed) return broke(closedEarly());
@@ -158,7 +162,9 @@ async function writeAll(handle: FileHandle, buffers: Buffer[], position: number)
       rest = dropBytes(rest, bytesWritten);
     }
   } catch (error) {
-    throw isPullbackError(error) ? error : new PullbackError("io", `Could not write a blob to disk: ${messageOf(error)}`, { cause: error, reason: ioReasonOf(error) });
+    throw isPullbackError(error)
+      ? error
+      : new PullbackError("io", `Could not write a blob to disk: ${messageOf(error)}`, { cause: error, reason: ioReasonOf(error) });
   }
 }
 

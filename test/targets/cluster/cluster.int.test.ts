@@ -42,7 +42,10 @@ afterAll(async () => {
 });
 
 let files = 0;
-async function write(registries: Parameters<typeof writeRegistriesConfig>[0]["registries"], strict = false): Promise<WriteRegistriesConfigResult & { yaml: string }> {
+async function write(
+  registries: Parameters<typeof writeRegistriesConfig>[0]["registries"],
+  strict = false,
+): Promise<WriteRegistriesConfigResult & { yaml: string }> {
   const path = join(dir, `registries-${++files}.yaml`);
   const result = await writeRegistriesConfig({ path, registries, strict });
   transcript.push(result.text, ...result.warnings, ...result.decisions.map((d) => `${d.explanation} ${d.warning ?? ""}`));
@@ -54,7 +57,8 @@ async function pullAsNode(yaml: string, host: string, image: string): Promise<{ 
   const { value, errors } = readRegistriesConfig(yaml);
   expect(errors).toEqual([]);
   const auth = value?.configs[host]?.auth;
-  const login = auth?.username !== undefined && auth.password !== undefined ? { username: auth.username, password: auth.password } : undefined;
+  const login =
+    auth?.username !== undefined && auth.password !== undefined ? { username: auth.username, password: auth.password } : undefined;
   const result = await ctrPull(containerd, `${host}/${image}`, login);
   transcript.push(result.output, ...result.argv);
   return { code: result.code, withAuth: login !== undefined };
@@ -115,7 +119,10 @@ describe("registries.yaml against real registries", () => {
       { host: token, insecure: true, credential: as(alice), verifyRepositories: ["private/app"] },
       { host: basic, insecure: true, credential: wrong() },
     ]);
-    expect(result.decisions.map((d) => [d.host, d.verdict, d.wroteAuth])).toEqual([[token, "accepted", true], [basic, "rejected", false]]);
+    expect(result.decisions.map((d) => [d.host, d.verdict, d.wroteAuth])).toEqual([
+      [token, "accepted", true],
+      [basic, "rejected", false],
+    ]);
     const written = parse(result.yaml);
     expect(Object.keys(written.configs as object)).toEqual([token]);
     expect(Object.keys(written.mirrors as object)).toEqual([token, basic]);
@@ -133,7 +140,9 @@ describe("registries.yaml against real registries", () => {
 
   it("a mirror: the credential is keyed and verified by the endpoint's host", async () => {
     const { host, url } = world.registries.token;
-    const result = await write([{ host: "registry.invalid", endpoint: url, insecure: true, credential: as(alice), verifyRepositories: ["private/app"] }]);
+    const result = await write([
+      { host: "registry.invalid", endpoint: url, insecure: true, credential: as(alice), verifyRepositories: ["private/app"] },
+    ]);
     expect(result.decisions[0]).toMatchObject({ host: "registry.invalid", authHost: host, verdict: "accepted", wroteAuth: true });
     const written = parse(result.yaml);
     expect(written.mirrors["registry.invalid"].endpoint).toEqual([url]);
@@ -146,7 +155,10 @@ describe("Kubernetes pull secret, consumed by the docker CLI", () => {
     const { host } = world.registries.token;
     const { manifest, warnings } = await renderPullSecret({
       name: "pullback-test",
-      registries: [{ host, credential: as(alice), verifyRepositories: ["private/app"] }, { host: world.registries.basic.host, credential: wrong() }],
+      registries: [
+        { host, credential: as(alice), verifyRepositories: ["private/app"] },
+        { host: world.registries.basic.host, credential: wrong() },
+      ],
     });
     transcript.push(...warnings);
     expect(warnings).toHaveLength(1);

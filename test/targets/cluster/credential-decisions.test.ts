@@ -29,7 +29,11 @@ async function configs(): Promise<Record<string, unknown>> {
 
 describe("decision rules", () => {
   it.each(["rejected", "no-access"] as const)("%s: no auth, a warning naming the source and the anonymous fallback", async (verdict) => {
-    const result = await writeRegistriesConfig({ path, registries: [{ host: "ghcr.io", credential }], verify: fakeVerify({ "ghcr.io": verdict }) });
+    const result = await writeRegistriesConfig({
+      path,
+      registries: [{ host: "ghcr.io", credential }],
+      verify: fakeVerify({ "ghcr.io": verdict }),
+    });
     expect(result.decisions[0]).toMatchObject({ verdict, wroteAuth: false });
     expect(await configs()).toEqual({});
     const warning = result.warnings.join("\n");
@@ -41,7 +45,11 @@ describe("decision rules", () => {
 
   it("any refused repository wins over accepted ones", async () => {
     const verify = fakeVerify({ "ghcr.io/acme/secret": "no-access" });
-    const result = await writeRegistriesConfig({ path, registries: [{ host: "ghcr.io", credential, verifyRepositories: ["acme/app", "acme/secret"] }], verify });
+    const result = await writeRegistriesConfig({
+      path,
+      registries: [{ host: "ghcr.io", credential, verifyRepositories: ["acme/app", "acme/secret"] }],
+      verify,
+    });
     expect(verify.calls.map((c) => c.target)).toEqual(["ghcr.io/acme/app", "ghcr.io/acme/secret"]);
     expect(result.decisions[0]).toMatchObject({ verdict: "no-access", wroteAuth: false });
     expect(result.warnings[0]).toContain("refused access to ghcr.io/acme/secret");
@@ -49,9 +57,17 @@ describe("decision rules", () => {
 
   it("says anonymous pulls fail too only when a tagged image was probed", async () => {
     const refusedAnonymously = fakeVerify({ "ghcr.io/acme/app:1": "rejected", "ghcr.io/acme/app": "rejected" }, { anonymousPull: false });
-    const tagged = await writeRegistriesConfig({ path, registries: [{ host: "ghcr.io", credential, verifyRepositories: ["acme/app:1"] }], verify: refusedAnonymously });
+    const tagged = await writeRegistriesConfig({
+      path,
+      registries: [{ host: "ghcr.io", credential, verifyRepositories: ["acme/app:1"] }],
+      verify: refusedAnonymously,
+    });
     expect(tagged.warnings[0]).toContain("Anonymous pulls of it are refused too");
-    const untagged = await writeRegistriesConfig({ path, registries: [{ host: "ghcr.io", credential, verifyRepositories: ["acme/app"] }], verify: refusedAnonymously });
+    const untagged = await writeRegistriesConfig({
+      path,
+      registries: [{ host: "ghcr.io", credential, verifyRepositories: ["acme/app"] }],
+      verify: refusedAnonymously,
+    });
     expect(untagged.warnings[0]).not.toContain("Anonymous pulls");
   });
 
@@ -60,13 +76,21 @@ describe("decision rules", () => {
     const digest = `sha256:${"a".repeat(64)}`;
     await writeRegistriesConfig({
       path,
-      registries: [{ host: "docker.io", endpoint: "https://m.example", rewrite: { "^library/(.*)$": "hub/$1" }, verifyRepositories: ["library/nginx:1.27", `library/redis@${digest}`], credential }],
+      registries: [
+        {
+          host: "docker.io",
+          endpoint: "https://m.example",
+          rewrite: { "^library/(.*)$": "hub/$1" },
+          verifyRepositories: ["library/nginx:1.27", `library/redis@${digest}`],
+          credential,
+        },
+      ],
       verify,
     });
     expect(verify.calls.map((c) => c.target)).toEqual(["m.example/hub/nginx:1.27", `m.example/hub/redis@${digest}`]);
-    await expect(writeRegistriesConfig({ path, registries: [{ host: "ghcr.io", verifyRepositories: ["ghcr.io:443/acme/app"] }], verify })).rejects.toSatisfy((e) =>
-      isPullbackError(e, "usage"),
-    );
+    await expect(
+      writeRegistriesConfig({ path, registries: [{ host: "ghcr.io", verifyRepositories: ["ghcr.io:443/acme/app"] }], verify }),
+    ).rejects.toSatisfy((e) => isPullbackError(e, "usage"));
   });
 
   it("without repositories the bare host is verified and the explanation says what that cannot tell", async () => {
@@ -76,14 +100,23 @@ describe("decision rules", () => {
   });
 
   it("unreachable keeps the auth with an unverified warning", async () => {
-    const result = await writeRegistriesConfig({ path, registries: [{ host: "ghcr.io", credential }], verify: fakeVerify({ "ghcr.io": "unreachable" }) });
+    const result = await writeRegistriesConfig({
+      path,
+      registries: [{ host: "ghcr.io", credential }],
+      verify: fakeVerify({ "ghcr.io": "unreachable" }),
+    });
     expect(result.decisions[0]).toMatchObject({ verdict: "unreachable", wroteAuth: true });
     expect(result.warnings[0]).toMatch(/could not be verified.*unverified/);
     expect(await configs()).toEqual({ "ghcr.io": { auth: { username: "alice", password: SECRET } } });
   });
 
   it("unreachable with strict throws a network error and writes nothing", async () => {
-    const write = writeRegistriesConfig({ path, strict: true, registries: [{ host: "ghcr.io", credential }], verify: fakeVerify({ "ghcr.io": "unreachable" }) });
+    const write = writeRegistriesConfig({
+      path,
+      strict: true,
+      registries: [{ host: "ghcr.io", credential }],
+      verify: fakeVerify({ "ghcr.io": "unreachable" }),
+    });
     await expect(write).rejects.toSatisfy((e) => isPullbackError(e, "network") && !String(e).includes(SECRET));
     await expect(readFile(path)).rejects.toThrow(/ENOENT/);
   });
@@ -101,7 +134,9 @@ describe("decision rules", () => {
     await writeRegistriesConfig({ path, registries: [{ host: "ghcr.io", credential }], verify: fakeVerify() });
     const result = await writeRegistriesConfig({ path, registries: [{ host: "ghcr.io" }], verify: fakeVerify({ "ghcr.io": "rejected" }) });
     expect(result.decisions[0]).toMatchObject({ verdict: "rejected", wroteAuth: false, existingAuth: "removed" });
-    expect(result.warnings.join(" ")).toMatch(/ghcr\.io rejected the credentials already in .*registries\.yaml \(configs\."ghcr\.io"\.auth\).*pullback removed them from .*registries\.yaml/);
+    expect(result.warnings.join(" ")).toMatch(
+      /ghcr\.io rejected the credentials already in .*registries\.yaml \(configs\."ghcr\.io"\.auth\).*pullback removed them from .*registries\.yaml/,
+    );
     expect(result.decisions[0]?.explanation).toMatch(/were refused, so they were removed/);
     expect(await configs()).toEqual({});
   });
@@ -110,13 +145,16 @@ describe("decision rules", () => {
     const { writeFile } = await import("node:fs/promises");
     await writeFile(path, 'configs:\n  "ghcr.io":\n    auth: {username: hand, password: written-by-hand}\n');
     const verify = Object.assign(
-      (target: unknown, c: Credential | undefined, o?: unknown) => fakeVerify({ "ghcr.io": c?.username === "alice" ? "rejected" : "accepted" })(target as string, c, o as never),
+      (target: unknown, c: Credential | undefined, o?: unknown) =>
+        fakeVerify({ "ghcr.io": c?.username === "alice" ? "rejected" : "accepted" })(target as string, c, o as never),
       { calls: [] },
     );
     const result = await writeRegistriesConfig({ path, registries: [{ host: "ghcr.io", credential }], verify });
     expect(result.decisions[0]).toMatchObject({ verdict: "accepted", wroteAuth: true, existingAuth: "kept" });
     expect(result.warnings).toHaveLength(1);
-    expect(result.warnings[0]).toMatch(/^ghcr\.io rejected the credentials from REG_USER and REG_TOKEN: .*\. pullback kept the credentials already in .* \(configs\."ghcr\.io"\.auth\), which the registry accepts\.$/);
+    expect(result.warnings[0]).toMatch(
+      /^ghcr\.io rejected the credentials from REG_USER and REG_TOKEN: .*\. pullback kept the credentials already in .* \(configs\."ghcr\.io"\.auth\), which the registry accepts\.$/,
+    );
     expect(await configs()).toEqual({ "ghcr.io": { auth: { username: "hand", password: "written-by-hand" } } });
   });
 
@@ -131,10 +169,16 @@ describe("decision rules", () => {
   it("one file, one accepted and one rejected registry", async () => {
     const result = await writeRegistriesConfig({
       path,
-      registries: [{ host: "good.example", credential }, { host: "bad.example", credential }],
+      registries: [
+        { host: "good.example", credential },
+        { host: "bad.example", credential },
+      ],
       verify: fakeVerify({ "bad.example": "rejected" }),
     });
-    expect(result.decisions.map((d) => [d.host, d.wroteAuth])).toEqual([["good.example", true], ["bad.example", false]]);
+    expect(result.decisions.map((d) => [d.host, d.wroteAuth])).toEqual([
+      ["good.example", true],
+      ["bad.example", false],
+    ]);
     expect(await configs()).toEqual({ "good.example": { auth: { username: "alice", password: SECRET } } });
   });
 
@@ -145,9 +189,9 @@ describe("decision rules", () => {
   });
 
   it("the same host twice is a usage error", async () => {
-    await expect(writeRegistriesConfig({ path, registries: [{ host: "a.example" }, { host: "a.example" }], verify: fakeVerify() })).rejects.toSatisfy((e) =>
-      isPullbackError(e, "usage"),
-    );
+    await expect(
+      writeRegistriesConfig({ path, registries: [{ host: "a.example" }, { host: "a.example" }], verify: fakeVerify() }),
+    ).rejects.toSatisfy((e) => isPullbackError(e, "usage"));
   });
 });
 
@@ -156,11 +200,19 @@ describe("renderPullSecret", () => {
     const { manifest, decisions, warnings } = await renderPullSecret({
       name: "pull",
       namespace: "apps",
-      registries: [{ host: "good.example", credential }, { host: "bad.example", credential }],
+      registries: [
+        { host: "good.example", credential },
+        { host: "bad.example", credential },
+      ],
       verify: fakeVerify({ "bad.example": "rejected" }),
     });
     const secret = parse(manifest) as { data: Record<string, string> };
-    expect(secret).toMatchObject({ apiVersion: "v1", kind: "Secret", type: "kubernetes.io/dockerconfigjson", metadata: { name: "pull", namespace: "apps" } });
+    expect(secret).toMatchObject({
+      apiVersion: "v1",
+      kind: "Secret",
+      type: "kubernetes.io/dockerconfigjson",
+      metadata: { name: "pull", namespace: "apps" },
+    });
     const config = JSON.parse(Buffer.from(secret.data[".dockerconfigjson"] ?? "", "base64").toString("utf8"));
     expect(config).toEqual({
       auths: { "good.example": { username: "alice", password: SECRET, auth: Buffer.from(`alice:${SECRET}`).toString("base64") } },
@@ -171,7 +223,11 @@ describe("renderPullSecret", () => {
 
   it("leaves out an identity token, which the kubelet cannot use", async () => {
     const token = Credential.identityToken("refresh", { type: "explicit" });
-    const { manifest, warnings } = await renderPullSecret({ name: "pull", registries: [{ host: "x.example", credential: token }], verify: fakeVerify() });
+    const { manifest, warnings } = await renderPullSecret({
+      name: "pull",
+      registries: [{ host: "x.example", credential: token }],
+      verify: fakeVerify(),
+    });
     const data = (parse(manifest) as { data: Record<string, string> }).data[".dockerconfigjson"] ?? "";
     expect(JSON.parse(Buffer.from(data, "base64").toString())).toEqual({ auths: {} });
     expect(warnings[0]).toContain("identity token");

@@ -12,7 +12,10 @@ export interface VerifyCall {
 }
 
 /** verdicts: target ("host" or "host/repo") → verdict; anything else is accepted. */
-export function fakeVerify(verdicts: Record<string, Verdict> = {}, extra: Partial<Verification> = {}): VerifyCredentialsFunction & { calls: VerifyCall[] } {
+export function fakeVerify(
+  verdicts: Record<string, Verdict> = {},
+  extra: Partial<Verification> = {},
+): VerifyCredentialsFunction & { calls: VerifyCall[] } {
   const calls: VerifyCall[] = [];
   const verify = (target: unknown, credential: Credential | undefined, options?: VerifyOptions): Promise<Verification> => {
     const text = String(target);
@@ -23,7 +26,8 @@ export function fakeVerify(verdicts: Record<string, Verdict> = {}, extra: Partia
       verdict,
       registry: slash < 0 ? text : text.slice(0, slash),
       repository: slash < 0 ? undefined : text.slice(slash + 1),
-      message: verdict === "accepted" ? "ok" : verdict === "unreachable" ? "connect ECONNREFUSED" : "unauthorized: incorrect username or password",
+      message:
+        verdict === "accepted" ? "ok" : verdict === "unreachable" ? "connect ECONNREFUSED" : "unauthorized: incorrect username or password",
       anonymousPull: undefined,
       authScheme: "bearer",
       realm: undefined,

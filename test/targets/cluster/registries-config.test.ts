@@ -51,7 +51,8 @@ describe("readRegistriesConfig", () => {
   });
 
   it("reports wrong types with the line and the key path", () => {
-    const text = "mirrors:\n  docker.io:\n    endpoint: https://mirror.example\nconfigs:\n  ghcr.io:\n    tls:\n      insecure_skip_verify: maybe\n";
+    const text =
+      "mirrors:\n  docker.io:\n    endpoint: https://mirror.example\nconfigs:\n  ghcr.io:\n    tls:\n      insecure_skip_verify: maybe\n";
     const { value, errors } = readRegistriesConfig(text);
     expect(value).toBeUndefined();
     expect(errors.map(formatIssue)).toEqual([

@@ -37,11 +37,14 @@ describe("writeRegistriesConfig: output", () => {
 
   it("round-trips any single-line password exactly (property)", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.string({ minLength: 1, maxLength: 40 }).filter((s) => !/[\n\r\0]/.test(s)), async (secret) => {
-        await writeRegistriesConfig({ path, registries: [{ host: "ghcr.io", credential: alice(secret) }], verify: fakeVerify() });
-        const written = parse(await readFile(path, "utf8"));
-        expect(written.configs["ghcr.io"].auth.password).toBe(secret);
-      }),
+      fc.asyncProperty(
+        fc.string({ minLength: 1, maxLength: 40 }).filter((s) => !/[\n\r\0]/.test(s)),
+        async (secret) => {
+          await writeRegistriesConfig({ path, registries: [{ host: "ghcr.io", credential: alice(secret) }], verify: fakeVerify() });
+          const written = parse(await readFile(path, "utf8"));
+          expect(written.configs["ghcr.io"].auth.password).toBe(secret);
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -65,21 +68,27 @@ describe("writeRegistriesConfig: output", () => {
     const verify = fakeVerify();
     const result = await writeRegistriesConfig({
       path,
-      registries: [{
-        host: "docker.io",
-        endpoint: "https://mirror.example:443/v2",
-        rewrite: { "^library/(.*)": "hub/$1" },
-        tls: { caFile: "/ca.pem", insecureSkipVerify: false },
-        credential: alice(),
-        verifyRepositories: ["library/nginx"],
-      }],
+      registries: [
+        {
+          host: "docker.io",
+          endpoint: "https://mirror.example:443/v2",
+          rewrite: { "^library/(.*)": "hub/$1" },
+          tls: { caFile: "/ca.pem", insecureSkipVerify: false },
+          credential: alice(),
+          verifyRepositories: ["library/nginx"],
+        },
+      ],
       verify,
     });
-    expect(result.decisions).toEqual([expect.objectContaining({ host: "docker.io", authHost: "mirror.example:443", verdict: "accepted", wroteAuth: true })]);
+    expect(result.decisions).toEqual([
+      expect.objectContaining({ host: "docker.io", authHost: "mirror.example:443", verdict: "accepted", wroteAuth: true }),
+    ]);
     expect(verify.calls.map((c) => c.target)).toEqual(["mirror.example:443/hub/nginx"]);
     expect(parse(await readFile(path, "utf8"))).toEqual({
       mirrors: { "docker.io": { endpoint: ["https://mirror.example:443/v2"], rewrite: { "^library/(.*)": "hub/$1" } } },
-      configs: { "mirror.example:443": { auth: { username: "alice", password: SECRET }, tls: { ca_file: "/ca.pem", insecure_skip_verify: false } } },
+      configs: {
+        "mirror.example:443": { auth: { username: "alice", password: SECRET }, tls: { ca_file: "/ca.pem", insecure_skip_verify: false } },
+      },
     });
   });
 
@@ -91,21 +100,29 @@ describe("writeRegistriesConfig: output", () => {
   });
 
   it("refuses a plain-HTTP endpoint that is not marked insecure", async () => {
-    await expect(writeRegistriesConfig({ path, registries: [{ host: "a.example", endpoint: "http://b.example" }], verify: fakeVerify() })).rejects.toSatisfy(
-      (e) => isPullbackError(e, "usage"),
-    );
+    await expect(
+      writeRegistriesConfig({ path, registries: [{ host: "a.example", endpoint: "http://b.example" }], verify: fakeVerify() }),
+    ).rejects.toSatisfy((e) => isPullbackError(e, "usage"));
   });
 
   it("dry run writes nothing and shows every secret, old and new, as ***", async () => {
     await writeFile(path, 'configs:\n  old.example:\n    auth:\n      username: bob\n      password: "old-secret"\n');
     const before = await readFile(path, "utf8");
-    const result = await writeRegistriesConfig({ path, dryRun: true, registries: [{ host: "ghcr.io", credential: alice() }], verify: fakeVerify() });
+    const result = await writeRegistriesConfig({
+      path,
+      dryRun: true,
+      registries: [{ host: "ghcr.io", credential: alice() }],
+      verify: fakeVerify(),
+    });
     expect(result.written).toBe(false);
     expect(await readFile(path, "utf8")).toBe(before);
     expect(result.text).not.toContain("old-secret");
     expect(result.text).not.toContain("pa:ss");
     expect(parse(result.text)).toEqual({
-      configs: { "old.example": { auth: { username: "bob", password: "***" } }, "ghcr.io": { auth: { username: "alice", password: "***" } } },
+      configs: {
+        "old.example": { auth: { username: "bob", password: "***" } },
+        "ghcr.io": { auth: { username: "alice", password: "***" } },
+      },
     });
   });
 });
@@ -134,14 +151,21 @@ describe("writeRegistriesConfig: merging", () => {
     expect(text).toContain("auth: {username: u, password: keep-this}");
     expect(parse(text)).toEqual({
       mirrors: { "other.example": { endpoint: ["https://other-mirror.example"] } },
-      configs: { "other.example": { auth: { username: "u", password: "keep-this" } }, "ghcr.io": { auth: { username: "alice", password: SECRET } } },
+      configs: {
+        "other.example": { auth: { username: "u", password: "keep-this" } },
+        "ghcr.io": { auth: { username: "alice", password: SECRET } },
+      },
     });
   });
 
   it("leaves a malformed file byte-identical and names the line", async () => {
     const broken = "configs:\n  ghcr.io:\n    auth:\n      password: [unterminated\n      username: x\n";
     await writeFile(path, broken);
-    const error: unknown = await writeRegistriesConfig({ path, registries: [{ host: "ghcr.io", credential: alice() }], verify: fakeVerify() }).catch((e: unknown) => e);
+    const error: unknown = await writeRegistriesConfig({
+      path,
+      registries: [{ host: "ghcr.io", credential: alice() }],
+      verify: fakeVerify(),
+    }).catch((e: unknown) => e);
     expect(isPullbackError(error, "config")).toBe(true);
     expect((error as Error).message).toMatch(/line \d+, column \d+/);
     expect(await readFile(path, "utf8")).toBe(broken);

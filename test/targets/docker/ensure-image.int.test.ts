@@ -2,7 +2,16 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { PullError } from "../../../src/fallback/pull-outcome.js";
 import { connectDocker, type DockerConnection } from "../../../src/targets/docker/connect-docker.js";
 import { ensureImage } from "../../../src/targets/docker/ensure-image.js";
-import { clearFaults, clearTokenRequests, engineRequest, getWorld, proxyRequests, clearProxyRequests, setFaults, tokenRequests } from "../../world/client.js";
+import {
+  clearFaults,
+  clearTokenRequests,
+  engineRequest,
+  getWorld,
+  proxyRequests,
+  clearProxyRequests,
+  setFaults,
+  tokenRequests,
+} from "../../world/client.js";
 import { expectNoSecrets, recorder, rejectionOf, removeAllImages, user, wrongPassword } from "./helpers.js";
 
 const world = getWorld();
@@ -73,7 +82,7 @@ describe("ensureImage on the local daemon", () => {
     expect(await tokenRequests(world)).toHaveLength(0);
   });
 
-  it("pull: \"always\" asks the registry although the image is there, and says it was up to date", async () => {
+  it('pull: "always" asks the registry although the image is there, and says it was up to date', async () => {
     await ensureImage(docker, image("token", "public/app:1"), { credential: null });
     await clearTokenRequests(world);
     const { events, onEvent } = recorder();
@@ -85,7 +94,7 @@ describe("ensureImage on the local daemon", () => {
     expect((await tokenRequests(world)).length).toBeGreaterThan(0);
   });
 
-  it("pull: \"never\" fails as not-found without a registry request when the image is missing", async () => {
+  it('pull: "never" fails as not-found without a registry request when the image is missing', async () => {
     const error = await rejectionOf(ensureImage(docker, image("token", "public/app:1"), { credential: null, pull: "never" }));
     expect(error).toMatchObject({ kind: "not-found", reason: "pull-never" });
     expect(await tokenRequests(world)).toHaveLength(0);
@@ -100,7 +109,9 @@ describe("ensureImage on the local daemon", () => {
       const tagged = await engineRequest(world, "GET", `/images/${name}/json`);
       expect((JSON.parse(tagged.body) as { Id: string }).Id).toBe(pulled.image.id);
     }
-    expect(await rejectionOf(ensureImage(docker, image("open", "public/app:1"), { tagAs: "x@sha256:" + "a".repeat(64) }))).toMatchObject({ kind: "usage" });
+    expect(await rejectionOf(ensureImage(docker, image("open", "public/app:1"), { tagAs: "x@sha256:" + "a".repeat(64) }))).toMatchObject({
+      kind: "usage",
+    });
   });
 
   it("fails private/app:1 with bob as auth after two attempts, with a diagnosis", async () => {
@@ -145,7 +156,15 @@ describe("ensureImage on the local daemon", () => {
   it("catches an auth failure that arrives inside a 200 pull stream and retries anonymously", async () => {
     await clearProxyRequests(world);
     await setFaults(world, [
-      { match: { method: "GET", path: "^/v2/public/app/blobs/", authenticated: true }, action: { type: "respond", status: 401, headers: { "content-type": "application/json" }, body: '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}' } },
+      {
+        match: { method: "GET", path: "^/v2/public/app/blobs/", authenticated: true },
+        action: {
+          type: "respond",
+          status: 401,
+          headers: { "content-type": "application/json" },
+          body: '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}',
+        },
+      },
     ]);
     try {
       const { events, onEvent } = recorder();

@@ -128,7 +128,10 @@ describe("podman's own words", () => {
     const query = new URLSearchParams({ fromImage: `${host}/${repository}`, tag: "1" });
     const res = await engineRequest(podmanWorld(), "POST", `/images/create?${query.toString()}`, headers);
     if (res.status !== 200) return { status: res.status, message: (JSON.parse(res.body) as { message: string }).message };
-    const lines = res.body.split("\n").filter((line) => line.trim() !== "").map((line) => JSON.parse(line) as { error?: string });
+    const lines = res.body
+      .split("\n")
+      .filter((line) => line.trim() !== "")
+      .map((line) => JSON.parse(line) as { error?: string });
     return { status: res.status, message: lines.find((line) => line.error !== undefined)?.error ?? "(no error)" };
   }
 

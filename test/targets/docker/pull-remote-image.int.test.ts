@@ -18,7 +18,10 @@ const ssh = { identityFile: world.ssh.keyFile, knownHostsFile: world.ssh.knownHo
 const token = (repo: string) => `${world.registries.token.host}/${repo}`;
 const scratch = mkdtempSync(join(tmpdir(), "pullback-ssh-test-"));
 
-const acceptedConnections = () => readFileSync(world.ssh.logFile, "utf8").split("\n").filter((l) => l.includes("Accepted publickey")).length;
+const acceptedConnections = () =>
+  readFileSync(world.ssh.logFile, "utf8")
+    .split("\n")
+    .filter((l) => l.includes("Accepted publickey")).length;
 
 beforeEach(() => removeAllImages(world));
 
@@ -65,10 +68,14 @@ describe("pullRemoteImage over SSH", () => {
   });
 
   it("refuses a platform the host cannot run before pulling, with both named", async () => {
-    const error = await rejectionOf(pullRemoteImage(world.ssh.url, token("public/multi:1"), { ...ssh, credential: null, platform: "linux/arm64" }));
+    const error = await rejectionOf(
+      pullRemoteImage(world.ssh.url, token("public/multi:1"), { ...ssh, credential: null, platform: "linux/arm64" }),
+    );
     expect(error).toBeInstanceOf(PullbackError);
     expect((error as PullbackError).kind).toBe("platform");
-    expect((error as PullbackError).message).toMatch(/for linux\/arm64\S* would not run on 127\.0\.0\.1, which runs linux\/amd64; nothing was pulled/);
+    expect((error as PullbackError).message).toMatch(
+      /for linux\/arm64\S* would not run on 127\.0\.0\.1, which runs linux\/amd64; nothing was pulled/,
+    );
     expect((error as PullbackError).diagnosis?.steps[0]?.command).toBe(
       `pullback pull ${token("public/multi:1")} --host ${world.ssh.url} -i ${world.ssh.keyFile} --known-hosts ${world.ssh.knownHostsFile} --ssh-config ${sshConfigFile}`,
     );
@@ -80,7 +87,9 @@ describe("SSH refusals are typed errors, never trust by default", () => {
   it("refuses an unknown host key", async () => {
     const empty = join(scratch, "empty_known_hosts");
     writeFileSync(empty, "");
-    const error = await rejectionOf(connectDocker({ host: world.ssh.url, identityFile: world.ssh.keyFile, knownHostsFile: empty, sshConfigFile }));
+    const error = await rejectionOf(
+      connectDocker({ host: world.ssh.url, identityFile: world.ssh.keyFile, knownHostsFile: empty, sshConfigFile }),
+    );
     expect(error).toMatchObject({ kind: "daemon-unreachable" });
     expect((error as Error).message).toMatch(/is not in .*empty_known_hosts/);
     expect((error as PullbackError).diagnosis?.steps[0]?.command).toMatch(/ssh-keyscan -p \d+ 127\.0\.0\.1/);
@@ -89,7 +98,13 @@ describe("SSH refusals are typed errors, never trust by default", () => {
   it("accepts (and records, as ssh's accept-new does) an unknown host key only when told to", async () => {
     const empty = join(scratch, "empty_known_hosts_2");
     writeFileSync(empty, "");
-    const docker = await connectDocker({ host: world.ssh.url, identityFile: world.ssh.keyFile, knownHostsFile: empty, acceptUnknownHostKey: true, sshConfigFile });
+    const docker = await connectDocker({
+      host: world.ssh.url,
+      identityFile: world.ssh.keyFile,
+      knownHostsFile: empty,
+      acceptUnknownHostKey: true,
+      sshConfigFile,
+    });
     docker.close();
     expect(readFileSync(empty, "utf8")).toContain(`[127.0.0.1]:${world.ssh.port} ssh-ed25519`);
   });
@@ -102,7 +117,13 @@ describe("SSH refusals are typed errors, never trust by default", () => {
     const changed = join(scratch, "changed_known_hosts");
     writeFileSync(changed, `[127.0.0.1]:${world.ssh.port} ${otherKey}\n`);
     const error = await rejectionOf(
-      connectDocker({ host: world.ssh.url, identityFile: world.ssh.keyFile, knownHostsFile: changed, acceptUnknownHostKey: true, sshConfigFile }),
+      connectDocker({
+        host: world.ssh.url,
+        identityFile: world.ssh.keyFile,
+        knownHostsFile: changed,
+        acceptUnknownHostKey: true,
+        sshConfigFile,
+      }),
     );
     expect((error as Error).message).toMatch(/does not match/);
   });
@@ -111,7 +132,9 @@ describe("SSH refusals are typed errors, never trust by default", () => {
     const keyDir = join(scratch, "stranger");
     mkdirSync(keyDir, { recursive: true });
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(keyDir, "key")]);
-    const error = await rejectionOf(connectDocker({ host: world.ssh.url, identityFile: join(keyDir, "key"), knownHostsFile: world.ssh.knownHostsFile, sshConfigFile }));
+    const error = await rejectionOf(
+      connectDocker({ host: world.ssh.url, identityFile: join(keyDir, "key"), knownHostsFile: world.ssh.knownHostsFile, sshConfigFile }),
+    );
     expect(error).toMatchObject({ kind: "daemon-unreachable" });
     expect((error as Error).message).toMatch(/SSH refused the key/);
   });
@@ -142,7 +165,9 @@ describe("an unreachable local daemon", () => {
     const missing = join(scratch, "nothing-here.sock");
     const notSocket = join(scratch, "plain-file.sock");
     writeFileSync(notSocket, "");
-    const error = await rejectionOf(connectDocker({ env: { HOME: home, DOCKER_HOST: `unix://${missing}` }, systemSockets: [notSocket, socket] }));
+    const error = await rejectionOf(
+      connectDocker({ env: { HOME: home, DOCKER_HOST: `unix://${missing}` }, systemSockets: [notSocket, socket] }),
+    );
     const commands = (error as PullbackError).diagnosis?.steps.map((step) => step.command);
     expect(commands?.slice(0, 2)).toEqual([`export DOCKER_HOST=unix://${socket}`, "sudo systemctl start docker"]);
   });

@@ -26,12 +26,18 @@ const scratch = mkdtempSync(join(tmpdir(), "pullback-openssh-test-"));
 const image = (repo: string) => `${world.registries.token.host}/${repo}`;
 
 /** "Accepted publickey" lines in an sshd log: one per SSH connection. */
-const accepted = (logFile: string): string[] => readFileSync(logFile, "utf8").split("\n").filter((l) => l.includes("Accepted publickey"));
+const accepted = (logFile: string): string[] =>
+  readFileSync(logFile, "utf8")
+    .split("\n")
+    .filter((l) => l.includes("Accepted publickey"));
 
 /** A PATH whose `ssh` reads `configFile` (as if it were ~/.ssh/config), for the docker CLI; it dumps its argv and environment too. */
 function sshShim(configFile: string): string {
   const dir = mkdtempSync(join(scratch, "shim-"));
-  writeFileSync(join(dir, "ssh"), `#!/bin/sh\nprintf '%s\\n' "$@" > "${dir}/argv.$$"\nenv > "${dir}/env.$$"\nexec /usr/bin/ssh -F '${configFile}' "$@"\n`);
+  writeFileSync(
+    join(dir, "ssh"),
+    `#!/bin/sh\nprintf '%s\\n' "$@" > "${dir}/argv.$$"\nenv > "${dir}/env.$$"\nexec /usr/bin/ssh -F '${configFile}' "$@"\n`,
+  );
   chmodSync(join(dir, "ssh"), 0o755);
   return dir;
 }
@@ -89,12 +95,20 @@ describe("pullback reaches every host DOCKER_HOST=ssh://ALIAS docker reaches, ov
   for (const route of routes) {
     it(`${route.alias}: ${route.what}`, async () => {
       const shim = sshShim(config);
-      const docker = await dockerCli(["info", "--format", "{{.Architecture}}"], { PATH: `${shim}:/usr/bin:/bin`, HOME: cleanHome(), DOCKER_HOST: `ssh://${route.alias}` });
+      const docker = await dockerCli(["info", "--format", "{{.Architecture}}"], {
+        PATH: `${shim}:/usr/bin:/bin`,
+        HOME: cleanHome(),
+        DOCKER_HOST: `ssh://${route.alias}`,
+      });
       expect(docker.code, docker.stderr).toBe(0);
 
       const before = accepted(route.log).length;
       const bastionBefore = accepted(world.sshRoutes.bastionLogFile).length;
-      const outcome = await pullRemoteImage(`ssh://${route.alias}`, image("public/multi:1"), { sshConfigFile: config, credential: null, tagAs: `via-${route.alias}:1` });
+      const outcome = await pullRemoteImage(`ssh://${route.alias}`, image("public/multi:1"), {
+        sshConfigFile: config,
+        credential: null,
+        tagAs: `via-${route.alias}:1`,
+      });
       expect(outcome.image.platform).toBe(`linux/${docker.stdout.trim() === "x86_64" ? "amd64" : docker.stdout.trim()}`);
       expect(outcome.image.tags).toEqual([`via-${route.alias}:1`]);
       expect((await engineRequest(world, "GET", `/images/via-${route.alias}:1/json`)).status).toBe(200);
@@ -109,7 +123,11 @@ describe("pullback reaches every host DOCKER_HOST=ssh://ALIAS docker reaches, ov
 
   it("DOCKER_HOST=ssh://buildbox docker pull also opens one SSH connection per pull (README's comparison)", async () => {
     const before = accepted(world.ssh.logFile).length;
-    const pulled = await dockerCli(["pull", "-q", image("public/app:1")], { PATH: `${sshShim(config)}:/usr/bin:/bin`, HOME: cleanHome(), DOCKER_HOST: "ssh://buildbox" });
+    const pulled = await dockerCli(["pull", "-q", image("public/app:1")], {
+      PATH: `${sshShim(config)}:/usr/bin:/bin`,
+      HOME: cleanHome(),
+      DOCKER_HOST: "ssh://buildbox",
+    });
     expect(pulled.code, pulled.stderr).toBe(0);
     expect(accepted(world.ssh.logFile).length - before).toBe(1);
   });
@@ -117,7 +135,9 @@ describe("pullback reaches every host DOCKER_HOST=ssh://ALIAS docker reaches, ov
   it("the target behind the bastion really is unreachable without it", async () => {
     const error = await rejectionOf(connectDocker({ host: "ssh://behind-direct", sshConfigFile: config }));
     expect(error).toMatchObject({ kind: "daemon-unreachable", reason: "ssh-host-unreachable" });
-    expect((error as Error).message).toContain(`cannot reach ssh://behind-direct (root@${world.sshRoutes.targetAddress}): Connection refused`);
+    expect((error as Error).message).toContain(
+      `cannot reach ssh://behind-direct (root@${world.sshRoutes.targetAddress}): Connection refused`,
+    );
   });
 
   it("a Docker context whose endpoint is ssh://ALIAS, for the docker CLI and for pullback", async () => {
@@ -135,7 +155,9 @@ describe("pullback reaches every host DOCKER_HOST=ssh://ALIAS docker reaches, ov
       docker.close();
     }
     const before = accepted(world.ssh.logFile).length;
-    const cli = await runCli(["pull", image("public/app:1"), "--ssh-config", config, "--no-credentials", "--json"], { env: { PATH: process.env.PATH, HOME: cleanHome(), DOCKER_CONFIG: dockerConfig, NO_COLOR: "1" } });
+    const cli = await runCli(["pull", image("public/app:1"), "--ssh-config", config, "--no-credentials", "--json"], {
+      env: { PATH: process.env.PATH, HOME: cleanHome(), DOCKER_CONFIG: dockerConfig, NO_COLOR: "1" },
+    });
     expect(cli.code, cli.stderr).toBe(0);
     expect(JSON.stringify(cli.stdout)).toContain("buildbox");
     expect(accepted(world.ssh.logFile).length - before).toBe(1);
@@ -168,7 +190,15 @@ describe("StrictHostKeyChecking as the user set it", () => {
     expect(readFileSync(knownHosts, "utf8")).toContain(`[127.0.0.1]:${world.ssh.port} ssh-ed25519 `);
 
     const flagged = empty();
-    (await connectDocker({ host: world.ssh.url, identityFile: world.ssh.keyFile, knownHostsFile: flagged, acceptUnknownHostKey: true, sshConfigFile: "/dev/null" })).close();
+    (
+      await connectDocker({
+        host: world.ssh.url,
+        identityFile: world.ssh.keyFile,
+        knownHostsFile: flagged,
+        acceptUnknownHostKey: true,
+        sshConfigFile: "/dev/null",
+      })
+    ).close();
     expect(readFileSync(flagged, "utf8")).toContain(`[127.0.0.1]:${world.ssh.port} ssh-ed25519 `);
   });
 
@@ -176,8 +206,13 @@ describe("StrictHostKeyChecking as the user set it", () => {
     const dir = mkdtempSync(join(scratch, "changed-"));
     await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, "key")]);
     const knownHosts = join(dir, "known_hosts");
-    writeFileSync(knownHosts, `[127.0.0.1]:${world.ssh.port} ${readFileSync(join(dir, "key.pub"), "utf8").split(" ").slice(0, 2).join(" ")}\n`);
-    const error = await rejectionOf(connectDocker({ host: "ssh://buildbox", sshConfigFile: config, knownHostsFile: knownHosts, acceptUnknownHostKey: true }));
+    writeFileSync(
+      knownHosts,
+      `[127.0.0.1]:${world.ssh.port} ${readFileSync(join(dir, "key.pub"), "utf8").split(" ").slice(0, 2).join(" ")}\n`,
+    );
+    const error = await rejectionOf(
+      connectDocker({ host: "ssh://buildbox", sshConfigFile: config, knownHostsFile: knownHosts, acceptUnknownHostKey: true }),
+    );
     expect(error).toMatchObject({ kind: "daemon-unreachable", reason: "ssh-host-key-changed" });
     expect((error as Error).message).toContain(`does not match ${knownHosts} (line 1)`);
     expect((error as PullbackError).diagnosis?.steps[0]?.command).toBe(`ssh-keygen -f ${knownHosts} -R '[127.0.0.1]:${world.ssh.port}'`);
@@ -185,7 +220,10 @@ describe("StrictHostKeyChecking as the user set it", () => {
 
   it("a @revoked host key is refused", async () => {
     const knownHosts = join(mkdtempSync(join(scratch, "revoked-")), "known_hosts");
-    const hostKey = readFileSync(join(world.stateDir, "ssh", "ssh_host_ed25519_key.pub"), "utf8").split(" ").slice(0, 2).join(" ");
+    const hostKey = readFileSync(join(world.stateDir, "ssh", "ssh_host_ed25519_key.pub"), "utf8")
+      .split(" ")
+      .slice(0, 2)
+      .join(" ");
     writeFileSync(knownHosts, `@revoked [127.0.0.1]:${world.ssh.port} ${hostKey}\n${readFileSync(world.ssh.knownHostsFile, "utf8")}`);
     const error = await rejectionOf(connectDocker({ host: "ssh://buildbox", sshConfigFile: config, knownHostsFile: knownHosts }));
     expect(error).toMatchObject({ kind: "daemon-unreachable", reason: "ssh-host-key-revoked" });
@@ -202,13 +240,23 @@ describe("every SSH failure has its diagnosis, from ssh's own words", () => {
   it("authentication refused: names the keys offered (fingerprints), never their contents", async () => {
     const dir = mkdtempSync(join(scratch, "stranger-"));
     await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, "key")]);
-    const error = await rejectionOf(connectDocker({ host: world.ssh.url, identityFile: join(dir, "key"), knownHostsFile: world.ssh.knownHostsFile, sshConfigFile: "/dev/null" }));
+    const error = await rejectionOf(
+      connectDocker({
+        host: world.ssh.url,
+        identityFile: join(dir, "key"),
+        knownHostsFile: world.ssh.knownHostsFile,
+        sshConfigFile: "/dev/null",
+      }),
+    );
     expect(error).toMatchObject({ kind: "daemon-unreachable", reason: "ssh-auth-refused" });
     const fingerprint = (await run("ssh-keygen", ["-l", "-f", join(dir, "key.pub")])).stdout.split(" ")[1]!;
     expect((error as Error).message).toMatch(/SSH refused the key/);
     expect((error as Error).message).toContain(`${join(dir, "key")} ED25519 ${fingerprint}`);
     const text = JSON.stringify({ error, diagnosis: (error as PullbackError).diagnosis, message: (error as Error).message });
-    for (const line of readFileSync(join(dir, "key"), "utf8").split("\n").filter((l) => l && !l.startsWith("-----"))) expect(text).not.toContain(line);
+    for (const line of readFileSync(join(dir, "key"), "utf8")
+      .split("\n")
+      .filter((l) => l && !l.startsWith("-----")))
+      expect(text).not.toContain(line);
   });
 
   it("host unreachable, bastion unreachable, target unreachable behind the bastion", async () => {
@@ -243,12 +291,16 @@ describe("every SSH failure has its diagnosis, from ssh's own words", () => {
   });
 
   it("no ssh client at all", async () => {
-    const error = await rejectionOf(connectDocker({ host: "ssh://buildbox", sshConfigFile: config, sshCommand: join(scratch, "no-such-ssh") }));
+    const error = await rejectionOf(
+      connectDocker({ host: "ssh://buildbox", sshConfigFile: config, sshCommand: join(scratch, "no-such-ssh") }),
+    );
     expect(error).toMatchObject({ kind: "daemon-unreachable", reason: "ssh-client-missing" });
   });
 
   it("the CLI exits 5 with the diagnosis, and nothing prompts", async () => {
-    const cli = await runCli(["pull", image("public/app:1"), "--host", "ssh://nodocker", "--ssh-config", config, "--no-credentials"], { env: { PATH: process.env.PATH, HOME: cleanHome(), NO_COLOR: "1" } });
+    const cli = await runCli(["pull", image("public/app:1"), "--host", "ssh://nodocker", "--ssh-config", config, "--no-credentials"], {
+      env: { PATH: process.env.PATH, HOME: cleanHome(), NO_COLOR: "1" },
+    });
     expect(cli.code).toBe(5);
     expect(cli.stderr).toMatch(/docker CLI is not installed on ssh:\/\/nodocker/);
     expect(cli.stderr).toContain(`ssh -F ${config} nodocker command -v docker`);
@@ -259,7 +311,19 @@ describe("a platform the host cannot run (#19 item 3)", () => {
   for (const platform of ["linux/arm64", "linux/s390x"]) {
     it(`--platform ${platform} is refused before pulling, with runnable suggestions`, async () => {
       const cli = await runCli(
-        ["pull", image("public/multi:1"), "--host", "ssh://buildbox", "--ssh-config", config, "--platform", platform, "--tag-as", "multi:arm", "--no-credentials"],
+        [
+          "pull",
+          image("public/multi:1"),
+          "--host",
+          "ssh://buildbox",
+          "--ssh-config",
+          config,
+          "--platform",
+          platform,
+          "--tag-as",
+          "multi:arm",
+          "--no-credentials",
+        ],
         { env: { PATH: process.env.PATH, HOME: cleanHome(), NO_COLOR: "1" } },
       );
       expect(cli.code).toBe(7);
@@ -272,18 +336,40 @@ describe("a platform the host cannot run (#19 item 3)", () => {
   }
 
   it("the suggestions keep -i, --known-hosts and --ssh-config", async () => {
-    const error = await rejectionOf(pullRemoteImage(world.ssh.url, image("public/multi:1"), { identityFile: world.ssh.keyFile, knownHostsFile: world.ssh.knownHostsFile, sshConfigFile: "/dev/null", platform: "linux/arm64", credential: user(world, "alice") }));
+    const error = await rejectionOf(
+      pullRemoteImage(world.ssh.url, image("public/multi:1"), {
+        identityFile: world.ssh.keyFile,
+        knownHostsFile: world.ssh.knownHostsFile,
+        sshConfigFile: "/dev/null",
+        platform: "linux/arm64",
+        credential: user(world, "alice"),
+      }),
+    );
     expect(error).toMatchObject({ kind: "platform", reason: "platform-not-runnable" });
     const command = (error as PullbackError).diagnosis?.steps[0]?.command;
-    expect(command).toBe(`pullback pull ${image("public/multi:1")} --host ${world.ssh.url} -i ${world.ssh.keyFile} --known-hosts ${world.ssh.knownHostsFile} --ssh-config /dev/null`);
+    expect(command).toBe(
+      `pullback pull ${image("public/multi:1")} --host ${world.ssh.url} -i ${world.ssh.keyFile} --known-hosts ${world.ssh.knownHostsFile} --ssh-config /dev/null`,
+    );
     expectNoSecrets(world, error);
   });
 
   it("an image that turns out to be of another architecture is removed again, and no ✓ Pulled is said", async () => {
     // A single-platform arm64 image: dockerd 20.10 hands it over even when asked for linux/amd64.
     const armOnly = `${world.registries.open.host}/public/armonly:1`;
-    await run("skopeo", ["copy", "--quiet", "--src-tls-verify=false", "--dest-tls-verify=false", "--override-arch", "arm64", `docker://${world.registries.open.host}/public/multi:1`, `docker://${armOnly}`]);
-    const cli = await runCli(["pull", armOnly, "--host", "ssh://buildbox", "--ssh-config", config, "--tag-as", "armonly:dev", "--no-credentials"], { env: { PATH: process.env.PATH, HOME: cleanHome(), NO_COLOR: "1" } });
+    await run("skopeo", [
+      "copy",
+      "--quiet",
+      "--src-tls-verify=false",
+      "--dest-tls-verify=false",
+      "--override-arch",
+      "arm64",
+      `docker://${world.registries.open.host}/public/multi:1`,
+      `docker://${armOnly}`,
+    ]);
+    const cli = await runCli(
+      ["pull", armOnly, "--host", "ssh://buildbox", "--ssh-config", config, "--tag-as", "armonly:dev", "--no-credentials"],
+      { env: { PATH: process.env.PATH, HOME: cleanHome(), NO_COLOR: "1" } },
+    );
     expect(cli.code).toBe(7);
     expect(cli.stderr).not.toMatch(/Pulled/);
     expect(cli.stderr).toMatch(/on buildbox is arm64, but the host runs amd64/);
@@ -298,7 +384,13 @@ describe("secrets never reach ssh", () => {
     const shim = sshShim(config);
     // pullback runs the `ssh` on PATH (here the shim, which adds -F); the credential comes from the environment.
     const cli = await runCli(["pull", image("private/app:1"), "--host", "ssh://buildbox"], {
-      env: { PATH: `${shim}:${process.env.PATH ?? ""}`, HOME: cleanHome(), NO_COLOR: "1", PULLBACK_REGISTRY_TOKEN: world.users.alice.password, PULLBACK_REGISTRY_USERNAME: "alice" },
+      env: {
+        PATH: `${shim}:${process.env.PATH ?? ""}`,
+        HOME: cleanHome(),
+        NO_COLOR: "1",
+        PULLBACK_REGISTRY_TOKEN: world.users.alice.password,
+        PULLBACK_REGISTRY_USERNAME: "alice",
+      },
     });
     expect(cli.code, cli.stderr).toBe(0);
     const dumps = readdirSync(shim).filter((n) => n.startsWith("argv.") || n.startsWith("env."));

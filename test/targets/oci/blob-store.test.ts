@@ -75,7 +75,9 @@ function open(path = "/blob"): (offset: number) => Promise<BlobBody> {
   return (offset) =>
     new Promise((resolve, reject) => {
       const headers = offset > 0 ? { range: `bytes=${offset}-` } : {};
-      get(`${base}${path}`, { headers }, (response: IncomingMessage) => resolve({ body: response, rangeHonoured: response.statusCode === 206 })).on("error", reject);
+      get(`${base}${path}`, { headers }, (response: IncomingMessage) =>
+        resolve({ body: response, rangeHonoured: response.statusCode === 206 }),
+      ).on("error", reject);
     });
 }
 

@@ -35,9 +35,13 @@ beforeEach(async () => {
   await clearProxyRequests(world);
 });
 
-const blobGets = async (): Promise<string[]> => (await proxyRequests(world)).filter((r) => r.method === "GET" && r.path.includes("/blobs/")).map((r) => r.path);
+const blobGets = async (): Promise<string[]> =>
+  (await proxyRequests(world)).filter((r) => r.method === "GET" && r.path.includes("/blobs/")).map((r) => r.path);
 const failure = async (promise: Promise<unknown>): Promise<PullbackError> => {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!(error instanceof PullbackError)) throw new Error(`expected a PullbackError, got ${String(error)}`);
   return error;
 };
@@ -45,7 +49,9 @@ const failure = async (promise: Promise<unknown>): Promise<PullbackError> => {
 describe("config before layers", () => {
   it("a single-platform amd64 image asked for as linux/arm64 costs the config blob only: no layer, exit 7, no layout left", async () => {
     const dir = fresh();
-    const error = await failure(pullImage(proxied("public/app:1"), { to: parseDestination(`oci:${dir}:x`), platform: "linux/arm64", credential: null }));
+    const error = await failure(
+      pullImage(proxied("public/app:1"), { to: parseDestination(`oci:${dir}:x`), platform: "linux/arm64", credential: null }),
+    );
     expect([error.kind, exitCodeFor(error)]).toEqual(["platform", 7]);
     expect(error.message).toContain("is built for linux/amd64, not linux/arm64");
     expect(await blobGets()).toEqual([`/v2/public/app/blobs/${publicApp.configDigest}`]);
@@ -63,8 +69,15 @@ describe("integrity", () => {
     const error = await failure(pullImage(proxied("public/app:1"), { to: parseDestination(`oci:${dir}:x`), credential: null }));
     expect(error).toBeInstanceOf(PullError);
     const pullError = error as PullError;
-    expect([pullError.kind, pullError.reason, exitCodeFor(pullError), pullError.attempts.length]).toEqual(["integrity", "digest-mismatch", 9, 1]);
-    expect(pullError.diagnosis.summary).toBe(`The registry sent wrong bytes for blob ${layer.digest} of ${world.faultProxy.host}/public/app:1`);
+    expect([pullError.kind, pullError.reason, exitCodeFor(pullError), pullError.attempts.length]).toEqual([
+      "integrity",
+      "digest-mismatch",
+      9,
+      1,
+    ]);
+    expect(pullError.diagnosis.summary).toBe(
+      `The registry sent wrong bytes for blob ${layer.digest} of ${world.faultProxy.host}/public/app:1`,
+    );
     expect(pullError.diagnosis.explanation).toMatch(new RegExp(`^Expected ${layer.digest}, received sha256:[a-f0-9]{64}\\.`));
     expect(pullError.diagnosis.retryable).toBe(true);
     expect(readdirSync(join(dir, "blobs", "sha256")).filter((name) => name.startsWith(layer.digest.slice(7)))).toEqual([]);
@@ -90,7 +103,9 @@ describe("docker-archive", () => {
     await pullImage(proxied("public/app:1"), { to: parseDestination(`docker-archive:${file}`), credential: null });
 
     await clearProxyRequests(world);
-    const error = await failure(pullImage(proxied("public/multi:1"), { to: parseDestination(`docker-archive:${file}`), platform: "linux/amd64", credential: null }));
+    const error = await failure(
+      pullImage(proxied("public/multi:1"), { to: parseDestination(`docker-archive:${file}`), platform: "linux/amd64", credential: null }),
+    );
     expect([error.kind, error.reason, exitCodeFor(error)]).toEqual(["usage", "destination-exists", 2]);
     expect(error.diagnosis?.summary).toBe(`${file} already holds another image (${world.faultProxy.host}/public/app:1)`);
     expect(error.diagnosis?.steps[0]?.command).toMatch(/--replace$/);
@@ -100,19 +115,29 @@ describe("docker-archive", () => {
     expect(readdirSync(join(file, "..")).filter((name) => name.includes("pullback"))).toEqual([]);
 
     const events: PullEvent[] = [];
-    await pullImage(proxied("public/multi:1"), { to: parseDestination(`docker-archive:${file}`), platform: "linux/amd64", replace: true, credential: null, onEvent: (e) => events.push(e) });
-    expect(events.filter((e) => e.type === "warning" && e.code === "destination-replaced").map((e) => (e.type === "warning" ? e.message : ""))).toEqual([
-      `${file} held ${world.faultProxy.host}/public/app:1; it is replaced by ${world.faultProxy.host}/public/multi:1`,
-    ]);
+    await pullImage(proxied("public/multi:1"), {
+      to: parseDestination(`docker-archive:${file}`),
+      platform: "linux/amd64",
+      replace: true,
+      credential: null,
+      onEvent: (e) => events.push(e),
+    });
+    expect(
+      events.filter((e) => e.type === "warning" && e.code === "destination-replaced").map((e) => (e.type === "warning" ? e.message : "")),
+    ).toEqual([`${file} held ${world.faultProxy.host}/public/app:1; it is replaced by ${world.faultProxy.host}/public/multi:1`]);
     const manifest = JSON.parse((await readTarEntry(file, "manifest.json", 1 << 20))!.toString("utf8")) as { RepoTags: string[] }[];
     expect(manifest[0]?.RepoTags).toEqual([`${world.faultProxy.host}/public/multi:1`]);
   });
 
   it("--all-platforms is refused in user terms before any request", async () => {
     const file = join(fresh("all"), "app.tar");
-    const error = await failure(pullImage(proxied("public/multi:1"), { to: parseDestination(`docker-archive:${file}`), allPlatforms: true, credential: null }));
+    const error = await failure(
+      pullImage(proxied("public/multi:1"), { to: parseDestination(`docker-archive:${file}`), allPlatforms: true, credential: null }),
+    );
     expect(error.kind).toBe("usage");
-    expect(error.message).toBe("A docker-archive holds the image of one platform; to keep every platform, pull into an OCI layout (oci:DIR) instead");
+    expect(error.message).toBe(
+      "A docker-archive holds the image of one platform; to keep every platform, pull into an OCI layout (oci:DIR) instead",
+    );
     expect(error.message).not.toMatch(/allPlatforms/);
     expect(await proxyRequests(world)).toEqual([]);
   });
@@ -123,7 +148,12 @@ describe("oci: layout", () => {
     const dir = fresh();
     await pullImage(proxied("public/app:1"), { to: parseDestination(`oci:${dir}:v`), credential: null });
     const events: PullEvent[] = [];
-    const outcome = await pullImage(proxied("public/multi:1"), { to: parseDestination(`oci:${dir}:v`), platform: "linux/amd64", credential: null, onEvent: (e) => events.push(e) });
+    const outcome = await pullImage(proxied("public/multi:1"), {
+      to: parseDestination(`oci:${dir}:v`),
+      platform: "linux/amd64",
+      credential: null,
+      onEvent: (e) => events.push(e),
+    });
     const warnings = events.flatMap((e) => (e.type === "warning" && e.code === "destination-replaced" ? [e.message] : []));
     expect(warnings).toEqual([
       `oci:${dir}:v named ${publicApp.manifestDigest}; it will name ${outcome.image.digest} (${world.faultProxy.host}/public/multi:1). The image it named before stays in the layout, untagged.`,
@@ -138,7 +168,14 @@ describe("oci: layout", () => {
     chmodSync(home, 0o755);
     const run = await runCli(["pull", proxied("public/app:1"), "--to", `oci:${join(locked, "layout")}:x`], {
       env: { PATH: process.env.PATH, HOME: home, NO_COLOR: "1" },
-      command: ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, join(import.meta.dirname, "..", "..", "..", "bin", "pullback.js")],
+      command: [
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        process.execPath,
+        join(import.meta.dirname, "..", "..", "..", "bin", "pullback.js"),
+      ],
     });
     expect(run.code).toBe(8);
     const lines = run.stderr.split("\n");

@@ -8,7 +8,11 @@ const layer = (n: number): object => ({ mediaType: "application/vnd.oci.image.la
 
 describe("parseManifest", () => {
   it("reads a Docker schema 2 manifest by its own media type", () => {
-    const parsed = parseManifest(bytes({ schemaVersion: 2, mediaType: DOCKER_MANIFEST, config: layer(1), layers: [layer(2), layer(3)] }), "application/json", "x:1");
+    const parsed = parseManifest(
+      bytes({ schemaVersion: 2, mediaType: DOCKER_MANIFEST, config: layer(1), layers: [layer(2), layer(3)] }),
+      "application/json",
+      "x:1",
+    );
     expect(parsed.kind).toBe("image");
     expect(parsed.mediaType).toBe(DOCKER_MANIFEST);
     expect(parsed.kind === "image" && parsed.layers.map((l) => l.size)).toEqual([2, 3]);
@@ -20,18 +24,34 @@ describe("parseManifest", () => {
   });
 
   it("reads a Docker manifest list with normalized platforms", () => {
-    const list = { schemaVersion: 2, mediaType: DOCKER_MANIFEST_LIST, manifests: [{ ...layer(1), mediaType: DOCKER_MANIFEST, platform: { os: "linux", architecture: "aarch64" } }] };
+    const list = {
+      schemaVersion: 2,
+      mediaType: DOCKER_MANIFEST_LIST,
+      manifests: [{ ...layer(1), mediaType: DOCKER_MANIFEST, platform: { os: "linux", architecture: "aarch64" } }],
+    };
     const parsed = parseManifest(bytes(list), "", "x:1");
     expect(parsed.kind === "index" && parsed.manifests[0]?.platform).toEqual({ os: "linux", architecture: "arm64", variant: "v8" });
   });
 
   it.each([
     ["schema 1", { schemaVersion: 1, mediaType: "application/vnd.docker.distribution.manifest.v1+prettyjws", fsLayers: [] }, "registry"],
-    ["a sha512 digest", { schemaVersion: 2, mediaType: OCI_MANIFEST, config: { ...layer(1), digest: `sha512:${"a".repeat(128)}` }, layers: [] }, "registry"],
-    ["a path in the digest", { schemaVersion: 2, mediaType: OCI_MANIFEST, config: { ...layer(1), digest: "sha256:../../etc/passwd" }, layers: [] }, "registry"],
+    [
+      "a sha512 digest",
+      { schemaVersion: 2, mediaType: OCI_MANIFEST, config: { ...layer(1), digest: `sha512:${"a".repeat(128)}` }, layers: [] },
+      "registry",
+    ],
+    [
+      "a path in the digest",
+      { schemaVersion: 2, mediaType: OCI_MANIFEST, config: { ...layer(1), digest: "sha256:../../etc/passwd" }, layers: [] },
+      "registry",
+    ],
     ["a negative size", { schemaVersion: 2, mediaType: OCI_MANIFEST, config: { ...layer(1), size: -1 }, layers: [] }, "registry"],
     ["layers that are not a list", { schemaVersion: 2, mediaType: OCI_MANIFEST, config: layer(1), layers: {} }, "registry"],
-    ["too many layers", { schemaVersion: 2, mediaType: OCI_MANIFEST, config: layer(1), layers: Array.from({ length: MAX_LAYERS + 1 }, () => layer(2)) }, "limit"],
+    [
+      "too many layers",
+      { schemaVersion: 2, mediaType: OCI_MANIFEST, config: layer(1), layers: Array.from({ length: MAX_LAYERS + 1 }, () => layer(2)) },
+      "limit",
+    ],
   ])("refuses %s", (_name, manifest, kind) => {
     expect(() => parseManifest(bytes(manifest), "", "x:1")).toThrow(expect.objectContaining({ kind }));
   });

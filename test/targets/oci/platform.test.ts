@@ -12,7 +12,12 @@ function index(...platforms: string[]): IndexManifest {
     mediaType: OCI_INDEX,
     manifests: platforms.map((spec, i) => {
       const [os = "", architecture = "", variant] = spec.split("/");
-      return { mediaType: OCI_MANIFEST, digest: digest(i + 1), size: 100, platform: variant === undefined ? { os, architecture } : { os, architecture, variant } };
+      return {
+        mediaType: OCI_MANIFEST,
+        digest: digest(i + 1),
+        size: 100,
+        platform: variant === undefined ? { os, architecture } : { os, architecture, variant },
+      };
     }),
   };
 }

@@ -15,7 +15,10 @@ const run = promisify(execFile);
 const world = getWorld();
 const token = world.registries.token.host;
 const { publicApp, privateApp, publicMulti } = world.fixtures;
-const alice = Credential.basic(world.users.alice.username, world.users.alice.password, { type: "explicit", label: "alice's test credentials" });
+const alice = Credential.basic(world.users.alice.username, world.users.alice.password, {
+  type: "explicit",
+  label: "alice's test credentials",
+});
 const bob = Credential.basic(world.users.bob.username, world.users.bob.password, { type: "explicit", label: "bob's test credentials" });
 
 let scratch: string;
@@ -38,16 +41,33 @@ describe("credentials and fallback", () => {
   it("falls back to an anonymous pull of a public image when bob is refused, with a warning", async () => {
     const dir = fresh();
     const events: PullEvent[] = [];
-    const outcome = await pullImage(`${token}/public/app:1`, { to: parseDestination(`oci:${dir}:app`), credential: bob, onEvent: (e) => events.push(e) });
+    const outcome = await pullImage(`${token}/public/app:1`, {
+      to: parseDestination(`oci:${dir}:app`),
+      credential: bob,
+      onEvent: (e) => events.push(e),
+    });
     expect(outcome.fellBack).toBe(true);
-    expect(outcome.attempts.map((a) => [a.identity.anonymous, a.succeeded])).toEqual([[false, false], [true, true]]);
+    expect(outcome.attempts.map((a) => [a.identity.anonymous, a.succeeded])).toEqual([
+      [false, false],
+      [true, true],
+    ]);
     expect(outcome.warnings).toHaveLength(1);
-    expect(outcome.warnings[0]).toMatch(new RegExp(`^Bob's test credentials (was|were) refused by ${token.replace(/\./g, "\\.")}: .*denied`, "i"));
-    expect(outcome.image).toMatchObject({ digest: publicApp.manifestDigest, layers: 3, platform: "linux/amd64", destination: `oci:${dir}:app` });
-    expect(events.some((e) => e.type === "warning" && e.code === "credentials-refused")).toBe(true);
-    expect(events.filter((e) => e.type === "layer" && e.status === "done").map((e) => e.type === "layer" && e.id).sort()).toEqual(
-      publicApp.layers.map((l) => hex(l.digest).slice(0, 12)).sort(),
+    expect(outcome.warnings[0]).toMatch(
+      new RegExp(`^Bob's test credentials (was|were) refused by ${token.replace(/\./g, "\\.")}: .*denied`, "i"),
     );
+    expect(outcome.image).toMatchObject({
+      digest: publicApp.manifestDigest,
+      layers: 3,
+      platform: "linux/amd64",
+      destination: `oci:${dir}:app`,
+    });
+    expect(events.some((e) => e.type === "warning" && e.code === "credentials-refused")).toBe(true);
+    expect(
+      events
+        .filter((e) => e.type === "layer" && e.status === "done")
+        .map((e) => e.type === "layer" && e.id)
+        .sort(),
+    ).toEqual(publicApp.layers.map((l) => hex(l.digest).slice(0, 12)).sort());
     expect(JSON.stringify(events)).not.toContain(world.users.bob.password);
   });
 
@@ -64,7 +84,9 @@ describe("credentials and fallback", () => {
 
   it("fails with auth after two attempts when bob pulls a private image, leaving no index", async () => {
     const dir = fresh();
-    const error = await pullImage(`${token}/private/app:1`, { to: parseDestination(`oci:${dir}`), credential: bob }).catch((e: unknown) => e);
+    const error = await pullImage(`${token}/private/app:1`, { to: parseDestination(`oci:${dir}`), credential: bob }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(PullError);
     expect((error as PullError).kind).toBe("auth");
     expect((error as PullError).attempts).toHaveLength(2);
@@ -106,7 +128,9 @@ describe("platforms", () => {
     const wanted = publicMulti.platforms?.[platform];
     expect(outcome.image.digest).toBe(wanted?.manifestDigest);
     expect(outcome.image.platform).toBe(platform === "linux/arm64" ? "linux/arm64/v8" : platform);
-    expect(await blobNames(dir)).toEqual([wanted!.manifestDigest, wanted!.configDigest, ...wanted!.layers.map((l) => l.digest)].map(hex).sort());
+    expect(await blobNames(dir)).toEqual(
+      [wanted!.manifestDigest, wanted!.configDigest, ...wanted!.layers.map((l) => l.digest)].map(hex).sort(),
+    );
   });
 
   it("keeps the whole index with allPlatforms and refuses a platform that is not offered", async () => {
@@ -116,7 +140,9 @@ describe("platforms", () => {
     expect(outcome.image.layers).toBe(2);
     const { stdout } = await run("skopeo", ["inspect", "--raw", `oci:${dir}:all`]);
     expect((JSON.parse(stdout) as { manifests: unknown[] }).manifests).toHaveLength(2);
-    const error = await pullImage(`${token}/public/multi:1`, { to: parseDestination(`oci:${dir}:s390x`), platform: "linux/s390x" }).catch((e: unknown) => e);
+    const error = await pullImage(`${token}/public/multi:1`, { to: parseDestination(`oci:${dir}:s390x`), platform: "linux/s390x" }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ kind: "platform", message: expect.stringContaining("linux/amd64, linux/arm64/v8") });
   });
 });

@@ -23,17 +23,24 @@ describe("tarChunks", () => {
     const longName = `${"d".repeat(60)}/${"e".repeat(60)}/${"f".repeat(40)}`;
     const archive = join(dir, "a.tar");
     await pipeline(
-      Readable.from(tarChunks([
-        { name: "blobs/sha256/abc", file: join(dir, "blob"), size: onDisk.length },
-        { name: "manifest.json", bytes: Buffer.from('[{"Config":"x"}]\n') },
-        { name: longName, bytes: Buffer.from("deep") },
-      ])),
+      Readable.from(
+        tarChunks([
+          { name: "blobs/sha256/abc", file: join(dir, "blob"), size: onDisk.length },
+          { name: "manifest.json", bytes: Buffer.from('[{"Config":"x"}]\n') },
+          { name: longName, bytes: Buffer.from("deep") },
+        ]),
+      ),
       createWriteStream(archive),
     );
     expect((await readFile(archive)).length % 512).toBe(0);
     const listing = execFileSync("tar", ["-tvf", archive], { encoding: "utf8" });
     expect(listing).toContain("root/root");
-    expect(listing.split("\n").filter(Boolean).map((line) => line.split(/\s+/).at(-1))).toEqual(["blobs/sha256/abc", "manifest.json", longName]);
+    expect(
+      listing
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => line.split(/\s+/).at(-1)),
+    ).toEqual(["blobs/sha256/abc", "manifest.json", longName]);
     const out = join(dir, "out");
     execFileSync("mkdir", [out]);
     execFileSync("tar", ["-xf", archive, "-C", out]);

@@ -37,7 +37,9 @@ describe("writeBody", () => {
     const handle = await open(path, "w");
     const seen: number[] = [];
     // 40 MiB in 64 KiB chunks: 40 batches and two flush-behind points.
-    const written = await writeBody(chunks(640, 65_536), handle, 0, { inspect: (chunk) => void seen.push(chunk[0]!) }).finally(() => handle.close());
+    const written = await writeBody(chunks(640, 65_536), handle, 0, { inspect: (chunk) => void seen.push(chunk[0]!) }).finally(() =>
+      handle.close(),
+    );
     expect(written).toBe(640 * 65_536);
     expect(seen).toEqual(Array.from({ length: 640 }, (_, i) => i % 256));
     expect((await readFile(path)).equals(expected(640, 65_536))).toBe(true);
@@ -61,7 +63,9 @@ describe("writeBody", () => {
     body.on("error", () => undefined);
     body.destroy(Object.assign(new Error("aborted"), { code: "ECONNRESET" }));
     await new Promise((resolve) => setImmediate(resolve));
-    const error = await writeBody(body, handle, 0, { inspect: () => undefined }).catch((e: unknown) => e).finally(() => handle.close());
+    const error = await writeBody(body, handle, 0, { inspect: () => undefined })
+      .catch((e: unknown) => e)
+      .finally(() => handle.close());
     expect(error).toBeInstanceOf(BodyReadError);
     expect((error as Error).message).toBe("aborted");
   });
