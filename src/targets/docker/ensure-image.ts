@@ -27,7 +27,9 @@ export interface EnsureImageOptions extends CredentialChoiceOptions, FallbackCho
   /**
    * When to ask the registry (docker's `--pull`). Default `"missing"`: an image already in the
    * daemon (for `platform`, when given) is used as it is, without a registry request.
-   * `"always"` resolves the tag every time, as `docker pull` does; `"never"` fails when it is absent.
+   * `"always"` resolves the tag every time, as `docker pull` does (a bare name like `alpine` included);
+   * `"never"` fails when it is absent. A missing bare name (`cluster:dev`) is taken for a locally built
+   * image under "missing" and "never", and is not looked up on Docker Hub.
    */
   readonly pull?: PullPolicy | undefined;
 }
@@ -61,17 +63,21 @@ async function presentOrPulled(
   input: string,
   options: EnsureImageOptions,
 ): Promise<PullOutcome<DaemonImage>> {
+  const policy = options.pull ?? "missing";
   if (isLocalImageRef(input)) {
-    // A locally built name is never looked up on Docker Hub, whatever the policy.
+    // A bare name (cluster:dev) that the daemon holds with no digest from Docker Hub was built here:
+    // it is used as it is. Missing, it is looked up on Docker Hub only under "always", which means
+    // `docker pull` (`pullback pull alpine`); ensuring it ("missing", "never") cannot pull it.
     const present = await docker.engine.inspectImage(localName(reference));
-    if (present) return { image: describeLocalImage(reference, present, true), attempts: [], warnings: [], fellBack: false };
-    throw localOnlyError(input);
+    const image = present && describeLocalImage(reference, present, true);
+    if (image && (image.digest === undefined || policy !== "always")) return { image, attempts: [], warnings: [], fellBack: false };
+    if (policy !== "always") throw localOnlyError(input);
   }
   return pullByPolicy({
     ...options,
     docker,
     ref: reference,
-    policy: options.pull ?? "missing",
+    policy,
     platform: options.platform,
     host: docker.remoteHost,
   });
