@@ -82,6 +82,7 @@ function checkConnectOptions(options: Readonly<Record<string, unknown>>, name: s
   checkInteger(options.timeoutMs, `${name}.timeoutMs`, 1, MAX_TIMEOUT_MS);
   checkInteger(options.connectTimeoutMs, `${name}.connectTimeoutMs`, 1, MAX_TIMEOUT_MS);
   checkBoolean(options.acceptUnknownHostKey, `${name}.acceptUnknownHostKey`);
+  checkFunction(options.onNotice, `${name}.onNotice`);
   checkTextList(options.systemSockets, `${name}.systemSockets`);
   checkEnvironment(options.env, `${name}.env`);
 }

@@ -5,7 +5,7 @@
  * out wrong is removed again, so no wrong image stays under the name.
  */
 import { PullbackError, messageOf, type RecoveryStep } from "../../errors.js";
-import type { PullEvent, PullEventListener } from "../../events.js";
+import { emit, type PullEvent, type PullEventListener } from "../../events.js";
 import { PullError, type PullOutcome } from "../../fallback/pull-outcome.js";
 import type { FallbackChoiceOptions } from "../../fallback/pull-with-fallback.js";
 import { formatPlatform, normalizeArchitecture, parsePlatform, type Platform } from "../../platform.js";
@@ -45,7 +45,8 @@ export async function pullRemoteImage(
 ): Promise<PullOutcome<DaemonImage>> {
   const reference = checkPullRemoteImage(remote, ref, options);
   const tagAs = options.tagAs === undefined ? undefined : parseTagAs(options.tagAs);
-  const docker = typeof remote === "string" ? await connectDocker({ ...options, host: remote }) : remote;
+  const onNotice = (message: string): void => emit(options.onEvent, { type: "warning", code: "other", message });
+  const docker = typeof remote === "string" ? await connectDocker({ ...options, host: remote, onNotice }) : remote;
   try {
     return await pullOnto(docker, reference, tagAs, options);
   } finally {

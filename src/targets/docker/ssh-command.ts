@@ -37,6 +37,8 @@ export interface SshOptions {
   /** The ssh client to run; default `ssh` on PATH. */
   readonly sshCommand?: string | undefined;
   readonly env?: NodeJS.ProcessEnv | undefined;
+  /** ssh's notices meant for a person, e.g. a host key that accept-new recorded, with its fingerprint (ssh prints it too). */
+  readonly onNotice?: ((message: string) => void) | undefined;
 }
 
 const URL_HINT = "expected ssh://[user@]host[:port], where host may be an alias from your ssh configuration";

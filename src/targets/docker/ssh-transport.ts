@@ -67,7 +67,7 @@ export class SshDockerTransport {
       return socket;
     }
     const socket = new SshStdioSocket(child);
-    const stderr = new StderrReader();
+    const stderr = new StderrReader(this.#options.onNotice);
     child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
     let ended = false;
     const end = (facts: SshFailureFacts): void => {
@@ -131,6 +131,12 @@ class StderrReader {
   readonly offered: string[] = [];
   authenticated = false;
   #partial = "";
+  #hostKey: string | undefined;
+  readonly #onNotice: ((message: string) => void) | undefined;
+
+  constructor(onNotice?: (message: string) => void) {
+    this.#onNotice = onNotice;
+  }
 
   push(chunk: Buffer): void {
     const text = this.#partial + chunk.toString("utf8");
@@ -143,7 +149,14 @@ class StderrReader {
     // The remote's stderr and ssh's own -v lines share one pipe: a debug line may cut into another.
     const line = raw.startsWith("debug") ? raw : raw.replace(/debug\d: .*$/, "");
     const offering = /^debug1: Offering public key: (.*)$/.exec(line);
+    // A host with a certificate says "Server host certificate: TYPE-cert-v01@openssh.com FP, serial …"; known_hosts records the plain key.
+    const hostKey = /^debug1: Server host (?:key|certificate): (\S+?)(?:-cert-v01@openssh\.com)? ([^\s,]+)/.exec(line);
+    const added = /^Warning: Permanently added (.*) to the list of known hosts\.?$/.exec(line.trim());
     if (offering?.[1]) this.offered.push(offering[1].trim());
+    else if (hostKey?.[1]) this.#hostKey = `${hostKey[1]} ${hostKey[2] ?? ""}`;
+    // accept-new recorded a key nobody listed: say which, as ssh does, so the user can compare it.
+    else if (added?.[1])
+      this.#onNotice?.(`the host key of ${added[1]} was not known and has been recorded${this.#hostKey ? ` (${this.#hostKey})` : ""}`);
     // Only the outer ssh sends the command; a ProxyJump's inner ssh authenticating to the bastion does not count.
     else if (/^debug1: Sending command: docker system dial-stdio/.test(line)) this.authenticated = true;
     else if (!line.startsWith("debug") && line.trim() && !/^(Transferred|Bytes per second):|^OpenSSH_|^Authenticated to /.test(line)) {

@@ -98,15 +98,23 @@ describe("SSH refusals are typed errors, never trust by default", () => {
   it("accepts (and records, as ssh's accept-new does) an unknown host key only when told to", async () => {
     const empty = join(scratch, "empty_known_hosts_2");
     writeFileSync(empty, "");
+    const notices: string[] = [];
     const docker = await connectDocker({
       host: world.ssh.url,
       identityFile: world.ssh.keyFile,
       knownHostsFile: empty,
       acceptUnknownHostKey: true,
       sshConfigFile,
+      onNotice: (message) => notices.push(message),
     });
     docker.close();
     expect(readFileSync(empty, "utf8")).toContain(`[127.0.0.1]:${world.ssh.port} ssh-ed25519`);
+    // Not silently: the recorded key's fingerprint is said, as ssh says it.
+    const fingerprint = /SHA256:\S+/.exec(execFileSync("ssh-keygen", ["-lf", empty], { encoding: "utf8" }))?.[0];
+    expect(fingerprint).toBeDefined();
+    expect(notices).toEqual([
+      `the host key of '[127.0.0.1]:${world.ssh.port}' (ED25519) was not known and has been recorded (ssh-ed25519 ${fingerprint})`,
+    ]);
   });
 
   it("refuses a changed host key even when unknown keys are accepted", async () => {
