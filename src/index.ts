@@ -53,7 +53,7 @@ export { pullRemoteImage } from "./targets/docker/pull-remote-image.js";
 export type { PullRemoteImageOptions } from "./targets/docker/pull-remote-image.js";
 export type { DaemonImage } from "./targets/docker/daemon-pull.js";
 export type { CredentialChoiceOptions } from "./targets/credential-choice.js";
-export type { PullPolicy } from "./targets/pull-policy.js";
+export type { PullPolicy } from "./pull-policy.js";
 
 // Daemonless: OCI layout and docker-archive
 export { pullImage, parseDestination } from "./targets/oci/pull-image.js";

@@ -5,7 +5,7 @@
  */
 import type { PullDestination } from "../reference/destination.js";
 import type { ImageReference } from "../reference/parse-reference.js";
-import { PULL_POLICIES } from "../targets/pull-policy.js";
+import { PULL_POLICIES } from "../pull-policy.js";
 import { checkBoolean, checkEnvironment, checkFunction, checkInteger, checkRecord, checkText, checkTextList, invalid } from "./checks.js";
 import {
   checkCredential,

@@ -11,7 +11,7 @@ const SRC = resolve(import.meta.dirname, "..", "..", "src");
 
 /** Lowest first. A module may import from its own floor and the floors below. */
 const FLOORS: readonly (readonly string[])[] = [
-  ["errors.ts", "text/", "validation/checks.ts", "validation/describe-value.ts", "events.ts", "platform.ts"],
+  ["errors.ts", "text/", "validation/checks.ts", "validation/describe-value.ts", "events.ts", "platform.ts", "pull-policy.ts"],
   ["files/", "reference/", "credentials/", "validation/"],
   ["registry/"],
   ["fallback/"],

@@ -3,7 +3,7 @@
  * Pure: checks flag combinations and names the target; touches nothing.
  */
 import { PullbackError } from "../../errors.js";
-import { parsePullPolicy, type PullPolicy } from "../../targets/pull-policy.js";
+import { parsePullPolicy, type PullPolicy } from "../../pull-policy.js";
 
 export interface PullFlags {
   readonly host?: string | undefined;

@@ -8,7 +8,7 @@ import type { FallbackChoiceOptions } from "../../fallback/pull-with-fallback.js
 import { checkEnsureImage } from "../../validation/entry-points.js";
 import { isLocalImageRef, type ImageReference } from "../../reference/parse-reference.js";
 import type { CredentialChoiceOptions } from "../credential-choice.js";
-import type { PullPolicy } from "../pull-policy.js";
+import type { PullPolicy } from "../../pull-policy.js";
 import type { DockerConnection } from "./connect-docker.js";
 import { describeLocalImage, localName, parseTagAs, tagImage, type DaemonImage } from "./daemon-pull.js";
 import { pullByPolicy } from "./policy-pull.js";

@@ -12,7 +12,7 @@ import { pullWithFallback } from "../../fallback/pull-with-fallback.js";
 import { formatPlatform, normalizePlatform, parsePlatform, platformRank } from "../../platform.js";
 import type { ImageReference } from "../../reference/parse-reference.js";
 import { chooseCredential, type CredentialChoiceOptions } from "../credential-choice.js";
-import { decidePull, type Presence, type PullPolicy } from "../pull-policy.js";
+import { decidePull, type Presence, type PullPolicy } from "../../pull-policy.js";
 import type { DockerConnection } from "./connect-docker.js";
 import { describeLocalImage, localName, pullThroughDaemon, type DaemonImage } from "./daemon-pull.js";
 import type { LocalImage } from "./engine.js";

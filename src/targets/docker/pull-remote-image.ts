@@ -11,7 +11,7 @@ import type { FallbackChoiceOptions } from "../../fallback/pull-with-fallback.js
 import { formatPlatform, normalizeArchitecture, parsePlatform, type Platform } from "../../platform.js";
 import type { ImageReference } from "../../reference/parse-reference.js";
 import type { CredentialChoiceOptions } from "../credential-choice.js";
-import type { PullPolicy } from "../pull-policy.js";
+import type { PullPolicy } from "../../pull-policy.js";
 import { connectDocker, type ConnectDockerOptions, type DockerConnection } from "./connect-docker.js";
 import { localName, parseTagAs, tagImage, type DaemonImage } from "./daemon-pull.js";
 import { pullByPolicy } from "./policy-pull.js";

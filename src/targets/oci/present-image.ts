@@ -9,10 +9,10 @@ import { join } from "node:path";
 import { formatPlatform, normalizePlatform, platformRank, type Platform } from "../../platform.js";
 import type { ImageReference } from "../../reference/parse-reference.js";
 import type { PullOutcome } from "../../fallback/pull-outcome.js";
-import { decidePull, type Presence, type PullPolicy } from "../pull-policy.js";
+import { decidePull, type Presence, type PullPolicy } from "../../pull-policy.js";
 import { hexOf } from "./blob-store.js";
 import { formatDestination, type PullDestination } from "../../reference/destination.js";
-import type { OciPulledImage } from "./pull-image.js";
+import type { OciPulledImage } from "./pulled-image.js";
 import { REF_NAME_ANNOTATION } from "./media-types.js";
 
 /** JSON documents read to decide; anything bigger is not ours. */

@@ -25,8 +25,11 @@ import type { ImageDestination } from "./image-destination.js";
 import type { ImageManifest } from "./manifest.js";
 import { openDestination } from "./open-destination.js";
 import { resolveImage, type ResolvedImage } from "./resolve-image.js";
-import type { PullPolicy } from "../pull-policy.js";
+import type { PullPolicy } from "../../pull-policy.js";
 import { usePresentImage } from "./present-image.js";
+import type { OciPulledImage } from "./pulled-image.js";
+
+export type { OciPulledImage } from "./pulled-image.js";
 
 export { parseDestination, type PullDestination } from "../../reference/destination.js";
 
@@ -61,26 +64,6 @@ export interface PullImageOptions extends CredentialChoiceOptions, FallbackChoic
   readonly idleTimeoutMs?: number | undefined;
   /** Sees each HTTP exchange with the registry (method, redacted URL, status), for `-v`. */
   readonly onExchange?: ((exchange: Exchange) => void) | undefined;
-}
-
-/**
- * What pullImage wrote: the manifest digest, platform, sizes and destination.
- *
- * @example
- * const { digest, platform, destination } = (await pullImage(ref, { to })).image;
- */
-export interface OciPulledImage {
-  /** The canonical reference pulled: "docker.io/library/nginx:latest". */
-  readonly reference: string;
-  /** Digest of the manifest the destination points at (the index with `allPlatforms`). */
-  readonly digest: string;
-  /** "linux/amd64", or the platforms of the index joined by ", " with `allPlatforms`. */
-  readonly platform: string;
-  readonly layers: number;
-  /** Size of every blob the image consists of (manifests, configs, layers). */
-  readonly bytes: number;
-  /** "oci:DIR:TAG" or "docker-archive:FILE". */
-  readonly destination: string;
 }
 
 /**

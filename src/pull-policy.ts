@@ -3,7 +3,7 @@
  * every path (local daemon, daemon over SSH, daemonless). Each path says whether
  * the image is already at its destination; this module decides what that means.
  */
-import { PullbackError } from "../errors.js";
+import { PullbackError } from "./errors.js";
 
 /**
  * - `always`: resolve the reference against the registry every time and fetch what changed
