@@ -6,6 +6,7 @@
  */
 import type { Diagnosis, RecoveryStep } from "../errors.js";
 import type { Classification } from "./classification.js";
+import { daemonNetworkDiagnosis } from "./daemon-network-diagnosis.js";
 import type { PullAttempt } from "./pull-outcome.js";
 
 export interface FailureContext {
@@ -57,20 +58,22 @@ export function diagnosePullFailure(context: FailureContext): Diagnosis {
         retryable: true,
       };
     case "network":
-      return {
-        summary: `${context.registry} could not be reached`,
-        explanation: `The pull failed before the registry could answer (${context.classification.reason}). This says nothing about the credentials, so pullback did not retry anonymously.`,
-        steps: [
-          // The endpoint actually contacted: Docker Hub is served by registry-1.docker.io.
-          {
-            text: "Check that the registry host resolves and accepts connections",
-            command: `curl -sSI https://${context.registry === "docker.io" ? "registry-1.docker.io" : context.registry}/v2/`,
-          },
-          { text: "Check proxy settings (HTTPS_PROXY, NO_PROXY) of the machine that pulls" },
-          { text: "Pull again once the network is back" },
-        ],
-        retryable: true,
-      };
+      return (
+        daemonNetworkDiagnosis({ reason: context.classification.reason, registry: context.registry, image: context.image }) ?? {
+          summary: `${context.registry} could not be reached`,
+          explanation: `The pull failed before the registry could answer (${context.classification.reason}). This says nothing about the credentials, so pullback did not retry anonymously.`,
+          steps: [
+            // The endpoint actually contacted: Docker Hub is served by registry-1.docker.io.
+            {
+              text: "Check that the registry host resolves and accepts connections",
+              command: `curl -sSI https://${context.registry === "docker.io" ? "registry-1.docker.io" : context.registry}/v2/`,
+            },
+            { text: "Check proxy settings (HTTPS_PROXY, NO_PROXY) of the machine that pulls" },
+            { text: "Pull again once the network is back" },
+          ],
+          retryable: true,
+        }
+      );
     case "daemon-unreachable":
       return {
         summary: "The Docker daemon could not be reached",
