@@ -20,6 +20,25 @@ export interface Dockerd {
  */
 export async function startDockerd(stateDir: string): Promise<Dockerd> {
   const dir = join(stateDir, "docker");
+  const { socketPath, args } = await prepareDockerd(dir);
+  const managed = startProcess("dockerd", "/usr/sbin/dockerd", args, join(dir, "dockerd.log"));
+  try {
+    await waitUntil(managed, async () => (await probeStatus({ socketPath, path: "/_ping" })) === 200, 45_000);
+  } catch (error) {
+    await managed.stop();
+    throw error;
+  }
+  return { dockerHost: `unix://${socketPath}`, socketPath, stop: () => managed.stop(20_000) };
+}
+
+/**
+ * The directories, empty config file and flags of a world dockerd rooted at `dir`: vfs, no
+ * iptables or bridge, listening only on `dir`/docker.sock.
+ *
+ * @example
+ * const { socketPath, args } = await prepareDockerd("/tmp/w/docker");
+ */
+export async function prepareDockerd(dir: string): Promise<{ readonly socketPath: string; readonly args: string[] }> {
   await mkdir(join(dir, "data"), { recursive: true });
   await mkdir(join(dir, "exec"), { recursive: true });
   const socketPath = join(dir, "docker.sock");
@@ -42,12 +61,5 @@ export async function startDockerd(stateDir: string): Promise<Dockerd> {
     "-H",
     `unix://${socketPath}`,
   ];
-  const managed = startProcess("dockerd", "/usr/sbin/dockerd", args, join(dir, "dockerd.log"));
-  try {
-    await waitUntil(managed, async () => (await probeStatus({ socketPath, path: "/_ping" })) === 200, 45_000);
-  } catch (error) {
-    await managed.stop();
-    throw error;
-  }
-  return { dockerHost: `unix://${socketPath}`, socketPath, stop: () => managed.stop(20_000) };
+  return { socketPath, args };
 }

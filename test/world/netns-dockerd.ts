@@ -3,11 +3,11 @@
  * through the namespace's /etc/hosts and reads the namespace's /etc/docker,
  * with its own roots and socket (the socket file is reachable from outside).
  */
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { probeStatus } from "./http-probe.js";
 import { startProcess, waitUntil } from "./process.js";
-import type { Dockerd } from "./dockerd.js";
+import { prepareDockerd, type Dockerd } from "./dockerd.js";
 
 /**
  * @example
@@ -15,29 +15,9 @@ import type { Dockerd } from "./dockerd.js";
  */
 export async function startNetnsDockerd(exec: readonly string[], stateDir: string, env: NodeJS.ProcessEnv = {}): Promise<Dockerd> {
   const dir = join(stateDir, "netns-docker");
-  await mkdir(join(dir, "data"), { recursive: true });
-  await mkdir(join(dir, "exec"), { recursive: true });
-  const socketPath = join(dir, "docker.sock");
-  const configFile = join(dir, "daemon.json");
-  await writeFile(configFile, "{}\n");
-  const args = [
-    "/usr/sbin/dockerd",
-    "--storage-driver=vfs",
-    "--iptables=false",
-    "--ip6tables=false",
-    "--bridge=none",
-    "--userland-proxy=false",
-    "--config-file",
-    configFile,
-    "--data-root",
-    join(dir, "data"),
-    "--exec-root",
-    join(dir, "exec"),
-    "--pidfile",
-    join(dir, "dockerd.pid"),
-    "-H",
-    `unix://${socketPath}`,
-  ];
+  const prepared = await prepareDockerd(dir);
+  const { socketPath } = prepared;
+  const args = ["/usr/sbin/dockerd", ...prepared.args];
   const [command, ...prefix] = exec;
   // `ip netns exec` mounts a fresh /sys, which hides the cgroup mounts dockerd needs: mount
   // them again, as the machine has them, in the private mount namespace of this process only.
