@@ -6,7 +6,7 @@
  */
 import { mkdir, stat } from "node:fs/promises";
 import { resolve, sep } from "node:path";
-import { PullbackError, messageOf } from "../errors.js";
+import { ioError } from "./io-error.js";
 
 /**
  * @example
@@ -25,27 +25,14 @@ export async function makeDirectory(path: string): Promise<void> {
 async function makeOne(dir: string, wanted: string): Promise<void> {
   try {
     await mkdir(dir);
-    return;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     // EEXIST: fine if it is a directory. EACCES/EPERM on an existing parent (/, /home) is fine too.
-    if (code === "EEXIST" || code === "EACCES" || code === "EPERM" || code === "EROFS") {
-      const info = await stat(dir).catch(() => undefined);
-      if (info?.isDirectory()) return;
-      if (info !== undefined) throw failure(wanted, `${dir} exists and is not a directory`, error);
-    }
-    throw failure(wanted, `${dir}: ${messageOf(error)}`, error);
+    const info = ["EEXIST", "EACCES", "EPERM", "EROFS"].includes(code ?? "") ? await stat(dir).catch(() => undefined) : undefined;
+    if (info?.isDirectory()) return;
+    const cause =
+      info === undefined ? error : Object.assign(new Error(`${dir} exists and is not a directory`), { code: "ENOTDIR", path: dir });
+    // The same io diagnosis as any other write: which path, which reason (permission, read-only, …).
+    throw await ioError(`create ${wanted}`, wanted, cause);
   }
-}
-
-function failure(wanted: string, detail: string, cause: unknown): PullbackError {
-  return new PullbackError("io", `Could not create the directory ${wanted}: ${detail}`, {
-    cause,
-    diagnosis: {
-      summary: `${wanted} cannot be created`,
-      explanation: `The destination's directory does not exist and the filesystem refused to create it (${detail}).`,
-      steps: [{ text: "Choose a destination on a writable filesystem, or create the directory first" }],
-      retryable: false,
-    },
-  });
 }

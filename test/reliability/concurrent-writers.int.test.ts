@@ -31,8 +31,10 @@ beforeAll(() => buildOnce(), 180_000);
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** One process pulling `pulls` one after another, as `sh -c "pullback … && pullback …"`. */
-function writer(pulls: ReadonlyArray<readonly [image: string, to: string]>): Promise<{ code: number | null; output: string }> {
-  const script = pulls.map(([image, to]) => `"${process.execPath}" "${BIN}" pull "${image}" --to "${to}" --no-credentials -q`).join(" && ");
+function writer(pulls: ReadonlyArray<readonly [image: string, to: string]>, flags = ""): Promise<{ code: number | null; output: string }> {
+  const script = pulls
+    .map(([image, to]) => `"${process.execPath}" "${BIN}" pull "${image}" --to "${to}" --no-credentials -q${flags}`)
+    .join(" && ");
   return new Promise((resolve, reject) => {
     const child = spawn("sh", ["-c", script], { env, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
@@ -113,7 +115,11 @@ describe("two processes writing one docker-archive", () => {
   it("leave one complete archive of one image, never a mix, and no staging area", async () => {
     for (let round = 1; round <= 2; round++) {
       const file = join(scratch, `archive-${round}.tar`);
-      const results = await Promise.all([writer([[app, `docker-archive:${file}`]]), writer([[multi, `docker-archive:${file}`]])]);
+      // Each writer replaces whatever the other left (--replace): the last one wins, whole.
+      const results = await Promise.all([
+        writer([[app, `docker-archive:${file}`]], " --replace"),
+        writer([[multi, `docker-archive:${file}`]], " --replace"),
+      ]);
       for (const result of results) expect(result, result.output).toMatchObject({ code: 0 });
       const { stdout } = await run("skopeo", ["inspect", `docker-archive:${file}`]);
       const layers = (JSON.parse(stdout) as { Layers: string[] }).Layers;

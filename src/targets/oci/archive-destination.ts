@@ -39,10 +39,7 @@ export class ArchiveDestination implements ImageDestination {
     this.description = formatDestination(to);
     this.#staging = join(dirname(to.file), `.${basename(to.file)}.pullback-blobs`);
     this.blobs = new BlobStore(this.#staging);
-  }
-
-  async prepare(): Promise<void> {
-    const file = this.#to.file;
+    // Refused before anything is created or asked: this is a usage error, not a destination problem.
     if (this.#options.allPlatforms) {
       throw new PullbackError(
         "usage",
@@ -63,6 +60,10 @@ export class ArchiveDestination implements ImageDestination {
         },
       );
     }
+  }
+
+  async prepare(): Promise<void> {
+    const file = this.#to.file;
     const existing = await stat(file).catch(() => undefined);
     if (existing?.isDirectory())
       throw ioRefusal(
@@ -110,7 +111,9 @@ export class ArchiveDestination implements ImageDestination {
   }
 
   /** Writers of one archive take turns: they share its staging area, which the one that finishes removes. */
-  exclusive<T>(work: () => Promise<T>): Promise<T> {
+  async exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const dir = dirname(this.#to.file);
+    await ioStep(() => makeDirectory(dir), `create ${dir}`, dir);
     return withLock(this.#to.file, work);
   }
 

@@ -39,7 +39,7 @@ export interface ImageDestination {
   readonly description: string;
   /** Where blobs are stored, verified, and resumed from. Usable after `prepare`. */
   readonly blobs: BlobStore;
-  /** Before any request: can this destination take an image at all (path, type, permissions)? */
+  /** Before any request, inside `exclusive`: can this destination take an image at all (path, type, permissions)? */
   prepare(): Promise<void>;
   /**
    * Once the manifests and config are known, before any layer: refuse the image or say what

@@ -86,14 +86,15 @@ export async function pullImage(ref: string | ImageReference, options: PullImage
     throw new PullbackError("usage", `concurrency must be an integer from 1 to 64, not ${options.concurrency}`);
   }
   const platform = options.platform === undefined ? localPlatform() : parsePlatform(options.platform);
+  // Refuses what no destination of its kind can hold before anything is read or asked.
+  const destination = openDestination(to, { allPlatforms: options.allPlatforms === true, replace: options.replace === true });
   const present = await usePresentImage(reference, to, options.pull ?? "always", options.platform === undefined ? undefined : platform);
   if (present) return present;
   const credential = await chooseCredential(reference.registry, options);
-  // Checked before any request: a destination that cannot take the image costs nothing.
-  const destination = openDestination(to, { allPlatforms: options.allPlatforms === true, replace: options.replace === true });
-  await destination.prepare();
   const attempt = { ...options, platform, explicitPlatform: options.platform !== undefined, destination };
   return destination.exclusive(async () => {
+    // Under the destination's lock: another writer that finished first may have removed what a prepare made.
+    await destination.prepare();
     try {
       return await pullWithFallback(
         (credential) => pullOnce(reference, credential, attempt),
