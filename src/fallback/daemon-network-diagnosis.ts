@@ -27,7 +27,8 @@ const PROXY = /proxyconnect tcp/i;
 export function daemonNetworkDiagnosis(failure: DaemonFailure): Diagnosis | undefined {
   const { reason, registry, image } = failure;
   const certsDir = `/etc/docker/certs.d/${registry}`;
-  const connect = registry.includes(":") ? registry : `${registry}:443`;
+  // Docker Hub is served by registry-1.docker.io.
+  const connect = registry === "docker.io" ? "registry-1.docker.io:443" : registry.includes(":") ? registry : `${registry}:443`;
   const chain = {
     text: "See the certificate chain the registry sends",
     command: `openssl s_client -showcerts -connect ${connect} </dev/null`,
@@ -41,10 +42,17 @@ export function daemonNetworkDiagnosis(failure: DaemonFailure): Diagnosis | unde
       summary: `The Docker daemon does not trust the certificate of ${registry}`,
       explanation: `The daemon refused the registry's certificate (${reason}). The daemon pulls with its own trust — its host's system store and ${certsDir}/ on that host — not pullback's; running the pull again will not help.`,
       steps: [
-        {
-          text: "Give the daemon the registry's CA certificate (read on the next pull; no restart)",
-          command: `sudo mkdir -p ${certsDir} && sudo cp ca.crt ${certsDir}/ca.crt`,
-        },
+        registry === "docker.io"
+          ? {
+              // Observed with dockerd 20.10: certs.d is not read for Docker Hub, only the system roots.
+              text: "Add the CA to the system store of the daemon's host (dockerd verifies Docker Hub with the system roots only), then restart the daemon",
+              command:
+                "sudo cp ca.crt /usr/local/share/ca-certificates/registry-ca.crt && sudo update-ca-certificates && sudo systemctl restart docker",
+            }
+          : {
+              text: "Give the daemon the registry's CA certificate (read on the next pull; no restart)",
+              command: `sudo mkdir -p ${certsDir} && sudo cp ca.crt ${certsDir}/ca.crt`,
+            },
         chain,
         daemonless,
       ],
