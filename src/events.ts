@@ -42,6 +42,8 @@ export interface LayerEvent {
   readonly current?: number | undefined;
   readonly total?: number | undefined;
   readonly host?: string | undefined;
+  /** The image this event belongs to; set when several images are pulled in one run. */
+  readonly image?: string | undefined;
 }
 
 /**
@@ -56,6 +58,11 @@ export interface WarningEvent {
   readonly code: "credentials-refused" | "destination-replaced" | "other";
   readonly message: string;
   readonly host?: string | undefined;
+  /** The image this warning arose for; set when several images are pulled in one run. */
+  readonly image?: string | undefined;
+  /** For `credentials-refused`: the registry that refused, and the credential's source (never the secret). */
+  readonly registry?: string | undefined;
+  readonly source?: string | undefined;
 }
 
 /**
@@ -74,6 +81,8 @@ export interface AttemptFailedEvent {
   readonly message: string;
   readonly willRetryAnonymously: boolean;
   readonly host?: string | undefined;
+  /** The image this attempt was for; set when several images are pulled in one run. */
+  readonly image?: string | undefined;
 }
 
 /**

@@ -132,7 +132,14 @@ export async function pullWithFallback<
       if (retry && credential) {
         const warning = refusedWarning(credential, options.registry, classification.reason);
         warnings.push(warning);
-        emit(options.onEvent, { type: "warning", code: "credentials-refused", message: warning, host: options.host });
+        emit(options.onEvent, {
+          type: "warning",
+          code: "credentials-refused",
+          message: warning,
+          host: options.host,
+          registry: options.registry,
+          source: credential.describe(),
+        });
         plan.push(undefined);
         continue;
       }

@@ -14,7 +14,7 @@ const FLOORS: readonly (readonly string[])[] = [
   ["errors.ts", "text/", "validation/checks.ts", "validation/describe-value.ts", "events.ts", "platform.ts", "pull-policy.ts"],
   ["files/", "reference/", "credentials/", "validation/"],
   ["registry/"],
-  ["fallback/"],
+  ["fallback/", "sets/"],
   ["targets/"],
   ["cli/", "index.ts"],
 ];

@@ -1,0 +1,66 @@
+/**
+ * What the images of one run share: bearer tokens (keyed by realm, scope and identity),
+ * the credential chosen for each registry, and the warnings already shown — so a set
+ * of twenty images resolves credentials and warns about a refusal once per registry
+ * and credential source, not twenty times.
+ */
+import type { Credential } from "../credentials/credential.js";
+import { emit, type PullEvent, type PullEventListener } from "../events.js";
+import { TokenCache } from "../registry/token-cache.js";
+
+/** The labels every event of one set item carries. */
+export interface ItemLabels {
+  /** The image as the set names it (canonical reference). */
+  readonly image: string;
+  /** The daemon host it goes to, where there are several. */
+  readonly host?: string | undefined;
+}
+
+/**
+ * One per run of a set; hand it to every item's pull.
+ *
+ * @example
+ * const run = new SharedRun();
+ * const credential = await run.credentialFor(ref.registry, () => chooseCredential(ref.registry, options));
+ * const onEvent = run.listenerFor(options.onEvent, { image: ref.toString() });
+ */
+export class SharedRun {
+  /** Tokens for every registry client of the run; keys hold the identity, so sharing is safe. */
+  readonly tokens = new TokenCache();
+  readonly #credentials = new Map<string, Promise<Credential | undefined>>();
+  readonly #refusalsShown = new Set<string>();
+
+  /** The credential for `registry`, chosen once per run (a broken source fails every image of that registry alike). */
+  credentialFor(registry: string, choose: () => Promise<Credential | undefined>): Promise<Credential | undefined> {
+    let chosen = this.#credentials.get(registry);
+    if (!chosen) {
+      chosen = choose();
+      this.#credentials.set(registry, chosen);
+    }
+    return chosen;
+  }
+
+  /**
+   * A listener for one item: every event carries the item's image (and host); a refused-credential
+   * warning reaches `outer` once per registry, credential source and host.
+   */
+  listenerFor(outer: PullEventListener | undefined, labels: ItemLabels): PullEventListener | undefined {
+    if (!outer) return undefined;
+    return (event: PullEvent) => {
+      if (
+        event.type === "warning" &&
+        event.code === "credentials-refused" &&
+        !this.#firstRefusal(event.registry, event.source, labels.host)
+      )
+        return;
+      emit(outer, { ...event, image: event.image ?? labels.image, host: event.host ?? labels.host });
+    };
+  }
+
+  #firstRefusal(registry: string | undefined, source: string | undefined, host: string | undefined): boolean {
+    const key = JSON.stringify([registry, source, host]);
+    if (this.#refusalsShown.has(key)) return false;
+    this.#refusalsShown.add(key);
+    return true;
+  }
+}
