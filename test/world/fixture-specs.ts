@@ -1,7 +1,7 @@
 import type { TarEntry } from "./tar.js";
 
 /** Bump when any spec or the layout writer changes: it keys the build cache. */
-export const FIXTURE_VERSION = "v1";
+export const FIXTURE_VERSION = "v2";
 
 const MiB = 1024 * 1024;
 
@@ -13,7 +13,7 @@ export interface PlatformSpec {
 
 export interface ImageSpec {
   /** Key in WorldInfo.fixtures. */
-  readonly key: "publicApp" | "privateApp" | "publicMulti" | "publicBig";
+  readonly key: "publicApp" | "privateApp" | "publicMulti" | "publicBig" | `set:${string}`;
   readonly repository: string;
   readonly tag: string;
   /** One platform: an image manifest. Several: an OCI index of them. */
@@ -55,12 +55,32 @@ function bigLayers(): TarEntry[][] {
   return [1, 2, 3, 4].map((n) => [{ kind: "random", path: `big-${n}.bin`, size: 64 * MiB, seed: `public/big ${n}` }]);
 }
 
+/** Repositories of the image set: eight public, four private — small images for tests of many images in one run. */
+export const SET_REPOSITORIES: readonly string[] = [
+  ...Array.from({ length: 8 }, (_, i) => `public/set-${i + 1}`),
+  ...Array.from({ length: 4 }, (_, i) => `private/set-${i + 1}`),
+];
+
+/** Every set image has the same 512 KiB base layer (stored and downloaded once per run) and its own 128 KiB layer. */
+function setLayers(repository: string): TarEntry[][] {
+  return [
+    [
+      { kind: "dir", path: "etc" },
+      { kind: "random", path: "etc/set-base.bin", size: 512 * 1024, seed: "set base" },
+    ],
+    [
+      { kind: "text", path: "etc/pullback-fixture", text: `${repository}\n` },
+      { kind: "random", path: "etc/own.bin", size: 128 * 1024, seed: `${repository} own` },
+    ],
+  ];
+}
+
 /**
  * The fixture images. ~20 MiB each for the apps (3 layers), ~1 MiB per
  * platform for multi, 4 × 64 MiB for big (only when asked).
  *
  * @example
- * fixtureSpecs(false).map((s) => s.repository) // ["public/app", "private/app", "public/multi"]
+ * fixtureSpecs(false).map((s) => s.repository) // ["public/app", "private/app", "public/multi", "public/set-1", …, "private/set-4"]
  */
 export function fixtureSpecs(big: boolean): ImageSpec[] {
   const specs: ImageSpec[] = [
@@ -85,6 +105,12 @@ export function fixtureSpecs(big: boolean): ImageSpec[] {
         { architecture: "arm64", os: "linux", layers: multiLayers("arm64") },
       ],
     },
+    ...SET_REPOSITORIES.map((repository): ImageSpec => ({
+      key: `set:${repository}`,
+      repository,
+      tag: "1",
+      platforms: [{ architecture: "amd64", os: "linux", layers: setLayers(repository) }],
+    })),
   ];
   if (big)
     specs.push({

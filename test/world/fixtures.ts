@@ -114,5 +114,6 @@ export function fixtureInfo(built: readonly BuiltFixture[]): WorldInfo["fixtures
     privateApp: need("privateApp"),
     publicMulti: need("publicMulti"),
     ...(publicBig === undefined ? {} : { publicBig }),
+    set: built.filter((b) => b.spec.key.startsWith("set:")).map((b) => b.image),
   };
 }

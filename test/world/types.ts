@@ -122,6 +122,8 @@ export interface WorldInfo {
     readonly privateApp: FixtureImage;
     readonly publicMulti: FixtureImage;
     readonly publicBig?: FixtureImage;
+    /** Twelve small images (public/set-1…8, private/set-1…4) sharing one base layer: for sets of images. */
+    readonly set: readonly FixtureImage[];
   };
   /** Milliseconds from startWorld() to ready. */
   readonly startupMs: number;
