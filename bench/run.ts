@@ -26,6 +26,7 @@ import { manyImagesRow } from "./rows/many-images.js";
 import { ociMemoryRow } from "./rows/oci-memory.js";
 import { ociPullRow } from "./rows/oci-pull.js";
 import { sshPullRow } from "./rows/ssh-pull.js";
+import { worstInputsRow } from "./rows/worst-inputs.js";
 
 const ROWS: readonly (readonly [number, (ctx: BenchContext) => Promise<void>])[] = [
   [1, ociPullRow],
@@ -36,6 +37,7 @@ const ROWS: readonly (readonly [number, (ctx: BenchContext) => Promise<void>])[]
   [5, coldStartRow],
   [6, checkRow],
   [7, manyImagesRow],
+  [12, worstInputsRow],
 ];
 
 /** The environment every contender starts from: no credentials, no daemon choice, an empty Docker config. */

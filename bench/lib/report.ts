@@ -31,6 +31,7 @@ export const ROW_TITLES: Readonly<Record<number, string>> = {
   5: "Cold start",
   6: "Verification latency: `pullback check` vs curl of the token endpoint",
   7: "Many images: ensuring 20 small images already present locally",
+  12: "Worst-case inputs stay linear",
 };
 
 /**

@@ -318,9 +318,16 @@ function dockerodeStatus(message: string): number | undefined {
   return match?.[1] === undefined ? undefined : Number(match[1]);
 }
 
+/** Messages are read whole up to this size; beyond it only the head and the tail, where a Go error chain puts its words. */
+const READ_LIMIT = 8 * 1024;
+
+function headAndTail(message: string): string {
+  return message.length <= 2 * READ_LIMIT ? message : `${message.slice(0, READ_LIMIT)} … ${message.slice(-READ_LIMIT)}`;
+}
+
 /** Remove what the daemon's client adds around the registry's words. */
 function stripWrappers(message: string): string {
-  return message
+  return headAndTail(message)
     .replace(/^\(HTTP code \d{3}\) [^-]*- /, "")
     .replace(/^Error response from daemon: /i, "")
     .trim();

@@ -179,14 +179,12 @@ describe("PullStreamParser", () => {
     TIMEOUT_MS,
   );
 
-  // Regression: each push used to rescan the whole pending line (1.4 s for this input).
-  it("stays linear when a 2 MiB line without newline arrives in 1 KiB chunks", () => {
+  // Regression: each push used to rescan the whole pending line (1.4 s for this input); its speed is bench row 12's.
+  it("reports a 2 MiB line without newline, arriving in 1 KiB chunks, as an error", () => {
     const parser = new PullStreamParser();
     const chunk = "x".repeat(1024);
     const lines = [];
-    const started = performance.now();
     for (let i = 0; i < 2048; i++) lines.push(...parser.push(chunk));
-    expect(performance.now() - started).toBeLessThan(200);
     expect(lines.some((l) => streamErrorOf(l) !== undefined)).toBe(true);
   });
 });
