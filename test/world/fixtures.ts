@@ -109,10 +109,12 @@ export function fixtureInfo(built: readonly BuiltFixture[]): WorldInfo["fixtures
     return image;
   };
   const publicBig = byKey.get("publicBig");
+  const publicLayers = byKey.get("publicLayers");
   return {
     publicApp: need("publicApp"),
     privateApp: need("privateApp"),
     publicMulti: need("publicMulti"),
     ...(publicBig === undefined ? {} : { publicBig }),
+    ...(publicLayers === undefined ? {} : { publicLayers }),
   };
 }

@@ -122,6 +122,8 @@ export interface WorldInfo {
     readonly privateApp: FixtureImage;
     readonly publicMulti: FixtureImage;
     readonly publicBig?: FixtureImage;
+    /** 40 layers of 64 KiB–4 MiB (~71 MiB); with `big` only. */
+    readonly publicLayers?: FixtureImage;
   };
   /** Milliseconds from startWorld() to ready. */
   readonly startupMs: number;
