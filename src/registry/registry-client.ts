@@ -4,11 +4,11 @@
  * platforms or targets — the pull is built on top.
  */
 import { createHash } from "node:crypto";
-import type { Readable } from "node:stream";
 import type { Credential } from "../credentials/credential.js";
 import { PullbackError, isPullbackError, redactUrl } from "../errors.js";
 import { parseWwwAuthenticate } from "./challenge.js";
-import { HttpClient, type Exchange, type HttpResponse } from "./http.js";
+import { Readable } from "node:stream";
+import { HttpClient, type Exchange, type HttpOptions, type HttpRequest, type HttpResponse } from "./http.js";
 import { tlsExpectedDiagnosis } from "./network-failure.js";
 import type { ProxyEnv } from "./proxy.js";
 import type { TlsOptions } from "./trust.js";
@@ -73,6 +73,31 @@ export interface BlobResponse {
   readonly rangeHonoured: boolean;
 }
 
+/**
+ * A blob GET made ready for another thread: URL and headers with the authorization
+ * already chosen. The headers carry a token or a Basic credential: pass them only in memory.
+ */
+export interface BlobRequest {
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly credentialed: boolean;
+}
+
+/** What another thread made of a BlobRequest: its result, or the registry's non-2xx answer for this client to judge. */
+export type BlobAnswer<T> =
+  | { readonly ok: true; readonly value: T }
+  | {
+      readonly ok: false;
+      readonly status: number;
+      readonly url: string;
+      readonly headers: Readonly<Record<string, readonly string[]>>;
+      /** The start of the answer's body (an error document), capped by the sender. */
+      readonly body: Uint8Array;
+    };
+
+/** The HTTP settings of a client as plain data, for an HttpClient in another thread that must behave the same. */
+export type TransferConfig = Omit<HttpOptions, "onExchange" | "onWarning">;
+
 export interface PingResult {
   readonly status: number;
   readonly auth: AuthSummary;
@@ -95,6 +120,7 @@ export class RegistryClient {
   readonly #http: HttpClient;
   readonly #auth: Authenticator;
   readonly #retries: number;
+  readonly #transferConfig: TransferConfig;
   #pinged: Promise<PingResult> | undefined;
 
   constructor(host: string, options: RegistryClientOptions = {}) {
@@ -102,20 +128,13 @@ export class RegistryClient {
     this.#retries = Math.max(0, options.retries ?? 2);
     const plain = options.insecure === true || isLoopbackHost(host);
     this.baseUrl = `${plain ? "http" : "https"}://${host}`;
-    this.#http = new HttpClient({
-      ...pick(options, [
-        "retries",
-        "retryDelayMs",
-        "connectTimeoutMs",
-        "idleTimeoutMs",
-        "maxRetryAfterMs",
-        "onExchange",
-        "tls",
-        "env",
-        "onWarning",
-      ]),
+    this.#transferConfig = {
+      ...pick(options, ["retries", "retryDelayMs", "connectTimeoutMs", "idleTimeoutMs", "maxRetryAfterMs", "tls"]),
+      // The same environment as this thread's client: proxies, NODE_EXTRA_CA_CERTS, certs.d under HOME.
+      env: { ...(options.env ?? process.env) },
       insecureHosts: options.insecure === true ? [host] : [],
-    });
+    };
+    this.#http = new HttpClient({ ...this.#transferConfig, ...pick(options, ["onExchange", "onWarning"]) });
     this.#auth = new Authenticator(this.#http, host, options.credential, options.tokenCache);
   }
 
@@ -212,16 +231,48 @@ export class RegistryClient {
    * redirect to blob storage without the Authorization header when the host changes.
    * The caller verifies the digest while consuming the body.
    */
-  async getBlob(repository: string, digest: string, options: { readonly offset?: number } = {}): Promise<BlobResponse> {
+  async getBlob(
+    repository: string,
+    digest: string,
+    options: { readonly offset?: number; readonly signal?: AbortSignal | undefined } = {},
+  ): Promise<BlobResponse> {
     const offset = options.offset ?? 0;
     const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
-    const response = await this.#expectOk("GET", `/v2/${repository}/blobs/${digest}`, repository, headers);
+    const { signal } = options;
+    const via: Sender | undefined = signal === undefined ? undefined : (request) => this.#http.send({ ...request, signal });
+    const response = await this.#expectOk("GET", `/v2/${repository}/blobs/${digest}`, repository, headers, via);
     const length = Number(response.header("content-length"));
     return {
       body: response.body,
       contentLength: Number.isSafeInteger(length) ? length : undefined,
       rangeHonoured: offset > 0 && response.status === 206,
     };
+  }
+
+  /** This client's HTTP settings (trust, proxies, timeouts, retries), for a client in another thread. */
+  get transferConfig(): TransferConfig {
+    return this.#transferConfig;
+  }
+
+  /**
+   * `GET` a blob through `via` — another thread that sends `request` with its own HttpClient
+   * (built from `transferConfig`) and consumes the body there. Auth is this client's: the
+   * token is chosen here, and a 401 on a cached token is retried once with a fresh one; any
+   * other non-2xx answer becomes the same error getBlob would throw.
+   */
+  async sendBlob<T>(repository: string, digest: string, via: (request: BlobRequest) => Promise<BlobAnswer<T>>): Promise<T> {
+    let result: { value: T } | undefined;
+    const response = await this.#expectOk("GET", `/v2/${repository}/blobs/${digest}`, repository, {}, async (request) => {
+      const answer = await via({ url: String(request.url), headers: request.headers ?? {}, credentialed: request.credentialed === true });
+      if (answer.ok) {
+        result = { value: answer.value };
+        return { status: 200, url: new URL(String(request.url)), body: Readable.from([]), headerValues: () => [], header: () => undefined };
+      }
+      return declinedResponse(answer);
+    });
+    response.body.destroy();
+    if (!result) throw new PullbackError("registry", `GET ${redactUrl(this.baseUrl)}: blob ${digest} was answered without a result`);
+    return result.value;
   }
 
   /** Release pooled connections. */
@@ -259,8 +310,14 @@ export class RegistryClient {
   }
 
   /** Send and insist on 2xx; anything else becomes a RegistryResponseError. */
-  async #expectOk(method: "GET" | "HEAD", path: string, repository: string, headers: Record<string, string>): Promise<HttpResponse> {
-    const response = await this.#send(method, path, [repositoryScope(repository)], headers);
+  async #expectOk(
+    method: "GET" | "HEAD",
+    path: string,
+    repository: string,
+    headers: Record<string, string>,
+    via?: Sender,
+  ): Promise<HttpResponse> {
+    const response = await this.#send(method, path, [repositoryScope(repository)], headers, via);
     if (response.status >= 200 && response.status < 300) return response;
     const challenge = parseWwwAuthenticate(response.headerValues("www-authenticate"))[0];
     throw await errorFromResponse(response, `${method} ${redactUrl(this.baseUrl + path)}`, "registry", {
@@ -272,11 +329,17 @@ export class RegistryClient {
    * Send with auth: ping first if needed; on a 401 adopt the new challenge and try once more
    * when the first try carried no auth or a cached (possibly revoked) token.
    */
-  async #send(method: "GET" | "HEAD", path: string, scopes: readonly string[], headers: Record<string, string>): Promise<HttpResponse> {
+  async #send(
+    method: "GET" | "HEAD",
+    path: string,
+    scopes: readonly string[],
+    headers: Record<string, string>,
+    via: Sender = (request) => this.#http.send(request),
+  ): Promise<HttpResponse> {
     await this.ping();
     for (let attempt = 0; ; attempt++) {
       const authorization: Authorization = await this.#auth.authorize(scopes);
-      const response = await this.#http.send({
+      const response = await via({
         method,
         url: this.baseUrl + path,
         headers: authorization.header === undefined ? headers : { ...headers, authorization: authorization.header },
@@ -289,6 +352,21 @@ export class RegistryClient {
       response.body.destroy();
     }
   }
+}
+
+/** How a request goes out: this thread's HttpClient, or another thread's (sendBlob). */
+type Sender = (request: HttpRequest) => Promise<HttpResponse>;
+
+/** Another thread's non-2xx answer as a response this client can judge (401 re-auth, error documents). */
+function declinedResponse(answer: Extract<BlobAnswer<unknown>, { ok: false }>): HttpResponse {
+  const headerValues = (name: string): string[] => [...(answer.headers[name.toLowerCase()] ?? [])];
+  return {
+    status: answer.status,
+    url: new URL(answer.url),
+    body: Readable.from([Buffer.from(answer.body)]),
+    headerValues,
+    header: (name) => headerValues(name)[0],
+  };
 }
 
 function manifestPath(repository: string, reference: string): string {
