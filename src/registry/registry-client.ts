@@ -4,11 +4,11 @@
  * platforms or targets — the pull is built on top.
  */
 import { createHash } from "node:crypto";
+import type { Readable } from "node:stream";
 import type { Credential } from "../credentials/credential.js";
 import { PullbackError, isPullbackError, redactUrl } from "../errors.js";
 import { parseWwwAuthenticate } from "./challenge.js";
-import { Readable } from "node:stream";
-import { HttpClient, type Exchange, type HttpOptions, type HttpRequest, type HttpResponse } from "./http.js";
+import { HttpClient, type Exchange, type HttpRequest, type HttpResponse } from "./http.js";
 import { tlsExpectedDiagnosis } from "./network-failure.js";
 import type { ProxyEnv } from "./proxy.js";
 import type { TlsOptions } from "./trust.js";
@@ -73,31 +73,6 @@ export interface BlobResponse {
   readonly rangeHonoured: boolean;
 }
 
-/**
- * A blob GET made ready for another thread: URL and headers with the authorization
- * already chosen. The headers carry a token or a Basic credential: pass them only in memory.
- */
-export interface BlobRequest {
-  readonly url: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly credentialed: boolean;
-}
-
-/** What another thread made of a BlobRequest: its result, or the registry's non-2xx answer for this client to judge. */
-export type BlobAnswer<T> =
-  | { readonly ok: true; readonly value: T }
-  | {
-      readonly ok: false;
-      readonly status: number;
-      readonly url: string;
-      readonly headers: Readonly<Record<string, readonly string[]>>;
-      /** The start of the answer's body (an error document), capped by the sender. */
-      readonly body: Uint8Array;
-    };
-
-/** The HTTP settings of a client as plain data, for an HttpClient in another thread that must behave the same. */
-export type TransferConfig = Omit<HttpOptions, "onExchange" | "onWarning">;
-
 export interface PingResult {
   readonly status: number;
   readonly auth: AuthSummary;
@@ -120,7 +95,6 @@ export class RegistryClient {
   readonly #http: HttpClient;
   readonly #auth: Authenticator;
   readonly #retries: number;
-  readonly #transferConfig: TransferConfig;
   #pinged: Promise<PingResult> | undefined;
 
   constructor(host: string, options: RegistryClientOptions = {}) {
@@ -128,13 +102,20 @@ export class RegistryClient {
     this.#retries = Math.max(0, options.retries ?? 2);
     const plain = options.insecure === true || isLoopbackHost(host);
     this.baseUrl = `${plain ? "http" : "https"}://${host}`;
-    this.#transferConfig = {
-      ...pick(options, ["retries", "retryDelayMs", "connectTimeoutMs", "idleTimeoutMs", "maxRetryAfterMs", "tls"]),
-      // The same environment as this thread's client: proxies, NODE_EXTRA_CA_CERTS, certs.d under HOME.
-      env: { ...(options.env ?? process.env) },
+    this.#http = new HttpClient({
+      ...pick(options, [
+        "retries",
+        "retryDelayMs",
+        "connectTimeoutMs",
+        "idleTimeoutMs",
+        "maxRetryAfterMs",
+        "onExchange",
+        "tls",
+        "env",
+        "onWarning",
+      ]),
       insecureHosts: options.insecure === true ? [host] : [],
-    };
-    this.#http = new HttpClient({ ...this.#transferConfig, ...pick(options, ["onExchange", "onWarning"]) });
+    });
     this.#auth = new Authenticator(this.#http, host, options.credential, options.tokenCache);
   }
 
@@ -249,32 +230,6 @@ export class RegistryClient {
     };
   }
 
-  /** This client's HTTP settings (trust, proxies, timeouts, retries), for a client in another thread. */
-  get transferConfig(): TransferConfig {
-    return this.#transferConfig;
-  }
-
-  /**
-   * `GET` a blob through `via` — another thread that sends `request` with its own HttpClient
-   * (built from `transferConfig`) and consumes the body there. Auth is this client's: the
-   * token is chosen here, and a 401 on a cached token is retried once with a fresh one; any
-   * other non-2xx answer becomes the same error getBlob would throw.
-   */
-  async sendBlob<T>(repository: string, digest: string, via: (request: BlobRequest) => Promise<BlobAnswer<T>>): Promise<T> {
-    let result: { value: T } | undefined;
-    const response = await this.#expectOk("GET", `/v2/${repository}/blobs/${digest}`, repository, {}, async (request) => {
-      const answer = await via({ url: String(request.url), headers: request.headers ?? {}, credentialed: request.credentialed === true });
-      if (answer.ok) {
-        result = { value: answer.value };
-        return { status: 200, url: new URL(String(request.url)), body: Readable.from([]), headerValues: () => [], header: () => undefined };
-      }
-      return declinedResponse(answer);
-    });
-    response.body.destroy();
-    if (!result) throw new PullbackError("registry", `GET ${redactUrl(this.baseUrl)}: blob ${digest} was answered without a result`);
-    return result.value;
-  }
-
   /** Release pooled connections. */
   async close(): Promise<void> {
     await this.#http.close();
@@ -354,20 +309,8 @@ export class RegistryClient {
   }
 }
 
-/** How a request goes out: this thread's HttpClient, or another thread's (sendBlob). */
+/** How a request goes out: this client's HttpClient, with a cancel signal when one was given. */
 type Sender = (request: HttpRequest) => Promise<HttpResponse>;
-
-/** Another thread's non-2xx answer as a response this client can judge (401 re-auth, error documents). */
-function declinedResponse(answer: Extract<BlobAnswer<unknown>, { ok: false }>): HttpResponse {
-  const headerValues = (name: string): string[] => [...(answer.headers[name.toLowerCase()] ?? [])];
-  return {
-    status: answer.status,
-    url: new URL(answer.url),
-    body: Readable.from([Buffer.from(answer.body)]),
-    headerValues,
-    header: (name) => headerValues(name)[0],
-  };
-}
 
 function manifestPath(repository: string, reference: string): string {
   return `/v2/${repository}/manifests/${reference}`;

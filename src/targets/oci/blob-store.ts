@@ -43,12 +43,9 @@ export type ProgressFn = (current: number) => void;
  * if (!(await store.has(layer))) await store.ingest(layer, (offset) => client.getBlob(repo, layer.digest, { offset }));
  */
 export class BlobStore {
-  /** The layout (or staging area) the store belongs to. */
-  readonly root: string;
   readonly dir: string;
 
   constructor(root: string) {
-    this.root = root;
     this.dir = join(root, "blobs", "sha256");
   }
 

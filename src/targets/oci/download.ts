@@ -5,8 +5,7 @@
  */
 import { emit, type PullEventListener } from "../../events.js";
 import { isPullbackError } from "../../errors.js";
-import type { BlobStore, BlobTarget, OpenBlob, ProgressFn } from "./blob-store.js";
-import { TransferFailure } from "./transfer-protocol.js";
+import type { BlobStore, BlobTarget, OpenBlob } from "./blob-store.js";
 
 export const DEFAULT_CONCURRENCY = 4;
 /** How often a broken transfer is resumed within one pull, as long as each try made progress. */
@@ -24,27 +23,11 @@ export interface BlobJob extends BlobTarget {
   readonly reportProgress: boolean;
 }
 
-/**
- * One try at one blob made elsewhere — a worker thread that sends the request and hashes and
- * writes the body into the same store (transfer-pool.ts). Fails with TransferFailure when the
- * try broke after the request was answered, or with the request's own error.
- */
-export type MovedIngest = (target: BlobTarget, what: string, onProgress: ProgressFn, signal: AbortSignal | undefined) => Promise<void>;
-
-/**
- * When a set of blobs is moved to worker threads. Below these a worker's start-up (~25 ms,
- * its own module loading) costs more than the second core gives back (measured, see bench/).
- */
-export const MOVE_MIN_TOTAL_BYTES = 8 * 1024 * 1024;
-export const MOVE_MIN_BLOB_BYTES = 256 * 1024;
-
 export interface DownloadOptions {
   readonly concurrency?: number | undefined;
   readonly onEvent?: PullEventListener | undefined;
   /** Opens a blob's body from an offset — the registry client's getBlob. */
   readonly open: (digest: string, offset: number, signal?: AbortSignal) => ReturnType<OpenBlob>;
-  /** Whole transfers in worker threads for sets big enough to repay starting them; `open` serves the rest. */
-  readonly moved?: MovedIngest | undefined;
   /** Cancels the downloads: no new transfer starts, those in flight are given up (their partials kept for a resume). */
   readonly signal?: AbortSignal | undefined;
   /** Names a blob in messages: "layer sha256:… of public/app:1". */
@@ -68,7 +51,6 @@ export interface DownloadResult {
 export async function downloadBlobs(store: BlobStore, jobs: readonly BlobJob[], options: DownloadOptions): Promise<DownloadResult> {
   const unique = [...new Map(jobs.map((job) => [job.digest, job])).values()];
   const limit = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_CONCURRENCY));
-  const moving = unique.reduce((sum, job) => sum + job.size, 0) >= MOVE_MIN_TOTAL_BYTES;
   for (const job of unique) if (job.reportProgress) layerEvent(options, job, "waiting");
   let next = 0;
   let fetchedBytes = 0;
@@ -81,7 +63,7 @@ export async function downloadBlobs(store: BlobStore, jobs: readonly BlobJob[], 
       const job = unique[next++];
       if (!job) break;
       try {
-        if (await fetchOne(store, job, options, moving && job.size >= MOVE_MIN_BLOB_BYTES)) {
+        if (await fetchOne(store, job, options)) {
           fetchedBytes += job.size;
           fetchedBlobs++;
         }
@@ -98,7 +80,7 @@ export async function downloadBlobs(store: BlobStore, jobs: readonly BlobJob[], 
 }
 
 /** One blob: skip when present, else download, resuming after breaks that made progress. Returns whether it transferred. */
-async function fetchOne(store: BlobStore, job: BlobJob, options: DownloadOptions, move: boolean): Promise<boolean> {
+async function fetchOne(store: BlobStore, job: BlobJob, options: DownloadOptions): Promise<boolean> {
   if (await store.has(job)) {
     if (job.reportProgress) layerEvent(options, job, "exists", job.size);
     return false;
@@ -114,17 +96,12 @@ async function fetchOne(store: BlobStore, job: BlobJob, options: DownloadOptions
     };
     try {
       options.signal?.throwIfAborted();
-      if (move && options.moved) await options.moved(job, what, onProgress, options.signal);
-      else await store.ingest(job, (offset) => options.open(job.digest, offset, options.signal), onProgress, what);
+      await store.ingest(job, (offset) => options.open(job.digest, offset, options.signal), onProgress, what);
       if (job.reportProgress) layerEvent(options, job, "done", job.size);
       return true;
-    } catch (caught) {
+    } catch (error) {
+      // Cancelled: the partial stays for a later resume, and no other try is made.
       options.signal?.throwIfAborted();
-      let error = caught;
-      if (caught instanceof TransferFailure) {
-        error = caught.error;
-        reached = Math.max(reached, caught.received);
-      }
       // A transfer that broke off after making progress is worth resuming; one that made none
       // only once (the registry may be refusing for good, and the request level already retried).
       if (!isPullbackError(error, "network") || tries >= RESUME_TRIES) throw error;

@@ -21,7 +21,6 @@ import type { BlobStore } from "./blob-store.js";
 import type { PullDestination } from "../../reference/destination.js";
 import { explainDiskFull } from "./disk-full.js";
 import { downloadBlobs, type BlobJob } from "./download.js";
-import { blobTransfers } from "./transfer-pool.js";
 import type { ImageDestination } from "./image-destination.js";
 import type { ImageManifest } from "./manifest.js";
 import { openDestination } from "./open-destination.js";
@@ -116,13 +115,6 @@ type AttemptOptions = Omit<PullImageOptions, "platform" | "to"> & {
 
 /** One attempt, as one identity. */
 async function pullOnce(reference: ImageReference, credential: Credential | undefined, options: AttemptOptions): Promise<OciPulledImage> {
-  // Said once, though this thread and the transfer workers each meet the host.
-  const warned = new Set<string>();
-  const warn = (message: string): void => {
-    if (warned.has(message)) return;
-    warned.add(message);
-    emit(options.onEvent, { type: "warning", code: "other", message });
-  };
   const client = new RegistryClient(reference.endpoint, {
     credential,
     insecure: options.insecure,
@@ -130,18 +122,16 @@ async function pullOnce(reference: ImageReference, credential: Credential | unde
     onExchange: options.onExchange,
     tls: options.tls,
     env: options.env,
-    onWarning: warn,
+    onWarning: (message: string) => emit(options.onEvent, { type: "warning", code: "other", message }),
   });
   const { destination } = options;
   const store = destination.blobs;
-  const transfers = blobTransfers(client, reference.repository, store, { onExchange: options.onExchange, onWarning: warn });
   const what = reference.familiar();
   const download = (jobs: readonly BlobJob[]): Promise<unknown> =>
     downloadBlobs(store, jobs, {
       concurrency: options.concurrency,
       onEvent: options.onEvent,
       open: async (digest, offset, signal) => client.getBlob(reference.repository, digest, { offset, signal }),
-      moved: transfers.ingest,
       describe: (digest) => `blob ${digest} of ${what}`,
     });
   try {
@@ -172,7 +162,6 @@ async function pullOnce(reference: ImageReference, credential: Credential | unde
       destination: destination.description,
     };
   } finally {
-    transfers.release();
     await client.close();
   }
 }
