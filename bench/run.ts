@@ -23,6 +23,7 @@ import { coldStartRow } from "./rows/cold-start.js";
 import { daemonPullRow } from "./rows/daemon-pull.js";
 import { fallbackRow } from "./rows/fallback.js";
 import { manyImagesRow } from "./rows/many-images.js";
+import { ociLayersRow } from "./rows/oci-layers.js";
 import { ociMemoryRow } from "./rows/oci-memory.js";
 import { ociPullRow } from "./rows/oci-pull.js";
 import { sshPullRow } from "./rows/ssh-pull.js";
@@ -30,6 +31,7 @@ import { worstInputsRow } from "./rows/worst-inputs.js";
 
 const ROWS: readonly (readonly [number, (ctx: BenchContext) => Promise<void>])[] = [
   [1, ociPullRow],
+  [1, ociLayersRow],
   [1, ociMemoryRow],
   [2, daemonPullRow],
   [3, fallbackRow],

@@ -19,6 +19,8 @@ export interface RunResult {
   readonly wallMs: number;
   /** Peak resident set size of the command in KiB (its largest process). */
   readonly maxRssKiB: number;
+  /** CPU time (user + system) of the command and its waited-for children, in ms: ÷ wallMs says how many cores it kept busy. */
+  readonly cpuMs: number;
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
@@ -30,7 +32,7 @@ let scratch: string | undefined;
 let counter = 0;
 
 /**
- * Run `command args…` under `/usr/bin/time -f %M`; rejects on an exit code not in `okCodes`.
+ * Run `command args…` under `/usr/bin/time -f "%M %U %S"`; rejects on an exit code not in `okCodes`.
  *
  * @example
  * const { wallMs, maxRssKiB } = await measure("node", ["-e", "0"]);
@@ -39,7 +41,7 @@ export async function measure(command: string, args: readonly string[], options:
   scratch ??= await mkdtemp(join(tmpdir(), "pullback-bench-time-"));
   const rssFile = join(scratch, `rss-${counter++}`);
   const started = performance.now();
-  const child = spawn("/usr/bin/time", ["-f", "%M", "-o", rssFile, command, ...args], {
+  const child = spawn("/usr/bin/time", ["-f", "%M %U %S", "-o", rssFile, command, ...args], {
     cwd: options.cwd ?? repoRoot,
     env: options.env ?? process.env,
     stdio: ["ignore", "pipe", "pipe"],
@@ -58,9 +60,10 @@ export async function measure(command: string, args: readonly string[], options:
   if (!(options.okCodes ?? [0]).includes(code)) {
     throw new Error(`${command} ${args.join(" ")} exited ${code}: ${stderr.slice(-1500)}${stdout.slice(-500)}`);
   }
-  // time(1) prefixes "Command exited with non-zero status N" on failure; the figure is the last line.
-  const rss = Number(rssText.trim().split("\n").at(-1));
-  return { wallMs, maxRssKiB: Number.isFinite(rss) ? rss : 0, code, stdout, stderr };
+  // time(1) prefixes "Command exited with non-zero status N" on failure; the figures are the last line.
+  const [rss, user, system] = (rssText.trim().split("\n").at(-1) ?? "").split(" ").map(Number);
+  const finite = (value: number | undefined): number => (value !== undefined && Number.isFinite(value) ? value : 0);
+  return { wallMs, maxRssKiB: finite(rss), cpuMs: (finite(user) + finite(system)) * 1000, code, stdout, stderr };
 }
 
 /** Remove measure()'s scratch directory. @example await cleanupMeasure() */

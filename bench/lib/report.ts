@@ -24,7 +24,7 @@ export interface GoalCheck {
 }
 
 export const ROW_TITLES: Readonly<Record<number, string>> = {
-  1: "Daemonless pull of public/big:1 into a fresh OCI layout",
+  1: "Daemonless pull into a fresh OCI layout: public/big:1 (256 MiB, 4 layers), public/layers:1 (~71 MiB, 40 layers)",
   2: "Local daemon pull of public/big:1",
   3: "Fallback penalty: public/app:1 through the daemon, refused credential vs anonymous",
   4: "Remote pull of public/app:1 over SSH",

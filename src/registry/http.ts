@@ -72,6 +72,8 @@ export interface HttpRequest {
   readonly credentialed?: boolean;
   /** Who answers, for error messages. Default "registry". */
   readonly source?: ResponseSource;
+  /** Gives up the exchange (request or body) and any retry still to come; rejects with the signal's reason. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 export interface HttpResponse {
@@ -91,8 +93,8 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 // Errors worth another try: the peer or the path hiccuped. Refusals, DNS misses and
 // certificate errors are deterministic, so retrying them only delays the report.
 const RETRYABLE_CODES = new Set(["ECONNRESET", "EPIPE", "ETIMEDOUT", "EAI_AGAIN"]);
-/** Response bodies are read in slices this big (Node's default is 16 KiB): fewer chunks, fewer turns per byte. */
-const BODY_HIGH_WATER_MARK = 1024 * 1024;
+/** Response bodies are buffered up to this much (Node's default is 16 KiB): fewer turns per byte; 1 MiB only held more memory (measured). */
+const BODY_HIGH_WATER_MARK = 256 * 1024;
 
 /** An HTTP client with the registry rules built in. Reuse one per registry; `close()` when done. */
 export class HttpClient {
@@ -130,7 +132,7 @@ export class HttpClient {
     let body = req.body;
     for (let hop = 0; ; hop++) {
       this.#checkTransport(url, req.credentialed === true && hasAuthorization(headers));
-      const response = await this.#sendWithRetries(method, url, headers, body, req.source ?? "registry");
+      const response = await this.#sendWithRetries(method, url, headers, body, req.source ?? "registry", req.signal);
       const location = response.header("location");
       if (!REDIRECT_STATUSES.has(response.status) || location === undefined) return response;
       response.body.destroy();
@@ -216,6 +218,7 @@ export class HttpClient {
     headers: Record<string, string>,
     body: string | undefined,
     source: ResponseSource,
+    signal: AbortSignal | undefined,
   ): Promise<HttpResponse> {
     const retries = Math.max(0, this.#options.retries ?? 2);
     const what = `${method} ${redactUrl(url)}`;
@@ -223,13 +226,15 @@ export class HttpClient {
       const canRetry = attempt < retries;
       const backoff = (this.#options.retryDelayMs ?? 250) * 2 ** attempt;
       let response: HttpResponse;
+      signal?.throwIfAborted();
       const route = await this.#route(url);
       try {
-        response = await this.#sendOnce(method, url, headers, body, route);
+        response = await this.#sendOnce(method, url, headers, body, route, signal);
       } catch (error) {
+        signal?.throwIfAborted();
         this.#report({ method, url: redactUrl(url), status: undefined, error: messageOf(error) });
         if (canRetry && isRetryable(error)) {
-          await sleep(backoff);
+          await sleep(backoff, undefined, { signal });
           continue;
         }
         throw networkFailure(error, { what, url, proxy: route.proxy, trust: route.trust });
@@ -249,7 +254,7 @@ export class HttpClient {
         const wait = parseRetryAfter(response.header("retry-after")) ?? backoff;
         if (canRetry && wait <= (this.#options.maxRetryAfterMs ?? 10_000)) {
           response.body.destroy();
-          await sleep(wait);
+          await sleep(wait, undefined, { signal });
           continue;
         }
         throw await errorFromResponse(response, what, source, { kind: "rate-limited" });
@@ -257,7 +262,7 @@ export class HttpClient {
       if (response.status >= 500) {
         if (canRetry) {
           response.body.destroy();
-          await sleep(backoff);
+          await sleep(backoff, undefined, { signal });
           continue;
         }
         throw await errorFromResponse(response, what, source, { kind: "registry" });
@@ -266,7 +271,14 @@ export class HttpClient {
     }
   }
 
-  #sendOnce(method: string, url: URL, headers: Record<string, string>, body: string | undefined, route: Route): Promise<HttpResponse> {
+  #sendOnce(
+    method: string,
+    url: URL,
+    headers: Record<string, string>,
+    body: string | undefined,
+    route: Route,
+    signal: AbortSignal | undefined,
+  ): Promise<HttpResponse> {
     const idle = this.#options.idleTimeoutMs ?? 30_000;
     const connectTimeout = this.#options.connectTimeoutMs ?? 10_000;
     const secure = url.protocol === "https:";
@@ -277,6 +289,7 @@ export class HttpClient {
         headers,
         agent: route.agent,
         highWaterMark: BODY_HIGH_WATER_MARK,
+        ...(signal === undefined ? {} : { signal }),
       };
       const req =
         secure || route.proxy === undefined ? (secure ? httpsRequest : httpRequest)(url, options) : viaHttpProxy(url, options, route.proxy);

@@ -8,7 +8,7 @@ import type { Readable } from "node:stream";
 import type { Credential } from "../credentials/credential.js";
 import { PullbackError, isPullbackError, redactUrl } from "../errors.js";
 import { parseWwwAuthenticate } from "./challenge.js";
-import { HttpClient, type Exchange, type HttpResponse } from "./http.js";
+import { HttpClient, type Exchange, type HttpRequest, type HttpResponse } from "./http.js";
 import { tlsExpectedDiagnosis } from "./network-failure.js";
 import type { ProxyEnv } from "./proxy.js";
 import type { TlsOptions } from "./trust.js";
@@ -212,10 +212,16 @@ export class RegistryClient {
    * redirect to blob storage without the Authorization header when the host changes.
    * The caller verifies the digest while consuming the body.
    */
-  async getBlob(repository: string, digest: string, options: { readonly offset?: number } = {}): Promise<BlobResponse> {
+  async getBlob(
+    repository: string,
+    digest: string,
+    options: { readonly offset?: number; readonly signal?: AbortSignal | undefined } = {},
+  ): Promise<BlobResponse> {
     const offset = options.offset ?? 0;
     const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
-    const response = await this.#expectOk("GET", `/v2/${repository}/blobs/${digest}`, repository, headers);
+    const { signal } = options;
+    const via: Sender | undefined = signal === undefined ? undefined : (request) => this.#http.send({ ...request, signal });
+    const response = await this.#expectOk("GET", `/v2/${repository}/blobs/${digest}`, repository, headers, via);
     const length = Number(response.header("content-length"));
     return {
       body: response.body,
@@ -259,8 +265,14 @@ export class RegistryClient {
   }
 
   /** Send and insist on 2xx; anything else becomes a RegistryResponseError. */
-  async #expectOk(method: "GET" | "HEAD", path: string, repository: string, headers: Record<string, string>): Promise<HttpResponse> {
-    const response = await this.#send(method, path, [repositoryScope(repository)], headers);
+  async #expectOk(
+    method: "GET" | "HEAD",
+    path: string,
+    repository: string,
+    headers: Record<string, string>,
+    via?: Sender,
+  ): Promise<HttpResponse> {
+    const response = await this.#send(method, path, [repositoryScope(repository)], headers, via);
     if (response.status >= 200 && response.status < 300) return response;
     const challenge = parseWwwAuthenticate(response.headerValues("www-authenticate"))[0];
     throw await errorFromResponse(response, `${method} ${redactUrl(this.baseUrl + path)}`, "registry", {
@@ -272,11 +284,17 @@ export class RegistryClient {
    * Send with auth: ping first if needed; on a 401 adopt the new challenge and try once more
    * when the first try carried no auth or a cached (possibly revoked) token.
    */
-  async #send(method: "GET" | "HEAD", path: string, scopes: readonly string[], headers: Record<string, string>): Promise<HttpResponse> {
+  async #send(
+    method: "GET" | "HEAD",
+    path: string,
+    scopes: readonly string[],
+    headers: Record<string, string>,
+    via: Sender = (request) => this.#http.send(request),
+  ): Promise<HttpResponse> {
     await this.ping();
     for (let attempt = 0; ; attempt++) {
       const authorization: Authorization = await this.#auth.authorize(scopes);
-      const response = await this.#http.send({
+      const response = await via({
         method,
         url: this.baseUrl + path,
         headers: authorization.header === undefined ? headers : { ...headers, authorization: authorization.header },
@@ -290,6 +308,9 @@ export class RegistryClient {
     }
   }
 }
+
+/** How a request goes out: this client's HttpClient, with a cancel signal when one was given. */
+type Sender = (request: HttpRequest) => Promise<HttpResponse>;
 
 function manifestPath(repository: string, reference: string): string {
   return `/v2/${repository}/manifests/${reference}`;

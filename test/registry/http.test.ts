@@ -173,3 +173,30 @@ describe("HttpClient retries and errors", () => {
     expect(exchanges).toHaveLength(1);
   });
 });
+
+describe("HttpClient cancelling", () => {
+  it("gives up a request whose answer has not come, with the signal's reason, and tries no more", async () => {
+    // Headers never come: only the signal can end the exchange.
+    const registry = await server(() => undefined);
+    const controller = new AbortController();
+    const reason = new Error("the caller gave up");
+    setTimeout(() => controller.abort(reason), 50);
+    const error = await client({ retries: 2 })
+      .send({ method: "GET", url: `${registry.url}/v2/`, signal: controller.signal })
+      .catch((e: unknown) => e);
+    expect(error).toBe(reason);
+    expect(registry.requests).toHaveLength(1);
+  });
+
+  it("stops a body being read", async () => {
+    const registry = await server((_req, res) => {
+      res.writeHead(200, { "content-length": "1000" });
+      res.write("x".repeat(10)); // and nothing more
+    });
+    const controller = new AbortController();
+    const response = await client().send({ method: "GET", url: `${registry.url}/v2/`, signal: controller.signal });
+    controller.abort(new Error("the caller gave up"));
+    const error = await text(response).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+  });
+});

@@ -13,7 +13,7 @@ export interface PlatformSpec {
 
 export interface ImageSpec {
   /** Key in WorldInfo.fixtures. */
-  readonly key: "publicApp" | "privateApp" | "publicMulti" | "publicBig" | `set:${string}`;
+  readonly key: "publicApp" | "privateApp" | "publicMulti" | "publicBig" | "publicLayers" | `set:${string}`;
   readonly repository: string;
   readonly tag: string;
   /** One platform: an image manifest. Several: an OCI index of them. */
@@ -76,8 +76,23 @@ function setLayers(repository: string): TarEntry[][] {
 }
 
 /**
+ * 40 layers of 64 KiB to 4 MiB (~71 MiB in all), the shape of a real image: sizes
+ * spread on a curve so most layers are small, in a fixed shuffled order.
+ */
+function manyLayers(): TarEntry[][] {
+  const count = 40;
+  const KiB = 1024;
+  return Array.from({ length: count }, (_, n) => {
+    const i = (n * 17) % count; // 17 is coprime to 40: every size once, small and big interleaved
+    const size = Math.round((64 * KiB + (4 * MiB - 64 * KiB) * (i / (count - 1)) ** 1.3) / KiB) * KiB;
+    return [{ kind: "random", path: `layer-${n + 1}.bin`, size, seed: `public/layers ${n + 1}` }];
+  });
+}
+
+/**
  * The fixture images. ~20 MiB each for the apps (3 layers), ~1 MiB per
- * platform for multi, 4 × 64 MiB for big (only when asked).
+ * platform for multi; with `big` (the benchmark's world) also 4 × 64 MiB for
+ * public/big and 40 layers of 64 KiB–4 MiB for public/layers.
  *
  * @example
  * fixtureSpecs(false).map((s) => s.repository) // ["public/app", "private/app", "public/multi", "public/set-1", …, "private/set-4"]
@@ -118,6 +133,13 @@ export function fixtureSpecs(big: boolean): ImageSpec[] {
       repository: "public/big",
       tag: "1",
       platforms: [{ architecture: "amd64", os: "linux", layers: bigLayers() }],
+    });
+  if (big)
+    specs.push({
+      key: "publicLayers",
+      repository: "public/layers",
+      tag: "1",
+      platforms: [{ architecture: "amd64", os: "linux", layers: manyLayers() }],
     });
   return specs;
 }

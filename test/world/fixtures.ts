@@ -109,11 +109,13 @@ export function fixtureInfo(built: readonly BuiltFixture[]): WorldInfo["fixtures
     return image;
   };
   const publicBig = byKey.get("publicBig");
+  const publicLayers = byKey.get("publicLayers");
   return {
     publicApp: need("publicApp"),
     privateApp: need("privateApp"),
     publicMulti: need("publicMulti"),
     ...(publicBig === undefined ? {} : { publicBig }),
+    ...(publicLayers === undefined ? {} : { publicLayers }),
     set: built.filter((b) => b.spec.key.startsWith("set:")).map((b) => b.image),
   };
 }

@@ -124,6 +124,8 @@ export interface WorldInfo {
     readonly publicBig?: FixtureImage;
     /** Twelve small images (public/set-1…8, private/set-1…4) sharing one base layer: for sets of images. */
     readonly set: readonly FixtureImage[];
+    /** 40 layers of 64 KiB–4 MiB (~71 MiB); with `big` only. */
+    readonly publicLayers?: FixtureImage;
   };
   /** Milliseconds from startWorld() to ready. */
   readonly startupMs: number;

@@ -27,7 +27,9 @@ export interface DownloadOptions {
   readonly concurrency?: number | undefined;
   readonly onEvent?: PullEventListener | undefined;
   /** Opens a blob's body from an offset — the registry client's getBlob. */
-  readonly open: (digest: string, offset: number) => ReturnType<OpenBlob>;
+  readonly open: (digest: string, offset: number, signal?: AbortSignal) => ReturnType<OpenBlob>;
+  /** Cancels the downloads: no new transfer starts, those in flight are given up (their partials kept for a resume). */
+  readonly signal?: AbortSignal | undefined;
   /** Names a blob in messages: "layer sha256:… of public/app:1". */
   readonly describe?: ((digest: string) => string) | undefined;
 }
@@ -57,6 +59,7 @@ export async function downloadBlobs(store: BlobStore, jobs: readonly BlobJob[], 
   const worker = async (): Promise<void> => {
     // Once one blob failed the pull has failed: start no more transfers.
     while (!failed && next < unique.length) {
+      options.signal?.throwIfAborted();
       const job = unique[next++];
       if (!job) break;
       try {
@@ -87,19 +90,18 @@ async function fetchOne(store: BlobStore, job: BlobJob, options: DownloadOptions
   let idleBreaks = 0;
   for (let tries = 1; ; tries++) {
     let reached = -1;
+    const onProgress = (current: number): void => {
+      reached = current;
+      progress(current);
+    };
     try {
-      await store.ingest(
-        job,
-        (offset) => options.open(job.digest, offset),
-        (current) => {
-          reached = current;
-          progress(current);
-        },
-        what,
-      );
+      options.signal?.throwIfAborted();
+      await store.ingest(job, (offset) => options.open(job.digest, offset, options.signal), onProgress, what);
       if (job.reportProgress) layerEvent(options, job, "done", job.size);
       return true;
     } catch (error) {
+      // Cancelled: the partial stays for a later resume, and no other try is made.
+      options.signal?.throwIfAborted();
       // A transfer that broke off after making progress is worth resuming; one that made none
       // only once (the registry may be refusing for good, and the request level already retried).
       if (!isPullbackError(error, "network") || tries >= RESUME_TRIES) throw error;

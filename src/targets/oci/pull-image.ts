@@ -131,7 +131,7 @@ async function pullOnce(reference: ImageReference, credential: Credential | unde
     downloadBlobs(store, jobs, {
       concurrency: options.concurrency,
       onEvent: options.onEvent,
-      open: async (digest, offset) => client.getBlob(reference.repository, digest, { offset }),
+      open: async (digest, offset, signal) => client.getBlob(reference.repository, digest, { offset, signal }),
       describe: (digest) => `blob ${digest} of ${what}`,
     });
   try {
