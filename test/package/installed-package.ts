@@ -106,7 +106,8 @@ const SPECIFIERS = [
   /^\s*(?:import|export)\s[^;]*?\bfrom\s*"([^"\n]+)";/gm,
   /^\s*import\s*"([^"\n]+)";/gm,
   /\bimport\(\s*"([^"\n]+)"\s*\)/g,
-  /\brequire\(\s*"([^"\n]+)"\s*\)/g,
+  // A bundle renames a module's own createRequire() function: `require2("yaml")`.
+  /\brequire\d*\(\s*"([^"\n]+)"\s*\)/g,
 ];
 
 /**
