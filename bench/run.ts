@@ -25,6 +25,7 @@ import { fallbackRow } from "./rows/fallback.js";
 import { manyImagesRow } from "./rows/many-images.js";
 import { ociMemoryRow } from "./rows/oci-memory.js";
 import { ociPullRow } from "./rows/oci-pull.js";
+import { presentPullRow } from "./rows/present-pull.js";
 import { sshPullRow } from "./rows/ssh-pull.js";
 
 const ROWS: readonly (readonly [number, (ctx: BenchContext) => Promise<void>])[] = [
@@ -36,6 +37,7 @@ const ROWS: readonly (readonly [number, (ctx: BenchContext) => Promise<void>])[]
   [5, coldStartRow],
   [6, checkRow],
   [7, manyImagesRow],
+  [9, presentPullRow],
 ];
 
 /** The environment every contender starts from: no credentials, no daemon choice, an empty Docker config. */
