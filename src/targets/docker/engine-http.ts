@@ -59,6 +59,8 @@ export class EngineHttp {
   /** The response once its headers arrived; rejects with a network error or the abort reason. */
   open(spec: EngineRequest): Promise<IncomingMessage> {
     const path = spec.path === "/_ping" ? spec.path : `${this.#prefix}${spec.path}`;
+    // Aborted already: no request at all (a destroyed one would report its error to no listener).
+    if (spec.signal?.aborted) return Promise.reject(abortReason(spec.signal));
     return new Promise((resolve, reject) => {
       const req = this.#send({ ...this.#base, method: spec.method, path, headers: { ...spec.headers } });
       const fail = (error: Error): void => {
@@ -67,7 +69,6 @@ export class EngineHttp {
       };
       const timer = spec.timeoutMs === undefined ? undefined : setTimeout(() => fail(timeoutError(spec.timeoutMs ?? 0)), spec.timeoutMs);
       const onAbort = (): void => fail(abortReason(spec.signal));
-      if (spec.signal?.aborted) return onAbort();
       spec.signal?.addEventListener("abort", onAbort, { once: true });
       const settle = (): void => {
         clearTimeout(timer);
