@@ -4,8 +4,8 @@
  * pullback makes half a dozen Engine calls; a client library for them loaded ~0.4 s
  * of modules (ssh2, gRPC, protobuf) into every command that touched a daemon.
  */
-import { Agent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type RequestOptions } from "node:http";
-import { Agent as TlsAgent, request as httpsRequest } from "node:https";
+import { request as httpRequest, type Agent, type IncomingMessage, type OutgoingHttpHeaders, type RequestOptions } from "node:http";
+import { request as httpsRequest } from "node:https";
 
 /** Where a daemon lives. */
 export type EngineAddress =
@@ -39,7 +39,7 @@ export interface EngineFailure {
 /** Cap on an error body or a short JSON answer: dockerd's are small; a runaway peer must not fill memory. */
 const MAX_BODY = 4 * 1024 * 1024;
 
-/** Sends Engine requests to one daemon, over one keep-alive socket pool. */
+/** Sends Engine requests to one daemon. */
 export class EngineHttp {
   readonly #base: RequestOptions;
   readonly #send: typeof httpRequest;
@@ -97,15 +97,21 @@ export class EngineHttp {
   }
 }
 
+/**
+ * Local and tcp daemons get a connection per request (`agent: false`), as a socket left in a
+ * pool would outlive the DockerConnection that made it; a unix connect costs well under a
+ * millisecond. The SSH agent keeps its one dial-stdio stream and closes it with the connection.
+ */
 function baseOptions(address: EngineAddress): RequestOptions {
   switch (address.kind) {
     case "unix":
-      return { socketPath: address.socketPath, agent: new Agent({ keepAlive: true }) };
+      return { socketPath: address.socketPath, agent: false };
     case "tcp": {
-      if (!address.tls) return { host: address.host, port: address.port, agent: new Agent({ keepAlive: true }) };
       const pem = address.certificates ?? {};
-      const tls = { ...(pem.ca ? { ca: pem.ca } : {}), ...(pem.cert && pem.key ? { cert: pem.cert, key: pem.key } : {}) };
-      return { host: address.host, port: address.port, agent: new TlsAgent({ keepAlive: true, ...tls }) };
+      const tls = address.tls
+        ? { ...(pem.ca ? { ca: pem.ca } : {}), ...(pem.cert && pem.key ? { cert: pem.cert, key: pem.key } : {}) }
+        : {};
+      return { host: address.host, port: address.port, agent: false, ...tls };
     }
     case "agent":
       // The agent dials over SSH; the Host header is what the docker CLI sends through its tunnel.
