@@ -4,18 +4,20 @@ import tseslint from "typescript-eslint";
 
 /**
  * Each outside system has one door: only the named folder (or file) may import it.
- * Registries are spoken to only from src/registry: elsewhere node:http may lend its
- * Agent (the docker API over SSH) but not send requests, and node:https not at all.
+ * Registries are spoken to only from src/registry, the Docker Engine API only from
+ * engine-http.ts: elsewhere node:http may lend its Agent (the docker API over SSH)
+ * but not send requests, and node:https not at all.
  * Child processes are the door to OpenSSH (one module alone spawns `ssh`) and to
  * Docker credential helpers.
  * @type {{ name: string, door: string, importNames?: string[] }[]}
  */
 const doors = [
-  { name: "dockerode", door: "src/targets/docker/" },
   { name: "node:child_process", door: "src/targets/docker/ssh-transport.ts" },
   { name: "node:child_process", door: "src/credentials/credential-helper.ts" },
   { name: "node:http", door: "src/registry/", importNames: ["request", "get"] },
+  { name: "node:http", door: "src/targets/docker/engine-http.ts", importNames: ["request", "get"] },
   { name: "node:https", door: "src/registry/" },
+  { name: "node:https", door: "src/targets/docker/engine-http.ts" },
   { name: "yaml", door: "src/targets/cluster/" },
   { name: "commander", door: "src/cli/" },
 ];

@@ -26,6 +26,7 @@ import { manyImagesRow } from "./rows/many-images.js";
 import { ociLayersRow } from "./rows/oci-layers.js";
 import { ociMemoryRow } from "./rows/oci-memory.js";
 import { ociPullRow } from "./rows/oci-pull.js";
+import { presentPullRow } from "./rows/present-pull.js";
 import { sshPullRow } from "./rows/ssh-pull.js";
 import { worstInputsRow } from "./rows/worst-inputs.js";
 
@@ -39,6 +40,7 @@ const ROWS: readonly (readonly [number, (ctx: BenchContext) => Promise<void>])[]
   [5, coldStartRow],
   [6, checkRow],
   [7, manyImagesRow],
+  [9, presentPullRow],
   [12, worstInputsRow],
 ];
 

@@ -28,9 +28,10 @@ export const ROW_TITLES: Readonly<Record<number, string>> = {
   2: "Local daemon pull of public/big:1",
   3: "Fallback penalty: public/app:1 through the daemon, refused credential vs anonymous",
   4: "Remote pull of public/app:1 over SSH",
-  5: "Cold start",
-  6: "Verification latency: `pullback check` vs curl of the token endpoint",
+  5: 'Cold start: `--version`, `--help` and `import("pullback")` vs `node -e 0`',
+  6: "Verification latency: `pullback check` vs `skopeo inspect --raw` and `node -e 0`",
   7: "Many images: ensuring 20 small images already present locally",
+  9: "`pullback pull` of an image the daemon already has, vs `docker pull` and `node -e 0`",
   12: "Worst-case inputs stay linear",
 };
 

@@ -1,6 +1,6 @@
 /**
  * The pullback command line: a commander program whose actions lazy-load their
- * command module, so `--version` and `--help` load neither dockerode, ssh2 nor
+ * command module, so `--version` and `--help` load neither the Engine client, ssh nor
  * cli-progress. Runs as a function (argv and streams in, exit code out).
  */
 import { Command, Option } from "commander";

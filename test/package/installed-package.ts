@@ -67,7 +67,18 @@ export interface PackReport {
  */
 export async function packFromStaging(workDir: string): Promise<{ tarball: string; report: PackReport; stagingDir: string }> {
   const stagingDir = join(workDir, "staging");
-  for (const entry of ["package.json", "README.md", "LICENSE", "CHANGELOG.md", "bin", "src", "tsconfig.json", "tsconfig.build.json"]) {
+  const entries = [
+    "package.json",
+    "README.md",
+    "LICENSE",
+    "CHANGELOG.md",
+    "bin",
+    "src",
+    "tsconfig.json",
+    "tsconfig.build.json",
+    "scripts/bundle.ts",
+  ];
+  for (const entry of entries) {
     cpSync(join(ROOT, entry), join(stagingDir, entry), { recursive: true });
   }
   // The build needs typescript and @types/node; the tarball must not contain node_modules (npm never packs it).
@@ -106,7 +117,8 @@ const SPECIFIERS = [
   /^\s*(?:import|export)\s[^;]*?\bfrom\s*"([^"\n]+)";/gm,
   /^\s*import\s*"([^"\n]+)";/gm,
   /\bimport\(\s*"([^"\n]+)"\s*\)/g,
-  /\brequire\(\s*"([^"\n]+)"\s*\)/g,
+  // A bundle renames a module's own createRequire() function: `require2("yaml")`.
+  /\brequire\d*\(\s*"([^"\n]+)"\s*\)/g,
 ];
 
 /**

@@ -85,15 +85,19 @@ describe("the tarball", () => {
     expect(readFileSync(join(installed, "LICENSE"), "utf8")).toContain("Apache License");
   });
 
-  it("is a clean build: every module has its declarations and comes from a file in src/", () => {
-    const js = listFiles(join(installed, "dist")).filter((path) => path.endsWith(".js"));
+  it("is a clean build: two bundled entry points with declarations, their split chunks, declarations of src/ only", () => {
+    const files = listFiles(join(installed, "dist"));
+    const js = files.filter((path) => path.endsWith(".js"));
+    // scripts/bundle.ts: the library's index and the CLI's main; every lazily loaded module is a chunk.
+    expect(js.filter((path) => !/^(index|cli\/main|chunks\/[\w-]+)\.js$/.test(path))).toEqual([]);
+    expect(js.filter((path) => path.startsWith("chunks/")).length).toBeGreaterThan(2);
+    for (const entry of ["index", "cli/main"]) expect(existsSync(join(installed, "dist", `${entry}.d.ts`))).toBe(true);
     const sources = new Set(
       listFiles(join(ROOT, "src"))
         .filter((path) => path.endsWith(".ts"))
-        .map((path) => path.replace(/\.ts$/, ".js")),
+        .map((path) => path.replace(/\.ts$/, ".d.ts")),
     );
-    expect(js.filter((path) => !sources.has(path))).toEqual([]);
-    expect(js.filter((path) => !existsSync(join(installed, "dist", path.replace(/\.js$/, ".d.ts"))))).toEqual([]);
+    expect(files.filter((path) => path.endsWith(".d.ts") && !sources.has(path))).toEqual([]);
   });
 
   it("installs an executable bin with a node shebang", () => {

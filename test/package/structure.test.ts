@@ -16,7 +16,7 @@ const FLOORS: readonly (readonly string[])[] = [
   ["registry/"],
   ["fallback/", "sets/"],
   ["targets/"],
-  ["cli/", "index.ts"],
+  ["cli/", "index.ts", "lazy-index.ts"],
 ];
 
 function floorOf(file: string): number {

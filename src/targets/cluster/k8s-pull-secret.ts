@@ -5,7 +5,7 @@
  * names (mirrors are containerd's business), so entries are keyed and verified
  * by `host`. Same rule as registries.yaml: a refused credential is left out.
  */
-import { stringify } from "yaml";
+import { yaml } from "./yaml-lib.js";
 import { PullbackError } from "../../errors.js";
 import { decideCredential, type VerifyCredentialsFunction } from "./credential-decision.js";
 import type { ClusterRegistry } from "./cluster-registry.js";
@@ -79,7 +79,7 @@ export async function renderPullSecret(options: RenderPullSecretOptions): Promis
   }
   const dockerConfigJson = Buffer.from(JSON.stringify({ auths })).toString("base64");
   const metadata = options.namespace === undefined ? { name: options.name } : { name: options.name, namespace: options.namespace };
-  const manifest = stringify(
+  const manifest = yaml().stringify(
     { apiVersion: "v1", kind: "Secret", metadata, type: "kubernetes.io/dockerconfigjson", data: { ".dockerconfigjson": dockerConfigJson } },
     { lineWidth: 0 },
   );

@@ -7,7 +7,8 @@
  * Reading returns `{ value, errors, warnings }`; callers decide whether to throw.
  * Messages name keys and lines, never values: the file holds passwords.
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type YAMLMap } from "yaml";
+import type { Document, LineCounter, Node, YAMLMap } from "yaml";
+import { yaml } from "./yaml-lib.js";
 import { checkText } from "../../validation/checks.js";
 
 export interface MirrorConfig {
@@ -96,8 +97,8 @@ export function readRegistriesConfig(text: string): RegistriesConfigReadResult {
 
 /** @internal Parse and validate, keeping the YAML document for an in-place edit. */
 export function parseRegistriesConfig(text: string): ParsedRegistriesConfig {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const lineCounter = new (yaml().LineCounter)();
+  const document = yaml().parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const checker = new Checker(lineCounter);
   for (const error of document.errors) {
     const at = error.linePos?.[0] ?? lineCounter.linePos(error.pos[0]);
@@ -123,7 +124,7 @@ class Checker {
   constructor(private readonly lines: LineCounter) {}
 
   root(node: Node | null): RegistriesConfig {
-    if (node === null || (isScalar(node) && node.value === null)) return { mirrors: {}, configs: {} };
+    if (node === null || (yaml().isScalar(node) && node.value === null)) return { mirrors: {}, configs: {} };
     const map = this.map(node, "the file");
     if (!map) return { mirrors: {}, configs: {} };
     let mirrors: Record<string, MirrorConfig> = {};
@@ -138,7 +139,7 @@ class Checker {
 
   hosts<T>(node: Node | null, path: string, each: (value: Node | null, path: string) => T): Record<string, T> {
     const result: Record<string, T> = {};
-    if (node === null || (isScalar(node) && node.value === null)) return result;
+    if (node === null || (yaml().isScalar(node) && node.value === null)) return result;
     const map = this.map(node, path);
     if (map) this.entries(map, path, (host, value) => (result[host] = each(value, `${path}.${host}`)));
     return result;
@@ -157,7 +158,7 @@ class Checker {
   }
 
   endpoints(node: Node | null, path: string): string[] {
-    if (!isSeq(node)) return this.fail(node, `${path} must be a list of URLs`, []);
+    if (!yaml().isSeq(node)) return this.fail(node, `${path} must be a list of URLs`, []);
     return node.items.flatMap((item) => {
       const url = this.string(item as Node | null, `${path} entry`);
       if (url === undefined) return [];
@@ -226,7 +227,7 @@ class Checker {
   entries(map: YAMLMap, path: string, visit: (key: string, value: Node | null) => void): void {
     for (const pair of map.items) {
       const key = pair.key as Node | null;
-      if (!isScalar(key) || (typeof key.value !== "string" && typeof key.value !== "number")) {
+      if (!yaml().isScalar(key) || (typeof key.value !== "string" && typeof key.value !== "number")) {
         this.fail(key, `${path || "the file"} has a key that is not a string`, undefined);
         continue;
       }
@@ -237,14 +238,14 @@ class Checker {
 
   /** A mapping; an empty value (`docker.io:`) is an empty mapping, as Go's YAML reads it. */
   map(node: Node | null, path: string): YAMLMap | undefined {
-    if (isMap(node)) return node;
-    if (node === null || (isScalar(node) && node.value === null)) return undefined;
+    if (yaml().isMap(node)) return node;
+    if (node === null || (yaml().isScalar(node) && node.value === null)) return undefined;
     return this.fail(node, `${path} must be a mapping`, undefined);
   }
 
   /** A scalar as k3s's Go YAML reads it into a string: as written (`0123` stays "0123"); empty is absent. */
   string(node: Node | null, path: string): string | undefined {
-    if (isScalar(node)) {
+    if (yaml().isScalar(node)) {
       if (node.value === null) return undefined;
       if (typeof node.value === "string") return node.value;
       if (typeof node.value === "number" || typeof node.value === "boolean") return node.source ?? String(node.value);
@@ -254,7 +255,7 @@ class Checker {
 
   /** YAML 1.1 booleans, as Go's yaml.v2 accepts them. */
   boolean(node: Node | null): boolean | undefined {
-    if (!isScalar(node)) return undefined;
+    if (!yaml().isScalar(node)) return undefined;
     if (typeof node.value === "boolean") return node.value;
     const text = typeof node.value === "string" && node.type === "PLAIN" ? node.value : "";
     if (/^(y|Y|yes|Yes|YES|on|On|ON)$/.test(text)) return true;

@@ -7,7 +7,8 @@
  * password may hold `:`, `#`, quotes or a line break; a double-quoted scalar
  * carries all of them exactly (line breaks as `\n`).
  */
-import { isMap, isScalar, Scalar, visit, YAMLMap, type Document, type Node } from "yaml";
+import type { Document, Node, Scalar, YAMLMap } from "yaml";
+import { yaml } from "./yaml-lib.js";
 
 /** Schema words are left plain; hosts, patterns and values are quoted. */
 const SCHEMA_KEY = /^[a-z_]+$/;
@@ -16,13 +17,13 @@ const SCHEMA_KEY = /^[a-z_]+$/;
 export function setEntry(document: Document, section: "mirrors" | "configs", key: string, value: object | undefined): void {
   if (value === undefined) {
     const map = document.get(section);
-    if (isMap(map)) map.delete(key);
+    if (yaml().isMap(map)) map.delete(key);
     return;
   }
   const map = sectionMap(document, section);
   const node = document.createNode(value) as Node;
   quoteValues(node);
-  const existing = map.items.find((pair) => isScalar(pair.key) && String(pair.key.value) === key);
+  const existing = map.items.find((pair) => yaml().isScalar(pair.key) && String(pair.key.value) === key);
   if (existing) existing.value = node;
   else map.add({ key: quoted(key), value: node });
 }
@@ -33,27 +34,31 @@ export function setEntry(document: Document, section: "mirrors" | "configs", key
  */
 export function setHostConfig(document: Document, key: string, auth: object | "keep" | undefined, tls: object | undefined): void {
   const configs = document.get("configs");
-  const pair = isMap(configs) ? configs.items.find((item) => isScalar(item.key) && String(item.key.value) === key) : undefined;
-  let entry = isMap(pair?.value) ? pair.value : undefined;
+  const pair = yaml().isMap(configs)
+    ? configs.items.find((item) => yaml().isScalar(item.key) && String(item.key.value) === key)
+    : undefined;
+  let entry = yaml().isMap(pair?.value) ? pair.value : undefined;
   if (!entry) {
     if ((auth === undefined || auth === "keep") && tls === undefined) {
-      if (pair && isMap(configs)) configs.delete(key); // an empty `host:` entry
+      if (pair && yaml().isMap(configs)) configs.delete(key); // an empty `host:` entry
       return;
     }
-    entry = new YAMLMap();
+    entry = new (yaml().YAMLMap)();
     if (pair) pair.value = entry;
     else sectionMap(document, "configs").add({ key: quoted(key), value: entry });
   }
   if (auth === undefined) entry.delete("auth");
   else if (auth !== "keep") entry.set("auth", quotedNode(document, auth));
   if (tls !== undefined) entry.set("tls", quotedNode(document, tls));
-  if (entry.items.length === 0 && isMap(configs)) configs.delete(key);
+  if (entry.items.length === 0 && yaml().isMap(configs)) configs.delete(key);
 }
 
 /** True when the document holds nothing at all (it would render as `null`). */
 export function isEmptyDocument(document: Document): boolean {
   const contents = document.contents;
-  return contents === null || (isMap(contents) && contents.items.length === 0) || (isScalar(contents) && contents.value === null);
+  return (
+    contents === null || (yaml().isMap(contents) && contents.items.length === 0) || (yaml().isScalar(contents) && contents.value === null)
+  );
 }
 
 function quotedNode(document: Document, value: object): Node {
@@ -66,7 +71,7 @@ function quotedNode(document: Document, value: object): Node {
 export function dropEmptySections(document: Document): void {
   for (const section of ["mirrors", "configs"] as const) {
     const map = document.get(section);
-    if (isMap(map) && map.items.length === 0) document.delete(section);
+    if (yaml().isMap(map) && map.items.length === 0) document.delete(section);
   }
 }
 
@@ -79,13 +84,13 @@ export function renderDocument(document: Document): string {
 export function redactedCopy(document: Document): Document {
   const copy = document.clone();
   const configs = copy.get("configs");
-  if (!isMap(configs)) return copy;
+  if (!yaml().isMap(configs)) return copy;
   for (const pair of configs.items) {
-    const auth = isMap(pair.value) ? pair.value.get("auth") : undefined;
-    if (!isMap(auth)) continue;
+    const auth = yaml().isMap(pair.value) ? pair.value.get("auth") : undefined;
+    if (!yaml().isMap(auth)) continue;
     for (const entry of auth.items) {
-      const name = isScalar(entry.key) ? String(entry.key.value) : "";
-      if (name !== "username" && isScalar(entry.value) && entry.value.value !== null) entry.value = quoted("***");
+      const name = yaml().isScalar(entry.key) ? String(entry.key.value) : "";
+      if (name !== "username" && yaml().isScalar(entry.value) && entry.value.value !== null) entry.value = quoted("***");
     }
   }
   return copy;
@@ -93,26 +98,26 @@ export function redactedCopy(document: Document): Document {
 
 /** `section` as a map, created (or replacing an empty `section:`) when missing. */
 function sectionMap(document: Document, section: "mirrors" | "configs"): YAMLMap {
-  if (!isMap(document.contents)) document.contents = new YAMLMap();
+  if (!yaml().isMap(document.contents)) document.contents = new (yaml().YAMLMap)();
   const existing = document.get(section);
-  if (isMap(existing)) return existing;
-  const created = new YAMLMap();
+  if (yaml().isMap(existing)) return existing;
+  const created = new (yaml().YAMLMap)();
   document.set(section, created);
   return created;
 }
 
 function quoteValues(node: Node): void {
-  visit(node, {
+  yaml().visit(node, {
     Scalar(key, scalar) {
       if (typeof scalar.value !== "string") return;
       if (key === "key" && SCHEMA_KEY.test(scalar.value)) return;
-      scalar.type = Scalar.QUOTE_DOUBLE;
+      scalar.type = yaml().Scalar.QUOTE_DOUBLE;
     },
   });
 }
 
 function quoted(value: string): Scalar {
-  const scalar = new Scalar(value);
-  scalar.type = Scalar.QUOTE_DOUBLE;
+  const scalar = new (yaml().Scalar)(value);
+  scalar.type = yaml().Scalar.QUOTE_DOUBLE;
   return scalar;
 }

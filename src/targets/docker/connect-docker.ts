@@ -4,7 +4,7 @@
  * sockets that do exist on this machine.
  */
 import { PullbackError, messageOf, type RecoveryStep } from "../../errors.js";
-import { findAlternativeSockets, resolveDockerEndpoint, type ResolvedEndpoint } from "./docker-endpoint.js";
+import { daemonCertificates, findAlternativeSockets, resolveDockerEndpoint, wantsTls, type ResolvedEndpoint } from "./docker-endpoint.js";
 import { DockerEngine, type DaemonVersion, type EngineAddress } from "./engine.js";
 import type { SshOptions } from "./ssh-command.js";
 import { SshDockerTransport } from "./ssh-transport.js";
@@ -74,7 +74,8 @@ export async function connectDocker(options: ConnectDockerOptions = {}): Promise
   const endpoint = await resolveDockerEndpoint(options);
   // The system ssh, as the docker CLI uses it: ~/.ssh/config, the agent and ProxyJump apply. Nothing connects before ping.
   const tunnel = endpoint.url.startsWith("ssh://") ? new SshDockerTransport(endpoint.url, options) : undefined;
-  const engine = new DockerEngine(tunnel ? { kind: "agent", agent: tunnel.agent } : addressOf(endpoint), options.timeoutMs ?? 30_000);
+  const address = tunnel ? { kind: "agent" as const, agent: tunnel.agent } : await addressOf(endpoint, options.env ?? process.env);
+  const engine = new DockerEngine(address, options.timeoutMs ?? 30_000);
   try {
     await engine.ping();
     const daemon = await engine.version();
@@ -90,12 +91,13 @@ export async function connectDocker(options: ConnectDockerOptions = {}): Promise
   }
 }
 
-function addressOf(endpoint: ResolvedEndpoint): EngineAddress {
+async function addressOf(endpoint: ResolvedEndpoint, env: NodeJS.ProcessEnv): Promise<EngineAddress> {
   const url = new URL(endpoint.url);
   if (url.protocol === "unix:") return { kind: "unix", socketPath: decodeURIComponent(url.pathname) };
   if (url.protocol === "tcp:" || url.protocol === "http:" || url.protocol === "https:") {
-    const tls = url.protocol === "https:" || url.port === "2376";
-    return { kind: "tcp", host: url.hostname, port: Number(url.port || (tls ? 2376 : 2375)), tls };
+    const tls = url.protocol !== "http:" && wantsTls(url, env);
+    const port = Number(url.port || (tls ? 2376 : 2375));
+    return { kind: "tcp", host: url.hostname, port, tls, certificates: tls ? await daemonCertificates(env) : undefined };
   }
   throw new PullbackError("usage", `unsupported Docker host "${endpoint.url}"`);
 }

@@ -117,3 +117,34 @@ export async function findAlternativeSockets(
   }
   return found;
 }
+
+/** PEM contents for a TLS daemon endpoint, as the docker CLI finds them. */
+export interface DaemonCertificates {
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+}
+
+/**
+ * The client certificates and CA of a tcp:// daemon with TLS: ca.pem, cert.pem and key.pem in
+ * DOCKER_CERT_PATH (default ~/.docker when DOCKER_TLS_VERIFY is set), as the docker CLI reads them.
+ * A file that is not there is left out: without ca.pem the system store is trusted.
+ */
+export async function daemonCertificates(env: NodeJS.ProcessEnv): Promise<DaemonCertificates | undefined> {
+  const dir = env.DOCKER_CERT_PATH || (env.DOCKER_TLS_VERIFY ? join(env.HOME ?? homedir(), ".docker") : undefined);
+  if (!dir) return undefined;
+  const read = async (file: string): Promise<string | undefined> => {
+    try {
+      return await readFile(join(dir, file), "utf8");
+    } catch {
+      return undefined;
+    }
+  };
+  const [ca, cert, key] = await Promise.all([read("ca.pem"), read("cert.pem"), read("key.pem")]);
+  return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+}
+
+/** TLS as the docker CLI decides it for a tcp:// endpoint: https://, port 2376 or DOCKER_TLS_VERIFY. */
+export function wantsTls(url: URL, env: NodeJS.ProcessEnv): boolean {
+  return url.protocol === "https:" || url.port === "2376" || Boolean(env.DOCKER_TLS_VERIFY);
+}

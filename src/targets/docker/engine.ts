@@ -1,24 +1,16 @@
 /**
- * The Docker Engine API door: the only module that imports dockerode. It turns
- * dockerode's shapes into ours, so nothing else in pullback knows dockerode exists.
+ * The Docker Engine API door: the handful of Engine calls pullback makes, their
+ * answers turned into our shapes and their failures into DaemonResponseError.
+ * Requests go through engine-http.ts on node:http; nothing else speaks to a daemon.
  */
-import type { Agent } from "node:http";
-import createDebug from "debug";
-import Dockerode from "dockerode";
+import type { IncomingMessage } from "node:http";
 import type { Credential } from "../../credentials/credential.js";
 import { PullbackError } from "../../errors.js";
 import { classifyPullError } from "../../fallback/classification.js";
+import { EngineHttp, cutShort, failureOf, imagePath, readBody, type EngineAddress, type EngineRequest } from "./engine-http.js";
 import { PullStreamParser, streamErrorOf, type PullStreamLine } from "./pull-stream.js";
 
-// docker-modem logs every request, headers included, under DEBUG=modem — and the
-// X-Registry-Auth header carries the credential. Keep that namespace off, always.
-createDebug.enable([createDebug.disable(), "-modem"].filter(Boolean).join(","));
-
-/** Where a daemon lives, as dockerode needs it. */
-export type EngineAddress =
-  | { readonly kind: "unix"; readonly socketPath: string }
-  | { readonly kind: "tcp"; readonly host: string; readonly port: number; readonly tls: boolean }
-  | { readonly kind: "agent"; readonly agent: Agent };
+export type { EngineAddress } from "./engine-http.js";
 
 /**
  * What the daemon says it is: its version and the platform it runs on.
@@ -66,102 +58,126 @@ export interface EnginePullOptions {
   readonly registry: string;
   readonly platform?: string | undefined;
   readonly onLine?: ((line: PullStreamLine) => void) | undefined;
+  /** Cancels the pull: the request (or its stream) is destroyed and the pull rejects with the signal's reason. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** The handful of Engine calls pullback makes. */
 export class DockerEngine {
-  readonly #docker: Dockerode;
+  readonly #http: EngineHttp;
+  readonly #timeoutMs: number | undefined;
 
+  /** `timeoutMs` bounds each short call (ping, version, inspect, remove, tag); a pull's stream has no deadline. */
   constructor(address: EngineAddress, timeoutMs?: number) {
-    this.#docker = new Dockerode(optionsFor(address, timeoutMs));
+    this.#http = new EngineHttp(address);
+    this.#timeoutMs = timeoutMs;
   }
 
-  async ping(): Promise<void> {
-    await this.#docker.ping();
+  /** `GET /_ping`; the API version it names versions every later request, as the docker CLI negotiates. */
+  async ping(options: { readonly signal?: AbortSignal | undefined } = {}): Promise<void> {
+    const { res } = await this.#call({ method: "GET", path: "/_ping", signal: options.signal });
+    const version = res.headers["api-version"];
+    this.#http.useApiVersion(typeof version === "string" ? version : undefined);
   }
 
-  async version(): Promise<DaemonVersion> {
-    const v = await this.#docker.version();
-    return { version: v.Version, apiVersion: v.ApiVersion, os: v.Os, arch: v.Arch };
+  async version(options: { readonly signal?: AbortSignal | undefined } = {}): Promise<DaemonVersion> {
+    const v = jsonObject(await this.#call({ method: "GET", path: "/version", signal: options.signal }));
+    return { version: text(v.Version), apiVersion: text(v.ApiVersion), os: text(v.Os), arch: text(v.Arch) };
   }
 
   /** The image stored under `name`, or undefined when the daemon has none. */
-  async inspectImage(name: string): Promise<LocalImage | undefined> {
-    try {
-      const info = await this.#docker.getImage(name).inspect();
-      const variant = (info as { Variant?: string }).Variant;
-      return {
-        id: info.Id,
-        repoDigests: info.RepoDigests ?? [],
-        os: info.Os,
-        architecture: info.Architecture,
-        variant: variant || undefined,
-      };
-    } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw toDaemonError(error);
-    }
+  async inspectImage(name: string, options: { readonly signal?: AbortSignal | undefined } = {}): Promise<LocalImage | undefined> {
+    const answer = await this.#call({ method: "GET", path: `/images/${imagePath(name)}/json`, signal: options.signal }, [404]);
+    if (answer.res.statusCode === 404) return undefined;
+    const info = jsonObject(answer);
+    return {
+      id: text(info.Id),
+      repoDigests: Array.isArray(info.RepoDigests) ? info.RepoDigests.filter((d): d is string => typeof d === "string") : [],
+      os: text(info.Os),
+      architecture: text(info.Architecture),
+      variant: text(info.Variant) || undefined,
+    };
   }
 
   /** `POST /images/create`, following the stream to its end; throws DaemonResponseError on any failure. */
   async pull(fromImage: string, tag: string, options: EnginePullOptions): Promise<void> {
-    let stream: NodeJS.ReadableStream;
-    try {
-      stream = await this.#docker.createImage(authConfigFor(options.credential, options.registry), {
-        fromImage,
-        tag,
-        ...(options.platform ? { platform: options.platform } : {}),
-      });
-    } catch (error) {
-      throw toDaemonError(error);
-    }
-    await followPullStream(stream, options.onLine);
+    const query = new URLSearchParams({ fromImage, tag, ...(options.platform ? { platform: options.platform } : {}) });
+    const spec: EngineRequest = {
+      method: "POST",
+      path: `/images/create?${query.toString()}`,
+      headers: { "X-Registry-Auth": registryAuthHeader(options.credential, options.registry) },
+      signal: options.signal,
+    };
+    const res = await this.#http.open(spec);
+    if (!isSuccess(res)) throw await responseError(res);
+    await followPullStream(res, options.onLine);
   }
 
   /** Remove `name` (untag it; the image goes when no other name holds it). */
   async removeImage(name: string): Promise<void> {
-    try {
-      await this.#docker.getImage(name).remove();
-    } catch (error) {
-      throw toDaemonError(error);
-    }
+    await this.#call({ method: "DELETE", path: `/images/${imagePath(name)}` });
   }
 
   async tag(source: string, repo: string, tag: string): Promise<void> {
-    try {
-      await this.#docker.getImage(source).tag({ repo, tag });
-    } catch (error) {
-      throw toDaemonError(error);
+    const query = new URLSearchParams({ repo, tag });
+    await this.#call({ method: "POST", path: `/images/${imagePath(source)}/tag?${query.toString()}` });
+  }
+
+  /** A short call within the engine's timeout; a status outside 2xx and `accept` throws DaemonResponseError. */
+  async #call(spec: EngineRequest, accept: readonly number[] = []): Promise<{ res: IncomingMessage; body: string }> {
+    const answer = await this.#http.call({ ...spec, timeoutMs: this.#timeoutMs });
+    const status = answer.res.statusCode ?? 0;
+    if (!isSuccess(answer.res) && !accept.includes(status)) {
+      const failure = failureOf(status, answer.body);
+      throw new DaemonResponseError(failure.message, { statusCode: status, inStream: false });
     }
+    return answer;
   }
 }
 
-function optionsFor(address: EngineAddress, timeoutMs: number | undefined): Dockerode.DockerOptions {
-  const timeout = timeoutMs === undefined ? {} : { timeout: timeoutMs };
-  switch (address.kind) {
-    case "unix":
-      return { socketPath: address.socketPath, ...timeout };
-    case "tcp":
-      return { host: address.host, port: address.port, protocol: address.tls ? "https" : "http", ...timeout };
-    case "agent":
-      // docker-modem hands `agent` to http.request; our agent dials over one shared SSH connection.
-      return withAgent({ host: "docker", port: 80, protocol: "http", ...timeout }, address.agent);
+function isSuccess(res: IncomingMessage): boolean {
+  const status = res.statusCode ?? 0;
+  return status >= 200 && status < 300;
+}
+
+async function responseError(res: IncomingMessage): Promise<DaemonResponseError> {
+  const failure = failureOf(res.statusCode ?? 0, await readBody(res));
+  return new DaemonResponseError(failure.message, { statusCode: failure.statusCode, inStream: false });
+}
+
+/** A JSON object answer; anything else is the daemon misbehaving. */
+function jsonObject(answer: { res: IncomingMessage; body: string }): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(answer.body);
+    if (typeof value === "object" && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // reported below
   }
+  throw new DaemonResponseError("the daemon answered with something that is not a JSON object", {
+    statusCode: answer.res.statusCode,
+    inStream: false,
+  });
 }
 
-/** docker-modem honours `agent` though dockerode's types do not list it. */
-function withAgent(options: Dockerode.DockerOptions, agent: Agent): Dockerode.DockerOptions {
-  return Object.assign(options, { agent });
+function text(value: unknown): string {
+  return typeof value === "string" ? value : "";
 }
 
-/** X-Registry-Auth content: what dockerd forwards to the registry. Anonymous is an empty object. */
-function authConfigFor(credential: Credential | undefined, registry: string): Record<string, string> {
-  if (!credential) return {};
-  if (credential.kind === "identity-token") return { identitytoken: credential.reveal(), serveraddress: registry };
-  return { username: credential.username, password: credential.reveal(), serveraddress: registry };
+/**
+ * X-Registry-Auth: what dockerd forwards to the registry, as the docker CLI encodes it (base64url JSON).
+ * Anonymous is an empty object. The header exists only on the request; nothing logs requests.
+ */
+function registryAuthHeader(credential: Credential | undefined, registry: string): string {
+  const config: Record<string, string> = !credential
+    ? {}
+    : credential.kind === "identity-token"
+      ? { identitytoken: credential.reveal(), serveraddress: registry }
+      : { username: credential.username, password: credential.reveal(), serveraddress: registry };
+  // Padded base64url: dockerd's decoder (Go's base64.URLEncoding) insists on the padding.
+  return Buffer.from(JSON.stringify(config)).toString("base64").replace(/\+/g, "-").replace(/\//g, "_");
 }
 
-function followPullStream(stream: NodeJS.ReadableStream, onLine: ((line: PullStreamLine) => void) | undefined): Promise<void> {
+function followPullStream(stream: IncomingMessage, onLine: ((line: PullStreamLine) => void) | undefined): Promise<void> {
   const parser = new PullStreamParser();
   return new Promise((resolve, reject) => {
     let failed: DaemonResponseError | undefined;
@@ -174,32 +190,15 @@ function followPullStream(stream: NodeJS.ReadableStream, onLine: ((line: PullStr
     };
     stream.setEncoding("utf8");
     stream.on("data", (chunk: string) => handle(parser.push(chunk)));
-    stream.on("error", (error: unknown) => reject(toDaemonError(error)));
+    stream.on("error", reject);
     stream.on("end", () => {
       handle(parser.end());
       if (failed) reject(failed);
       else resolve();
     });
+    // A daemon that dies mid-pull closes the stream without an end.
+    stream.on("close", () => {
+      if (!stream.complete) reject(failed ?? cutShort());
+    });
   });
-}
-
-function statusOf(error: unknown): number | undefined {
-  const code = (error as { statusCode?: unknown } | undefined)?.statusCode;
-  return typeof code === "number" ? code : undefined;
-}
-
-/** dockerode errors carry `statusCode` and `json.message`; network errors a `code`. Keep both, drop the rest. */
-function toDaemonError(error: unknown): Error {
-  if (error instanceof DaemonResponseError) return error;
-  const status = statusOf(error);
-  if (status === undefined) return error instanceof Error ? error : new Error(String(error));
-  const json = (error as { json?: { message?: unknown } }).json;
-  const message =
-    typeof json?.message === "string" ? json.message : error instanceof Error ? withoutModemWrapper(error.message) : `HTTP ${status}`;
-  return new DaemonResponseError(message.trim(), { statusCode: status, inStream: false, cause: error });
-}
-
-/** For streamed requests docker-modem has no JSON and words it "(HTTP code 500) server error - <daemon's message> ". */
-function withoutModemWrapper(message: string): string {
-  return message.replace(/^\(HTTP code \d{3}\) [^-]*- /, "");
 }

@@ -27,7 +27,7 @@ import { diagnoseSshFailure, type SshFailureFacts } from "./ssh-diagnosis.js";
 const SECRET_VARIABLE = /^PULLBACK_|TOKEN|PASSWORD|SECRET|CREDENTIAL/i;
 const STDERR_LINES = 40;
 
-/** One remote Docker host over the system ssh: an Agent for dockerode, and commands for diagnoses. */
+/** One remote Docker host over the system ssh: an Agent for the Engine client, and commands for diagnoses. */
 export class SshDockerTransport {
   readonly target: SshTarget;
   readonly agent: Agent;
