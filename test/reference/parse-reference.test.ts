@@ -163,7 +163,8 @@ describe("parseReference — invalid", () => {
     expect(catchError(() => parseReference("a//b"))?.message).toContain("(positions count from 1)");
   });
 
-  it("rejects a 100 KB input quickly and echoes only its start", () => {
+  // How fast is bench row 12's to say: a timing here flakes on a loaded machine.
+  it("rejects a 100 KB input and echoes only its start", () => {
     for (const input of [
       "a".repeat(100_000),
       `a${"-".repeat(100_000)}`,
@@ -172,9 +173,7 @@ describe("parseReference — invalid", () => {
       `a@sha256:${"f".repeat(100_000)}`,
       `${"[".repeat(100_000)}`,
     ]) {
-      const started = performance.now();
       const error = catchError(() => parseReference(input));
-      expect(performance.now() - started).toBeLessThan(50);
       expect(error).toBeInstanceOf(PullbackError);
       expect(error!.message.length).toBeLessThan(400);
     }
