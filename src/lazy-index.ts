@@ -36,6 +36,11 @@ export const verifyCredentials: typeof Api.verifyCredentials = lazily(
 export const pullWithFallback: typeof Api.pullWithFallback = lazily(() => import("./fallback/pull-with-fallback.js"), "pullWithFallback");
 export const connectDocker: typeof Api.connectDocker = lazily(() => import("./targets/docker/connect-docker.js"), "connectDocker");
 export const ensureImage: typeof Api.ensureImage = lazily(() => import("./targets/docker/ensure-image.js"), "ensureImage");
+export const ensureImages: typeof Api.ensureImages = lazily(() => import("./targets/docker/ensure-images.js"), "ensureImages");
+export const pullRemoteImages: typeof Api.pullRemoteImages = lazily(
+  () => import("./targets/docker/pull-remote-images.js"),
+  "pullRemoteImages",
+);
 export const pullRemoteImage: typeof Api.pullRemoteImage = lazily(() => import("./targets/docker/pull-remote-image.js"), "pullRemoteImage");
 export const pullImage: typeof Api.pullImage = lazily(() => import("./targets/oci/pull-image.js"), "pullImage");
 export const writeRegistriesConfig: typeof Api.writeRegistriesConfig = lazily(

@@ -25,8 +25,10 @@ describe("src/lazy-index.ts", () => {
       [
         "connectDocker",
         "ensureImage",
+        "ensureImages",
         "pullImage",
         "pullRemoteImage",
+        "pullRemoteImages",
         "pullWithFallback",
         "renderPullSecret",
         "resolveCredentials",

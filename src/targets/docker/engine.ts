@@ -58,7 +58,7 @@ export interface EnginePullOptions {
   readonly registry: string;
   readonly platform?: string | undefined;
   readonly onLine?: ((line: PullStreamLine) => void) | undefined;
-  /** Cancels the pull: the request (or its stream) is destroyed and the pull rejects with the signal's reason. */
+  /** Cancels the pull: the request (or its stream) is destroyed, the daemon cancels the pull ("context canceled") and the pull rejects with the signal's reason. */
   readonly signal?: AbortSignal | undefined;
 }
 
