@@ -79,3 +79,9 @@ export function checkTextList(value: unknown, name: string): void {
   if (!Array.isArray(value)) throw invalid(name, value, "an array of strings or absent");
   value.forEach((item, index) => checkText(item, `${name}[${index}]`));
 }
+
+/** An AbortSignal (from an AbortController or AbortSignal.timeout) or absent. */
+export function checkAbortSignal(value: unknown, name: string): AbortSignal | undefined {
+  if (value === undefined || value instanceof AbortSignal) return value;
+  throw invalid(name, value, "an AbortSignal or absent");
+}
