@@ -7,7 +7,7 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -311,47 +311,64 @@ describe("keepGoing, abort and bad input", () => {
     expect((JSON.parse(stdout) as { Digest: string }).Digest).toBeDefined();
   });
 
-  it("an abort mid-set stops the transfer waiting on the registry: no archive, and a layout the next run reuses", async () => {
+  it("an abort while a blob is awaited at the registry: every item ends, no archive is written", async () => {
     const refs = [1, 2, 3, 4].map((n) => `${proxied}/public/set-${n}:1`);
-    // set-4's own layer hangs at the registry; the other images finish meanwhile.
+    // set-4's own layer is held at the registry; the other images finish meanwhile.
     await setFaults(world, [
       { match: { method: "GET", path: `/blobs/${ownLayer("public/set-4")}` }, action: { type: "delay", ms: 60_000 } },
     ]);
-    for (const to of [`docker-archive:${join(fresh("abort"), "bundle.tar")}`, `oci:${fresh("abort-layout")}`]) {
-      const controller = new AbortController();
-      let done = 0;
-      const items = await pullImages(refs, {
-        to,
-        jobs: 4,
-        signal: controller.signal,
-        onEvent: (event) => {
-          // Abort once set-4 is the only image still going (its own layer is being held at the registry).
-          if (event.type === "done" && ++done === 3) setTimeout(() => controller.abort(), 200);
-        },
-      });
-      expect(items[3]?.ok === false && items[3].error.reason).toBe("cancelled");
-      if (to.startsWith("docker-archive:")) {
-        const file = to.slice("docker-archive:".length);
-        expect(existsSync(file)).toBe(false);
-        expect(items.slice(0, 3).map((item) => item.ok === false && item.error.reason)).toEqual([
-          "not-written",
-          "not-written",
-          "not-written",
-        ]);
-      } else {
-        const dir = to.slice("oci:".length);
-        expect(items.slice(0, 3).map((item) => item.ok)).toEqual([true, true, true]);
-        await clearFaults(world);
-        await clearProxyRequests(world);
-        const again = await pullImages(refs, { to, pull: "missing" });
-        expect(again.map((item) => item.ok && item.outcome.attempts.length)).toEqual([0, 0, 0, 1]);
-        const requests = await proxyRequests(world);
-        expect(blobGets(requests, baseLayer)).toBe(0);
-        expect(blobGets(requests, ownLayer("public/set-4"))).toBe(1);
-        const { stdout } = await run("skopeo", ["inspect", `oci:${dir}:${refs[3]}`]);
-        expect((JSON.parse(stdout) as { Digest: string }).Digest).toBe(fixture("public/set-4").manifestDigest);
-      }
-    }
+    const file = join(fresh("abort"), "bundle.tar");
+    const controller = new AbortController();
+    let done = 0;
+    const items = await pullImages(refs, {
+      to: `docker-archive:${file}`,
+      signal: controller.signal,
+      onEvent: (event) => {
+        if (event.type === "done" && ++done === 3) controller.abort();
+      },
+    });
+    expect(items.map((item) => item.ok === false && item.error.reason)).toEqual(["not-written", "not-written", "not-written", "cancelled"]);
+    expect(existsSync(file)).toBe(false);
+    // The request held at the registry was given up by the client (the proxy saw it close unanswered).
+    await expect
+      .poll(async () => (await proxyRequests(world)).some((r) => r.path.includes(ownLayer("public/set-4")) && r.status === 499))
+      .toBe(true);
+  });
+
+  it("an abort while a blob streams stops it at once: its .partial stays, and the next run resumes it into a whole layout", async () => {
+    const refs = [1, 2, 3, 4].map((n) => `${proxied}/public/set-${n}:1`);
+    const slow = ownLayer("public/set-4");
+    await setFaults(world, [{ match: { method: "GET", path: `/blobs/${slow}` }, action: { type: "throttle", bytesPerSecond: 8 * 1024 } }]);
+    const dir = fresh("abort-layout");
+    const controller = new AbortController();
+    const items = await pullImages(refs, {
+      to: `oci:${dir}`,
+      signal: controller.signal,
+      onEvent: (event) => {
+        if (event.type === "layer" && event.id === hex(slow).slice(0, 12) && event.status === "downloading" && (event.current ?? 0) > 0)
+          controller.abort();
+      },
+    });
+    expect(items[3]?.ok === false && items[3].error.reason).toBe("cancelled");
+    // The transfer stopped part-way (unstopped, the body would have arrived whole and been renamed into place).
+    const partial = join(dir, "blobs", "sha256", `${hex(slow)}.partial`);
+    const kept = (await stat(partial)).size;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(fixture("public/set-4").layers[1]!.size);
+    expect(existsSync(join(dir, "blobs", "sha256", hex(slow)))).toBe(false);
+    // Images that finished before the abort stay in the layout; the next run pulls only what is missing.
+    const finished = items.filter((item) => item.ok).map((item) => item.image);
+    await clearFaults(world);
+    await clearProxyRequests(world);
+    const again = await pullImages(refs, { to: `oci:${dir}`, pull: "missing" });
+    expect(again.every((item) => item.ok)).toBe(true);
+    expect(again.filter((item) => item.ok && item.outcome.attempts.length === 0).map((item) => item.image)).toEqual(finished);
+    const requests = await proxyRequests(world);
+    expect(blobGets(requests, baseLayer)).toBe(0);
+    expect(blobGets(requests, slow)).toBe(1);
+    expect(existsSync(partial)).toBe(false);
+    const { stdout } = await run("skopeo", ["inspect", `oci:${dir}:${refs[3]}`]);
+    expect((JSON.parse(stdout) as { Digest: string }).Digest).toBe(fixture("public/set-4").manifestDigest);
   });
 
   it("a bad reference in the list is refused before any request or file", async () => {
