@@ -68,6 +68,9 @@ export async function pullImages(
     set: references,
   });
   if (references.length === 0) return [];
+  // Cancelled before it began: nothing is created or asked.
+  if (options.signal?.aborted)
+    return references.map((reference) => ({ ok: false, image: reference.toString(), error: cancelledError(), durationMs: 0 }));
   const started = Date.now();
   try {
     return await destination.exclusive(() => pullSet(destination, references, options));
