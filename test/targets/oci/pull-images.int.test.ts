@@ -358,13 +358,15 @@ describe("keepGoing, abort and bad input", () => {
     expect(existsSync(join(dir, "blobs", "sha256", hex(slow)))).toBe(false);
     // Images that finished before the abort stay in the layout; the next run pulls only what is missing.
     const finished = items.filter((item) => item.ok).map((item) => item.image);
+    // The abort may also have caught the shared base layer part-way: then it is resumed too, once.
+    const baseStored = existsSync(join(dir, "blobs", "sha256", hex(baseLayer)));
     await clearFaults(world);
     await clearProxyRequests(world);
     const again = await pullImages(refs, { to: `oci:${dir}`, pull: "missing" });
     expect(again.every((item) => item.ok)).toBe(true);
     expect(again.filter((item) => item.ok && item.outcome.attempts.length === 0).map((item) => item.image)).toEqual(finished);
     const requests = await proxyRequests(world);
-    expect(blobGets(requests, baseLayer)).toBe(0);
+    expect(blobGets(requests, baseLayer)).toBe(baseStored ? 0 : 1);
     expect(blobGets(requests, slow)).toBe(1);
     expect(existsSync(partial)).toBe(false);
     const { stdout } = await run("skopeo", ["inspect", `oci:${dir}:${refs[3]}`]);
