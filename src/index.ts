@@ -55,7 +55,7 @@ export { ensureImages } from "./targets/docker/ensure-images.js";
 export type { EnsureImagesOptions } from "./targets/docker/ensure-images.js";
 export { pullRemoteImages } from "./targets/docker/pull-remote-images.js";
 export type { PullRemoteImagesOptions } from "./targets/docker/pull-remote-images.js";
-export type { ImageSetItem } from "./sets/set-result.js";
+export type { ImageSetItem, ImageSetSuccess, ImageSetFailure } from "./sets/set-result.js";
 export type { DaemonImage } from "./targets/docker/daemon-pull.js";
 export type { CredentialChoiceOptions } from "./targets/credential-choice.js";
 export type { PullPolicy } from "./pull-policy.js";
@@ -63,6 +63,8 @@ export type { PullPolicy } from "./pull-policy.js";
 // Daemonless: OCI layout and docker-archive
 export { pullImage, parseDestination } from "./targets/oci/pull-image.js";
 export type { PullImageOptions, OciPulledImage, PullDestination } from "./targets/oci/pull-image.js";
+export { pullImages } from "./targets/oci/pull-images.js";
+export type { PullImagesOptions } from "./targets/oci/pull-images.js";
 
 // Cluster: k3s/RKE2 registries.yaml and Kubernetes pull secrets
 export { writeRegistriesConfig } from "./targets/cluster/write-registries-config.js";

@@ -43,6 +43,7 @@ export const pullRemoteImages: typeof Api.pullRemoteImages = lazily(
 );
 export const pullRemoteImage: typeof Api.pullRemoteImage = lazily(() => import("./targets/docker/pull-remote-image.js"), "pullRemoteImage");
 export const pullImage: typeof Api.pullImage = lazily(() => import("./targets/oci/pull-image.js"), "pullImage");
+export const pullImages: typeof Api.pullImages = lazily(() => import("./targets/oci/pull-images.js"), "pullImages");
 export const writeRegistriesConfig: typeof Api.writeRegistriesConfig = lazily(
   () => import("./targets/cluster/write-registries-config.js"),
   "writeRegistriesConfig",

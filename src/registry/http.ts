@@ -51,6 +51,8 @@ export interface HttpOptions {
   readonly env?: ProxyEnv | undefined;
   /** Said out loud once per host: certificate checks switched off by the caller. */
   readonly onWarning?: ((message: string) => void) | undefined;
+  /** Aborting destroys every request in flight (awaiting headers or streaming a body) and retries none. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** How one origin is reached: its agent, trust and proxy. */
@@ -125,6 +127,13 @@ export class HttpClient {
    * const response = await http.send({ method: "GET", url: "https://ghcr.io/v2/" });
    * response.body.destroy();
    */
+  /** The request's own signal and the client's (a whole set's), either of which gives the request up. */
+  #signalFor(req: HttpRequest): AbortSignal | undefined {
+    const client = this.#options.signal;
+    if (req.signal === undefined || client === undefined) return req.signal ?? client;
+    return AbortSignal.any([req.signal, client]);
+  }
+
   async send(req: HttpRequest): Promise<HttpResponse> {
     let url = new URL(String(req.url));
     let method = req.method;
@@ -132,7 +141,7 @@ export class HttpClient {
     let body = req.body;
     for (let hop = 0; ; hop++) {
       this.#checkTransport(url, req.credentialed === true && hasAuthorization(headers));
-      const response = await this.#sendWithRetries(method, url, headers, body, req.source ?? "registry", req.signal);
+      const response = await this.#sendWithRetries(method, url, headers, body, req.source ?? "registry", this.#signalFor(req));
       const location = response.header("location");
       if (!REDIRECT_STATUSES.has(response.status) || location === undefined) return response;
       response.body.destroy();
@@ -223,7 +232,8 @@ export class HttpClient {
     const retries = Math.max(0, this.#options.retries ?? 2);
     const what = `${method} ${redactUrl(url)}`;
     for (let attempt = 0; ; attempt++) {
-      const canRetry = attempt < retries;
+      // An aborted caller wants nothing more: no retry of what the abort broke.
+      const canRetry = attempt < retries && signal?.aborted !== true;
       const backoff = (this.#options.retryDelayMs ?? 250) * 2 ** attempt;
       let response: HttpResponse;
       signal?.throwIfAborted();

@@ -22,7 +22,12 @@ interface ImageSetItemBase {
   readonly durationMs: number;
 }
 
-/** The image is there. */
+/**
+ * The image is there.
+ *
+ * @example
+ * if (item.ok) console.log(item.image, item.outcome.image.digest, item.outcome.fellBack);
+ */
 export interface ImageSetSuccess<Image> extends ImageSetItemBase {
   readonly ok: true;
   readonly outcome: PullOutcome<Image>;
@@ -31,6 +36,9 @@ export interface ImageSetSuccess<Image> extends ImageSetItemBase {
 /**
  * The image is not there. `error.reason` is `cancelled` for items the set stopped before they finished
  * (an abort, or an earlier failure without `keepGoing`).
+ *
+ * @example
+ * if (!item.ok) console.error(item.image, item.error.kind, item.error.reason ?? "", item.error.message);
  */
 export interface ImageSetFailure extends ImageSetItemBase {
   readonly ok: false;

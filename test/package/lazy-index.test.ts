@@ -27,6 +27,7 @@ describe("src/lazy-index.ts", () => {
         "ensureImage",
         "ensureImages",
         "pullImage",
+        "pullImages",
         "pullRemoteImage",
         "pullRemoteImages",
         "pullWithFallback",
