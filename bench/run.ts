@@ -22,6 +22,7 @@ import { checkRow } from "./rows/check.js";
 import { coldStartRow } from "./rows/cold-start.js";
 import { daemonPullRow } from "./rows/daemon-pull.js";
 import { fallbackRow } from "./rows/fallback.js";
+import { IMAGE_SET_ROW, imageSetRow } from "./rows/image-set.js";
 import { manyImagesRow } from "./rows/many-images.js";
 import { ociMemoryRow } from "./rows/oci-memory.js";
 import { ociPullRow } from "./rows/oci-pull.js";
@@ -36,6 +37,7 @@ const ROWS: readonly (readonly [number, (ctx: BenchContext) => Promise<void>])[]
   [5, coldStartRow],
   [6, checkRow],
   [7, manyImagesRow],
+  [IMAGE_SET_ROW, imageSetRow],
 ];
 
 /** The environment every contender starts from: no credentials, no daemon choice, an empty Docker config. */

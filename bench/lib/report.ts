@@ -31,6 +31,7 @@ export const ROW_TITLES: Readonly<Record<number, string>> = {
   5: "Cold start",
   6: "Verification latency: `pullback check` vs curl of the token endpoint",
   7: "Many images: ensuring 20 small images already present locally",
+  10: "Image set: 10 small images in one run vs a shell loop of skopeo copy / docker pull",
 };
 
 /**
