@@ -12,6 +12,7 @@ import { parseReference, type ImageReference } from "../reference/parse-referenc
 import { RegistryClient, MANIFEST_MEDIA_TYPES } from "./registry-client.js";
 import { RegistryResponseError } from "./registry-error.js";
 import { repositoryScope } from "./scope.js";
+import type { TokenCache } from "./token-cache.js";
 import type { Exchange } from "./http.js";
 import type { ProxyEnv } from "./proxy.js";
 import type { TlsOptions } from "./trust.js";
@@ -132,6 +133,38 @@ export async function verifyCredentials(
       ...(answer.failure?.reason === undefined ? {} : { reason: answer.failure.reason }),
       ...(answer.failure?.diagnosis === undefined ? {} : { diagnosis: answer.failure.diagnosis }),
     };
+  } finally {
+    await client.close();
+  }
+}
+
+/**
+ * Is this credential wrong outright at the registry of `reference` — refused by its token service
+ * (401), or by a Basic registry — rather than merely without access to one repository? Asked by a
+ * set after the daemon refused it once, so later images of that registry need not try it again.
+ * Tokens go to `tokens`, the run's cache. Only a clear 401 says yes; an outage or a 403 says no.
+ *
+ * @example
+ * if (await credentialRejectedOutright(ref, credential, run.tokens)) pullAnonymously();
+ */
+export async function credentialRejectedOutright(reference: ImageReference, credential: Credential, tokens: TokenCache): Promise<boolean> {
+  const client = new RegistryClient(reference.endpoint, {
+    ...clientOptions(credential, { timeoutMs: 10_000, retries: 0 }),
+    tokenCache: tokens,
+  });
+  try {
+    await client.ping();
+    const scheme = client.auth.scheme;
+    if (scheme === "basic") return (await client.checkLogin()) === 401;
+    if (scheme !== "bearer") return false;
+    try {
+      await client.requestToken([repositoryScope(reference.repository)]);
+      return false;
+    } catch (error) {
+      return refusal(error, true, "the token service", scheme).verdict === "rejected";
+    }
+  } catch {
+    return false;
   } finally {
     await client.close();
   }

@@ -29,6 +29,7 @@ export class SharedRun {
   readonly tokens = new TokenCache();
   readonly #credentials = new Map<string, Promise<Credential | undefined>>();
   readonly #refusalsShown = new Set<string>();
+  readonly #refusals = new Map<string, Promise<boolean> | undefined>();
 
   /** The credential for `registry`, chosen once per run (a broken source fails every image of that registry alike). */
   credentialFor(registry: string, choose: () => Promise<Credential | undefined>): Promise<Credential | undefined> {
@@ -38,6 +39,27 @@ export class SharedRun {
       this.#credentials.set(registry, chosen);
     }
     return chosen;
+  }
+
+  /** Note that `registry` refused the credential from `source` for one image of the run. */
+  noteRefusal(registry: string, source: string): void {
+    const key = JSON.stringify([registry, source]);
+    if (!this.#refusals.has(key)) this.#refusals.set(key, undefined);
+  }
+
+  /**
+   * Whether a credential `registry` refused earlier in the run is wrong outright, so later images
+   * need not try it: asked once per registry and source (`check`), and only after a refusal.
+   */
+  async refusedOutright(registry: string, source: string, check: () => Promise<boolean>): Promise<boolean> {
+    const key = JSON.stringify([registry, source]);
+    if (!this.#refusals.has(key)) return false;
+    let verdict = this.#refusals.get(key);
+    if (!verdict) {
+      verdict = check().catch(() => false);
+      this.#refusals.set(key, verdict);
+    }
+    return verdict;
   }
 
   /**

@@ -79,3 +79,8 @@ export function checkTextList(value: unknown, name: string): void {
   if (!Array.isArray(value)) throw invalid(name, value, "an array of strings or absent");
   value.forEach((item, index) => checkText(item, `${name}[${index}]`));
 }
+
+/** An AbortSignal (from an AbortController or AbortSignal.timeout) or absent. */
+export function checkSignal(value: unknown, name: string): void {
+  if (value !== undefined && !(value instanceof AbortSignal)) throw invalid(name, value, "an AbortSignal or absent");
+}

@@ -6,7 +6,17 @@
 import type { PullDestination } from "../reference/destination.js";
 import type { ImageReference } from "../reference/parse-reference.js";
 import { PULL_POLICIES } from "../pull-policy.js";
-import { checkBoolean, checkEnvironment, checkFunction, checkInteger, checkRecord, checkText, checkTextList, invalid } from "./checks.js";
+import {
+  checkBoolean,
+  checkEnvironment,
+  checkFunction,
+  checkInteger,
+  checkRecord,
+  checkSignal,
+  checkText,
+  checkTextList,
+  invalid,
+} from "./checks.js";
 import {
   checkCredential,
   checkCredentialChoice,
@@ -50,6 +60,54 @@ export function checkEnsureImage(docker: unknown, ref: unknown, value: unknown):
   return reference;
 }
 
+/** What a set function was asked for, checked: its references and how to run them. */
+export interface CheckedSet {
+  readonly references: ImageReference[];
+  readonly jobs: number;
+  readonly keepGoing: boolean;
+}
+
+/** ensureImages(docker, refs, options?) */
+export function checkEnsureImages(docker: unknown, refs: unknown, value: unknown): CheckedSet {
+  checkDockerConnection(docker, "ensureImages: docker");
+  const references = checkReferenceList(refs, "ensureImages: refs");
+  const options = checkRecord(value, "ensureImages: options", true);
+  checkDaemonPullOptions(options, "ensureImages: options");
+  return { references, ...checkSetOptions(options, "ensureImages: options") };
+}
+
+/** pullRemoteImages(hosts, refs, options?): hosts as strings or connections, none twice. */
+export function checkPullRemoteImages(hosts: unknown, refs: unknown, value: unknown): CheckedSet {
+  if (!Array.isArray(hosts) || hosts.length === 0) throw invalid("pullRemoteImages: hosts", hosts, "a non-empty array of Docker hosts");
+  const seen = new Map<unknown, number>();
+  hosts.forEach((host: unknown, index) => {
+    const name = `pullRemoteImages: hosts[${index}]`;
+    if (typeof host === "string") checkText(host, name);
+    else checkDockerConnection(host, name);
+    const key = typeof host === "string" ? host.trim() : host;
+    const earlier = seen.get(key);
+    if (earlier !== undefined) throw invalid(name, host, `a host not listed before (hosts[${earlier}] is the same)`);
+    seen.set(key, index);
+  });
+  const references = checkReferenceList(refs, "pullRemoteImages: refs");
+  const options = checkRecord(value, "pullRemoteImages: options", true);
+  checkDaemonPullOptions(options, "pullRemoteImages: options");
+  checkConnectOptions(options, "pullRemoteImages: options");
+  return { references, ...checkSetOptions(options, "pullRemoteImages: options") };
+}
+
+function checkReferenceList(refs: unknown, name: string): ImageReference[] {
+  if (!Array.isArray(refs) || refs.length === 0) throw invalid(name, refs, "a non-empty array of image references");
+  return refs.map((ref: unknown, index) => checkReference(ref, `${name}[${index}]`));
+}
+
+function checkSetOptions(options: Readonly<Record<string, unknown>>, name: string): { jobs: number; keepGoing: boolean } {
+  const jobs = checkInteger(options.jobs, `${name}.jobs`, 1, 64) ?? 4;
+  const keepGoing = checkBoolean(options.keepGoing, `${name}.keepGoing`) ?? false;
+  if (options.tagAs !== undefined) throw invalid(`${name}.tagAs`, options.tagAs, "absent: one name cannot tag every image of a set");
+  return { jobs, keepGoing };
+}
+
 /** pullRemoteImage(remote, ref, options?) */
 export function checkPullRemoteImage(remote: unknown, ref: unknown, value: unknown): ImageReference {
   if (typeof remote === "string") checkText(remote, "pullRemoteImage: remote");
@@ -67,6 +125,7 @@ function checkDaemonPullOptions(options: Readonly<Record<string, unknown>>, name
   checkFunction(options.onEvent, `${name}.onEvent`);
   checkText(options.tagAs, `${name}.tagAs`, { optional: true });
   checkPullPolicy(options.pull, `${name}.pull`);
+  checkSignal(options.signal, `${name}.signal`);
   checkCredentialChoice(options, name);
 }
 

@@ -31,7 +31,8 @@ type Slot =
   | "reference"
   | "docker"
   | "env"
-  | "textlist";
+  | "textlist"
+  | "signal";
 
 interface Target {
   readonly name: string;
@@ -108,6 +109,11 @@ function wrong(slot: Slot): fc.Arbitrary<unknown> {
       return fc.oneof(
         notObject.filter((v) => v !== undefined && !Array.isArray(v)),
         fc.array(notString, { minLength: 1 }),
+      );
+    case "signal":
+      return fc.oneof(
+        fc.anything().filter((v) => v !== undefined),
+        fc.constant({ aborted: false, addEventListener: () => undefined }),
       );
     case "destination":
       return fc.oneof(
@@ -212,6 +218,50 @@ const targets = (): Target[] => [
         [["identityFile"], "text?"],
         [["timeoutMs"], "int"],
         [["acceptUnknownHostKey"], "bool"],
+        [["env"], "env"],
+        [["systemSockets"], "textlist"],
+        ...choice,
+      ]),
+    ],
+  },
+  {
+    name: "ensureImages",
+    call: ([docker, refs, options]) =>
+      api.ensureImages(docker as api.DockerConnection, refs as string[], options as api.EnsureImagesOptions),
+    args: () => [fakeDocker(), [`${host}/team/app:1`, `${host}/team/worker:1`], { credential: null, resolve: {} }],
+    slots: [
+      [[0], "docker"],
+      [[1], "textlist"],
+      [[1, 1], "reference"],
+      [[2], "object?"],
+      ...inOptions(2, [
+        [["platform"], "text?"],
+        [["fallback"], "bool"],
+        [["onEvent"], "fn"],
+        [["jobs"], "int"],
+        [["keepGoing"], "bool"],
+        [["signal"], "signal"],
+        ...choice,
+      ]),
+    ],
+  },
+  {
+    name: "pullRemoteImages",
+    call: ([hosts, refs, options]) => api.pullRemoteImages(hosts as string[], refs as string[], options as api.PullRemoteImagesOptions),
+    args: () => [[`tcp://${host}`, `tcp://${host}/`], [`${host}/team/app:1`], { credential: null, resolve: {}, systemSockets: [] }],
+    slots: [
+      [[0], "textlist"],
+      [[0, 1], "docker"],
+      [[1], "textlist"],
+      [[1, 0], "reference"],
+      [[2], "object?"],
+      ...inOptions(2, [
+        [["platform"], "text?"],
+        [["identityFile"], "text?"],
+        [["timeoutMs"], "int"],
+        [["jobs"], "int"],
+        [["keepGoing"], "bool"],
+        [["signal"], "signal"],
         [["env"], "env"],
         [["systemSockets"], "textlist"],
         ...choice,

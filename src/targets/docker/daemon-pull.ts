@@ -62,6 +62,7 @@ export interface DaemonPullAttempt {
   readonly platform: string | undefined;
   readonly onEvent: PullEventListener | undefined;
   readonly host: string | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Pull once and return what the daemon stored. Errors propagate unclassified: the fallback policy classifies. */
@@ -72,6 +73,7 @@ export async function pullThroughDaemon(attempt: DaemonPullAttempt): Promise<Dae
     registry: ref.registry,
     platform: attempt.platform,
     onLine: (line) => relayProgress(line, attempt.onEvent, attempt.host),
+    signal: attempt.signal,
   });
   const stored = await engine.inspectImage(localName(ref));
   if (!stored) throw new PullbackError("other", `the daemon reported success but has no image ${localName(ref)}`);

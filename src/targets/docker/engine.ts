@@ -66,6 +66,8 @@ export interface EnginePullOptions {
   readonly registry: string;
   readonly platform?: string | undefined;
   readonly onLine?: ((line: PullStreamLine) => void) | undefined;
+  /** Aborting destroys the `/images/create` request: the daemon cancels the pull ("context canceled"). */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** The handful of Engine calls pullback makes. */
@@ -111,6 +113,8 @@ export class DockerEngine {
         fromImage,
         tag,
         ...(options.platform ? { platform: options.platform } : {}),
+        // docker-modem hands it to http.request, which destroys request and response on abort.
+        ...(options.signal ? { abortSignal: options.signal } : {}),
       });
     } catch (error) {
       throw toDaemonError(error);

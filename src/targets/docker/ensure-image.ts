@@ -9,6 +9,8 @@ import { checkEnsureImage } from "../../validation/entry-points.js";
 import { isLocalImageRef, type ImageReference } from "../../reference/parse-reference.js";
 import type { CredentialChoiceOptions } from "../credential-choice.js";
 import type { PullPolicy } from "../../pull-policy.js";
+import { SharedRun } from "../../sets/shared-run.js";
+import { whileNotAborted } from "../../sets/run-image-set.js";
 import type { DockerConnection } from "./connect-docker.js";
 import { describeLocalImage, localName, parseTagAs, tagImage, type DaemonImage } from "./daemon-pull.js";
 import { pullByPolicy } from "./policy-pull.js";
@@ -32,6 +34,8 @@ export interface EnsureImageOptions extends CredentialChoiceOptions, FallbackCho
    * image under "missing" and "never", and is not looked up on Docker Hub.
    */
   readonly pull?: PullPolicy | undefined;
+  /** Cancels the pull: the daemon's request is destroyed and the promise rejects. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -53,16 +57,39 @@ export async function ensureImage(
   const reference = checkEnsureImage(docker, ref, options);
   const input = typeof ref === "string" ? ref : reference.toString();
   const tagAs = options.tagAs === undefined ? undefined : parseTagAs(options.tagAs);
-  const outcome = await presentOrPulled(docker, reference, input, options);
+  const outcome = await ensureImageIn(new SharedRun(), docker, { reference, input }, options);
   return tagAs ? { ...outcome, image: await tagImage(docker.engine, outcome.image, tagAs) } : outcome;
 }
 
-async function presentOrPulled(
+/** One image to ensure: its parsed reference and the words the caller used (a bare name stays bare). */
+export interface EnsureTarget {
+  readonly reference: ImageReference;
+  readonly input: string;
+}
+
+/**
+ * ensureImage within a run: one image of a set (or a set of one), sharing the run's
+ * credentials and refusals. Input is checked by the caller.
+ *
+ * @example
+ * const outcome = await ensureImageIn(run, docker, { reference, input: "alpine:3" }, { signal });
+ */
+export async function ensureImageIn(
+  run: SharedRun,
   docker: DockerConnection,
-  reference: ImageReference,
-  input: string,
-  options: EnsureImageOptions,
+  target: EnsureTarget,
+  options: Omit<EnsureImageOptions, "tagAs">,
 ): Promise<PullOutcome<DaemonImage>> {
+  return whileNotAborted(options.signal, () => presentOrPulled(run, docker, target, options));
+}
+
+async function presentOrPulled(
+  run: SharedRun,
+  docker: DockerConnection,
+  target: EnsureTarget,
+  options: Omit<EnsureImageOptions, "tagAs">,
+): Promise<PullOutcome<DaemonImage>> {
+  const { reference, input } = target;
   const policy = options.pull ?? "missing";
   if (isLocalImageRef(input)) {
     // A bare name (cluster:dev) that the daemon holds with no digest from Docker Hub was built here:
@@ -80,6 +107,7 @@ async function presentOrPulled(
     policy,
     platform: options.platform,
     host: docker.remoteHost,
+    run,
   });
 }
 

@@ -6,9 +6,14 @@
  * and mirror settings, one manifest request when nothing changed, the new digest
  * when the tag moved, the platform asked for when another one is stored.
  */
+import type { Credential } from "../../credentials/credential.js";
+import { PullbackError } from "../../errors.js";
 import type { PullEventListener } from "../../events.js";
+import { classifyPullError } from "../../fallback/classification.js";
 import type { PullOutcome } from "../../fallback/pull-outcome.js";
 import { pullWithFallback } from "../../fallback/pull-with-fallback.js";
+import { credentialRejectedOutright } from "../../registry/verify-credentials.js";
+import type { SharedRun } from "../../sets/shared-run.js";
 import { formatPlatform, normalizePlatform, parsePlatform, platformRank } from "../../platform.js";
 import type { ImageReference } from "../../reference/parse-reference.js";
 import { chooseCredential, type CredentialChoiceOptions } from "../credential-choice.js";
@@ -27,6 +32,10 @@ export interface DaemonPullRequest extends CredentialChoiceOptions {
   readonly onEvent?: PullEventListener | undefined;
   /** The remote host, for events and messages of the SSH path. */
   readonly host?: string | undefined;
+  /** What the images of this run share: the credential chosen per registry, refusals seen. */
+  readonly run: SharedRun;
+  /** Cancels the daemon's pull (the request is destroyed). */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -34,7 +43,7 @@ export interface DaemonPullRequest extends CredentialChoiceOptions {
  * same ID comes back with `alreadyPresent: true` (docker's "Image is up to date").
  *
  * @example
- * const outcome = await pullByPolicy({ docker, ref: parseReference("ghcr.io/acme/app:1"), policy: "always", platform: undefined });
+ * const outcome = await pullByPolicy({ docker, ref: parseReference("ghcr.io/acme/app:1"), policy: "always", platform: undefined, run: new SharedRun() });
  */
 export async function pullByPolicy(request: DaemonPullRequest): Promise<PullOutcome<DaemonImage>> {
   const { docker, ref, host } = request;
@@ -43,8 +52,9 @@ export async function pullByPolicy(request: DaemonPullRequest): Promise<PullOutc
   if (decidePull(request.policy, presenceOf(stored, request.platform), { image: ref.familiar(), where }) === "use-present" && stored) {
     return { image: describeLocalImage(ref, stored, true), attempts: [], warnings: [], fellBack: false };
   }
-  const credential = await chooseCredential(ref.registry, request);
+  const credential = await request.run.credentialFor(ref.registry, () => chooseCredential(ref.registry, request));
   const attempt = async (attemptCredential: typeof credential): Promise<DaemonImage> => {
+    if (attemptCredential) await refuseKnownBad(request, attemptCredential);
     const image = await pullThroughDaemon({
       engine: docker.engine,
       ref,
@@ -52,6 +62,11 @@ export async function pullByPolicy(request: DaemonPullRequest): Promise<PullOutc
       platform: request.platform,
       onEvent: request.onEvent,
       host,
+      signal: request.signal,
+    }).catch((error: unknown) => {
+      if (attemptCredential && classifyPullError(error).kind === "auth")
+        request.run.noteRefusal(ref.registry, attemptCredential.describe());
+      throw error;
     });
     // The daemon asked the registry and kept what it had: nothing new was fetched.
     return stored?.id === image.id ? { ...image, alreadyPresent: true } : image;
@@ -63,6 +78,20 @@ export async function pullByPolicy(request: DaemonPullRequest): Promise<PullOutc
     ...(request.fallback === undefined ? {} : { fallback: request.fallback }),
     ...(request.onEvent ? { onEvent: request.onEvent } : {}),
     ...(host === undefined ? {} : { host }),
+  });
+}
+
+/**
+ * A credential the registry refused for an earlier image of the run, and whose token service says
+ * it is wrong outright (not just without access there): not sent again, so the fallback goes
+ * straight to the anonymous attempt — one token request saved per image, and no refusal logged.
+ */
+async function refuseKnownBad(request: DaemonPullRequest, credential: Credential): Promise<void> {
+  const { ref, run } = request;
+  const source = credential.describe();
+  if (!(await run.refusedOutright(ref.registry, source, () => credentialRejectedOutright(ref, credential, run.tokens)))) return;
+  throw new PullbackError("auth", `unauthorized: ${ref.registry} refused ${source} earlier in this run; not sent again`, {
+    reason: "credentials-rejected",
   });
 }
 

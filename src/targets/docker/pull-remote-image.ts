@@ -16,6 +16,8 @@ import { connectDocker, type ConnectDockerOptions, type DockerConnection } from 
 import { localName, parseTagAs, tagImage, type DaemonImage } from "./daemon-pull.js";
 import { pullByPolicy } from "./policy-pull.js";
 import { checkPullRemoteImage } from "../../validation/entry-points.js";
+import { whileNotAborted } from "../../sets/run-image-set.js";
+import { SharedRun } from "../../sets/shared-run.js";
 
 /**
  * Options of pullRemoteImage: SSH, credentials, platform, the tag to add, events.
@@ -30,6 +32,8 @@ export interface PullRemoteImageOptions extends CredentialChoiceOptions, Fallbac
   readonly platform?: string | undefined;
   /** When to ask the registry (docker's `--pull`); default `"always"`. See ensureImage. */
   readonly pull?: PullPolicy | undefined;
+  /** Cancels the pull: the daemon's request is destroyed, the SSH connection closed, and the promise rejects. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -48,17 +52,35 @@ export async function pullRemoteImage(
   const onNotice = (message: string): void => emit(options.onEvent, { type: "warning", code: "other", message });
   const docker = typeof remote === "string" ? await connectDocker({ ...options, host: remote, onNotice }) : remote;
   try {
-    return await pullOnto(docker, reference, tagAs, options);
+    return await pullRemoteImageIn(new SharedRun(), docker, reference, tagAs, options);
   } finally {
     if (typeof remote === "string") docker.close();
   }
 }
 
-async function pullOnto(
+/**
+ * pullRemoteImage within a run, on a connected host: one image of a set (or a set of one),
+ * sharing the run's credentials and refusals. Input is checked by the caller.
+ *
+ * @example
+ * const outcome = await pullRemoteImageIn(run, docker, reference, undefined, { signal, onEvent });
+ */
+export function pullRemoteImageIn(
+  run: SharedRun,
   docker: DockerConnection,
   ref: ImageReference,
   tagAs: ImageReference | undefined,
-  options: PullRemoteImageOptions,
+  options: Omit<PullRemoteImageOptions, "tagAs">,
+): Promise<PullOutcome<DaemonImage>> {
+  return whileNotAborted(options.signal, () => pullOnto(run, docker, ref, tagAs, options));
+}
+
+async function pullOnto(
+  run: SharedRun,
+  docker: DockerConnection,
+  ref: ImageReference,
+  tagAs: ImageReference | undefined,
+  options: Omit<PullRemoteImageOptions, "tagAs">,
 ): Promise<PullOutcome<DaemonImage>> {
   const host = describeHost(docker);
   const requested = options.platform ? parsePlatform(options.platform) : undefined;
@@ -77,6 +99,7 @@ async function pullOnto(
     platform,
     host: host.name,
     onEvent,
+    run,
   }).catch((error: unknown) => {
     throw error instanceof PullError && error.kind === "platform" ? withHostSteps(error, host, ref) : error;
   });
