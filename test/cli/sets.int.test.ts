@@ -12,6 +12,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { engineRequest, getWorld, removeAllImages } from "../world/client.js";
 import { cliEnv, registryCredentials } from "../support/cli-env.js";
+import { startDockerd, type Dockerd } from "../world/dockerd.js";
+import { startSshd, type Sshd } from "../world/sshd.js";
 import { BIN, buildOnce, cleanHome, runCli, runs, type CliRun } from "../support/run-cli.js";
 
 const world = getWorld();
@@ -84,7 +86,7 @@ describe("pullback pull --file: the list", () => {
   it("reports every bad line by its number and pulls nothing (exit 2)", async () => {
     await removeAllImages(world);
     const bad = join(scratch, "bad.txt");
-    writeFileSync(bad, `${ten[0]}\n# fine\nNot A Reference\n${ten[1]}\nUPPER/case:1\n`);
+    writeFileSync(bad, `${ten[0]}\n# fine\nNot A Reference\n${ten[1]}\nnginx@sha256:123\n`);
     const run = await runCli(["pull", "--file", bad], { env: alice });
     expect(run.stderr).toMatch(/bad\.txt has 2 lines that are not an image reference; nothing was pulled/);
     expect(run.stderr).toMatch(/bad\.txt:3: /);
@@ -236,6 +238,75 @@ describe("pullback pull --file into one destination", () => {
       ).toBe(true);
     const base = world.fixtures.set[0]!.layers[0]!.digest;
     expect(existsSync(join(dir, "blobs", "sha256", base.slice("sha256:".length)))).toBe(true);
+  });
+});
+
+describe("pullback pull --file --host … --host …: a fleet over SSH", () => {
+  let dockerdB: Dockerd;
+  let sshdB: Sshd;
+  let sshConfig: string;
+  const HOST_A = "ssh://fleet-a";
+  const HOST_B = "ssh://fleet-b";
+
+  beforeAll(async () => {
+    dockerdB = await startDockerd(join(scratch, "b"));
+    sshdB = await startSshd(join(scratch, "b"), dockerdB.dockerHost);
+    const alias = (name: string, ssh: { port: number; keyFile: string; knownHostsFile: string }): string =>
+      [
+        `Host ${name}`,
+        "  HostName 127.0.0.1",
+        `  Port ${ssh.port}`,
+        "  User root",
+        `  IdentityFile ${ssh.keyFile}`,
+        "  IdentitiesOnly yes",
+        `  UserKnownHostsFile ${ssh.knownHostsFile}`,
+        "",
+      ].join("\n");
+    sshConfig = join(scratch, "ssh_config");
+    writeFileSync(sshConfig, [alias("fleet-a", world.ssh), alias("fleet-b", sshdB.info)].join("\n"), { mode: 0o600 });
+  }, 120_000);
+
+  afterAll(async () => {
+    await sshdB?.stop();
+    await dockerdB?.stop();
+  }, 60_000);
+
+  const accepted = (logFile: string): number =>
+    readFileSync(logFile, "utf8")
+      .split("\n")
+      .filter((line) => line.includes("Accepted publickey")).length;
+
+  it("every image on both hosts, one SSH connection per host, a table with the HOST column, --json items host-major", async () => {
+    await removeAllImages(world);
+    await removeAllImages({ ...world, dockerHost: dockerdB.dockerHost });
+    const before = { a: accepted(world.ssh.logFile), b: accepted(sshdB.info.logFile) };
+    const fleet = ten.slice(0, 5);
+    const run = await runCli(
+      ["pull", ...fleet, missing, "--host", HOST_A, "--host", HOST_B, "--ssh-config", sshConfig, "--keep-going", "--json"],
+      {
+        env: alice,
+      },
+    );
+    const summary = summaryOf(run);
+    expect(summary.items.map((item) => `${item.host} ${item.image}`)).toEqual(
+      [HOST_A, HOST_B].flatMap((host) => [...fleet, missing].map((image) => `${host} ${image}`)),
+    );
+    expect(summary.counts).toMatchObject({ pulled: 10, failed: 2 });
+    for (const line of jsonLines(run).slice(0, -1)) if (line["type"] !== "warning") expect([HOST_A, HOST_B]).toContain(line["host"]);
+    expect(run.code).toBe(4);
+    expect({ a: accepted(world.ssh.logFile) - before.a, b: accepted(sshdB.info.logFile) - before.b }).toEqual({ a: 1, b: 1 });
+    for (const image of fleet) {
+      expect(await inDaemon(image), `${image} on A`).toBe(true);
+      const onB = await engineRequest({ ...world, dockerHost: dockerdB.dockerHost }, "GET", `/images/${encodeURIComponent(image)}/json`);
+      expect(onB.status, `${image} on B`).toBe(200);
+    }
+    const human = await runCli(["pull", ...fleet.slice(0, 2), "--host", HOST_A, "--host", HOST_B, "--ssh-config", sshConfig], {
+      env: alice,
+    });
+    const table = human.stdout.trim().split("\n");
+    expect(table[0]).toMatch(/^IMAGE +HOST +RESULT +DIGEST +SIZE +TIME$/);
+    expect(table.filter((line) => line.includes(HOST_B))).toHaveLength(2);
+    expect(human.code).toBe(0);
   });
 });
 

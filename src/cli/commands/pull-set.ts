@@ -7,6 +7,7 @@ import { PullbackError, messageOf } from "../../errors.js";
 import { parseReference } from "../../reference/parse-reference.js";
 import type { ImageSetItem } from "../../sets/set-result.js";
 import type { DaemonImage } from "../../targets/docker/daemon-pull.js";
+import type { EnsureImagesOptions } from "../../targets/docker/ensure-images.js";
 import type { OciPulledImage } from "../../targets/oci/pull-image.js";
 import type { CliIo } from "../cli-io.js";
 import { credentialRequest, type CredentialRequest } from "../credential-flags.js";
@@ -90,7 +91,7 @@ async function pullSet(
 ): Promise<SetItems> {
   const { plan, images } = run;
   const credentials = request.anonymous ? { credential: null } : { resolve: request };
-  const common = {
+  const common: EnsureImagesOptions = {
     ...credentials,
     fallback: plan.fallback,
     pull: plan.pull,
@@ -131,7 +132,7 @@ async function pullSet(
 async function ensureOnDaemon(
   plan: Extract<PullSetPlan, { kind: "daemon" }>,
   images: readonly string[],
-  common: Record<string, unknown>,
+  common: EnsureImagesOptions,
   io: CliIo,
   reporter: SetReporter,
 ): Promise<SetItems> {
