@@ -63,6 +63,8 @@ export type { PullPolicy } from "./pull-policy.js";
 // Daemonless: OCI layout and docker-archive
 export { pullImage, parseDestination } from "./targets/oci/pull-image.js";
 export type { PullImageOptions, OciPulledImage, PullDestination } from "./targets/oci/pull-image.js";
+export { pullImages } from "./targets/oci/pull-images.js";
+export type { PullImagesOptions } from "./targets/oci/pull-images.js";
 
 // Cluster: k3s/RKE2 registries.yaml and Kubernetes pull secrets
 export { writeRegistriesConfig } from "./targets/cluster/write-registries-config.js";

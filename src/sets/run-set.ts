@@ -4,6 +4,7 @@
  * the others; an abort stops starting new items and hands the signal to those running.
  */
 import { PullbackError, isPullbackError, messageOf } from "../errors.js";
+import { cancelledError } from "./cancelled.js";
 
 /** What one item of a set came to: its value, or the error it failed with. */
 export type SetResult<T> = T | PullbackError;
@@ -60,7 +61,6 @@ function asSetError(error: unknown, signal: AbortSignal): PullbackError {
   return new PullbackError("other", messageOf(error), { cause: error });
 }
 
-/** An item the caller cancelled: kind `other`, reason `cancelled` (docker says "context canceled"). */
 function cancelled(cause: unknown): PullbackError {
-  return new PullbackError("other", "cancelled before it finished", { reason: "cancelled", cause });
+  return cancelledError(undefined, cause);
 }

@@ -84,3 +84,9 @@ export function checkTextList(value: unknown, name: string): void {
 export function checkSignal(value: unknown, name: string): void {
   if (value !== undefined && !(value instanceof AbortSignal)) throw invalid(name, value, "an AbortSignal or absent");
 }
+
+/** An AbortSignal (from an AbortController or AbortSignal.timeout) or absent, returned. */
+export function checkAbortSignal(value: unknown, name: string): AbortSignal | undefined {
+  if (value === undefined || value instanceof AbortSignal) return value;
+  throw invalid(name, value, "an AbortSignal or absent");
+}

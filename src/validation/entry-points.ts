@@ -3,10 +3,12 @@
  * JavaScript caller becomes a usage error naming the argument, before any
  * network, file or daemon is touched.
  */
+import { PullbackError } from "../errors.js";
 import type { PullDestination } from "../reference/destination.js";
 import type { ImageReference } from "../reference/parse-reference.js";
 import { PULL_POLICIES } from "../pull-policy.js";
 import {
+  checkAbortSignal,
   checkBoolean,
   checkEnvironment,
   checkFunction,
@@ -28,6 +30,8 @@ import {
 } from "./domain-checks.js";
 
 const MAX_TIMEOUT_MS = 2_147_483_647; // what setTimeout accepts
+/** A set bigger than this is a mistake (a file of digests pasted twice), not a provisioning list. */
+const MAX_SET_IMAGES = 10_000;
 
 /**
  * pullImage(ref, options): the reference and destination, normalized.
@@ -38,18 +42,59 @@ const MAX_TIMEOUT_MS = 2_147_483_647; // what setTimeout accepts
 export function checkPullImage(ref: unknown, value: unknown): { reference: ImageReference; to: PullDestination } {
   const options = checkRecord(value, "pullImage: options");
   const reference = checkReference(ref, "pullImage: ref");
+  return { reference, to: checkDaemonlessOptions(options, "pullImage") };
+}
+
+/**
+ * pullImages(refs, options): every reference (a bad one named by its index) and the destination,
+ * normalized; several images into `oci:DIR:TAG` is refused (one tag names one image).
+ *
+ * @example
+ * const { references, to } = checkPullImages(["nginx", "redis:7"], { to: "oci:./images" });
+ */
+export function checkPullImages(refs: unknown, value: unknown): { references: ImageReference[]; to: PullDestination } {
+  const options = checkRecord(value, "pullImages: options");
+  if (!Array.isArray(refs)) throw invalid("pullImages: refs", refs, "an array of image references");
+  if (refs.length > MAX_SET_IMAGES) throw invalid("pullImages: refs", refs, `at most ${MAX_SET_IMAGES} image references`);
+  const references = refs.map((ref: unknown, index) => atIndex(() => checkReference(ref, `pullImages: refs[${index}]`), index));
+  const to = checkDaemonlessOptions(options, "pullImages");
+  checkInteger(options.jobs, "pullImages: options.jobs", 1, 64);
+  checkBoolean(options.keepGoing, "pullImages: options.keepGoing");
+  if (to.kind === "oci" && to.tag !== undefined && references.length > 1) {
+    throw new PullbackError(
+      "usage",
+      `oci:${to.dir}:${to.tag} names one image, and ${references.length} were given; pull several images into oci:${to.dir} (each is named by its reference)`,
+    );
+  }
+  return { references, to };
+}
+
+/** A bad reference of a list says which one it is ("refs[3]"), keeping its kind and reason. */
+function atIndex<T>(check: () => T, index: number): T {
+  try {
+    return check();
+  } catch (error) {
+    if (!(error instanceof PullbackError) || error.message.includes(`refs[${index}]`)) throw error;
+    throw new PullbackError(error.kind, `pullImages: refs[${index}]: ${error.message}`, { cause: error, reason: error.reason });
+  }
+}
+
+/** The options pullImage and pullImages share. */
+function checkDaemonlessOptions(options: Readonly<Record<string, unknown>>, fn: string): PullDestination {
   if (options.to === undefined)
-    throw invalid("pullImage: options.to", undefined, 'a destination such as "oci:DIR:TAG" or "docker-archive:FILE"');
-  const to = checkDestination(options.to, "pullImage: options.to");
-  checkPlatform(options.platform, "pullImage: options.platform");
-  for (const flag of ["allPlatforms", "fallback", "insecure"]) checkBoolean(options[flag], `pullImage: options.${flag}`);
-  checkInteger(options.concurrency, "pullImage: options.concurrency", 1, 64);
-  checkInteger(options.idleTimeoutMs, "pullImage: options.idleTimeoutMs", 1, MAX_TIMEOUT_MS);
-  checkFunction(options.onEvent, "pullImage: options.onEvent");
-  checkFunction(options.onExchange, "pullImage: options.onExchange");
-  checkPullPolicy(options.pull, "pullImage: options.pull");
-  checkCredentialChoice(options, "pullImage: options");
-  return { reference, to };
+    throw invalid(`${fn}: options.to`, undefined, 'a destination such as "oci:DIR:TAG" or "docker-archive:FILE"');
+  const to = checkDestination(options.to, `${fn}: options.to`);
+  checkPlatform(options.platform, `${fn}: options.platform`);
+  for (const flag of ["allPlatforms", "fallback", "insecure", "replace"]) checkBoolean(options[flag], `${fn}: options.${flag}`);
+  checkInteger(options.concurrency, `${fn}: options.concurrency`, 1, 64);
+  checkInteger(options.idleTimeoutMs, `${fn}: options.idleTimeoutMs`, 1, MAX_TIMEOUT_MS);
+  checkInteger(options.timeoutMs, `${fn}: options.timeoutMs`, 1, MAX_TIMEOUT_MS);
+  checkFunction(options.onEvent, `${fn}: options.onEvent`);
+  checkFunction(options.onExchange, `${fn}: options.onExchange`);
+  checkAbortSignal(options.signal, `${fn}: options.signal`);
+  checkPullPolicy(options.pull, `${fn}: options.pull`);
+  checkCredentialChoice(options, `${fn}: options`);
+  return to;
 }
 
 /** ensureImage(docker, ref, options?) */

@@ -1,24 +1,31 @@
 /**
- * A docker-archive tarball as a destination. Blobs are staged beside the file
- * (same filesystem; a run after an interruption resumes them) and the archive
- * is written at commit, to a temp file renamed over the target.
+ * A docker-archive tarball as a destination, of one image or of a set. Blobs are
+ * staged beside the file (same filesystem; shared by every image; a run after an
+ * interruption resumes them) and the archive is written once, at seal, with every
+ * committed image, to a temp file renamed over the target: a run that seals
+ * nothing leaves the old file (or none) as it was.
  *
- * An existing archive of another image is not replaced unless asked (skopeo
+ * An existing archive of other images is not replaced unless asked (skopeo
  * refuses to modify an existing archive; `docker save -o` overwrites silently,
- * losing the old image): pulling the same image again is fine.
+ * losing the old images): pulling the same image(s) again is fine. An image the
+ * pull policy finds in the old archive is carried over into the new one.
  */
 import { access, constants, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { PullbackError } from "../../errors.js";
+import type { Platform } from "../../platform.js";
+import type { ImageReference } from "../../reference/parse-reference.js";
 import { ioRefusal, ioStep } from "../../files/io-error.js";
 import { withLock } from "../../files/lock.js";
 import { makeDirectory } from "../../files/make-directory.js";
 import { BlobStore } from "./blob-store.js";
 import { formatDestination, type PullDestination } from "../../reference/destination.js";
-import { writeDockerArchive } from "./docker-archive.js";
+import { writeDockerArchive, type DockerArchiveImage } from "./docker-archive.js";
 import { isResumableFailure, type DestinationImage, type DestinationOptions, type ImageDestination } from "./image-destination.js";
-import type { ImageManifest } from "./manifest.js";
+import { parseManifest, sha256Digest, type ImageManifest } from "./manifest.js";
+import { CONTAINERD_NAME_ANNOTATION } from "./media-types.js";
 import type { FetchedManifest } from "./resolve-image.js";
+import { lookupStored, parseJson, storedEntries, tarReader, tarSpans, type Lookup, type StoredDescriptor } from "./stored-image.js";
 import { readTarEntry } from "./tar.js";
 
 type ArchiveTarget = Extract<PullDestination, { kind: "docker-archive" }>;
@@ -29,9 +36,16 @@ const MAX_ARCHIVE_MANIFEST_BYTES = 1024 * 1024;
 export class ArchiveDestination implements ImageDestination {
   readonly description: string;
   readonly blobs: BlobStore;
+  readonly writesAtSeal = true;
   readonly #to: ArchiveTarget;
   readonly #options: DestinationOptions;
   readonly #staging: string;
+  /** What seal writes, in the order the images were committed or kept. */
+  readonly #images: DockerArchiveImage[] = [];
+  /** Images committed (pulled) this run; with none, the archive already holds every image kept. */
+  #committed = 0;
+  /** An existing archive of other images is refused (or its replacement warned about) once per run. */
+  #replacement: Promise<readonly string[]> | undefined;
 
   constructor(to: ArchiveTarget, options: DestinationOptions) {
     this.#to = to;
@@ -62,6 +76,22 @@ export class ArchiveDestination implements ImageDestination {
     }
   }
 
+  describe(): string {
+    return this.description;
+  }
+
+  /** An archive names an image by its full reference, as docker load reads it, or holds it by digest. */
+  async find(reference: ImageReference, platform: Platform | undefined): Promise<Lookup> {
+    return lookupStored(await tarReader(this.#to.file), (entry) => namesImage(entry, reference), platform);
+  }
+
+  /** Carried over from the archive as it is now: its blobs are read from the old file while the new one is written. */
+  async keep(reference: ImageReference): Promise<boolean> {
+    const carried = await carriedImage(this.#to.file, reference).catch(() => undefined);
+    if (carried !== undefined) this.#images.push(carried);
+    return carried !== undefined;
+  }
+
   async prepare(): Promise<void> {
     const file = this.#to.file;
     const existing = await stat(file).catch(() => undefined);
@@ -78,20 +108,47 @@ export class ArchiveDestination implements ImageDestination {
   }
 
   async admit(image: DestinationImage): Promise<readonly string[]> {
+    singleImage(image);
+    // Decided once for the run, by the first image admitted: the question is about the file, not the image.
+    const first = this.#replacement === undefined;
+    this.#replacement ??= this.#replacing(image);
+    const warnings = await this.#replacement;
+    return first ? warnings : [];
+  }
+
+  /** What writing the archive replaces: nothing, a warning (`replace`), or a refusal. */
+  async #replacing(image: DestinationImage): Promise<readonly string[]> {
     const root = singleImage(image);
-    const held = await heldImage(this.#to.file);
-    if (held === undefined || held.config === `blobs/sha256/${root.manifest.config.digest.slice("sha256:".length)}`) return [];
-    const what = held.repoTags.length > 0 ? held.repoTags.join(", ") : "an untagged image";
-    if (this.#options.replace) return [`${this.#to.file} held ${what}; it is replaced by ${image.reference.familiar()}`];
-    const summary = `${this.#to.file} already holds another image (${what})`;
+    const held = await heldImages(this.#to.file);
+    const config = `blobs/sha256/${root.manifest.config.digest.slice("sha256:".length)}`;
+    const names = new Set(
+      (this.#options.set ?? [image.reference]).flatMap((ref) => (ref.tag === undefined ? [] : [`${ref.name}:${ref.tag}`])),
+    );
+    // One image: the same image again. A set: every image held is named by the set (it is pulled again or carried over).
+    const lost = held.filter((entry) =>
+      this.#options.set === undefined
+        ? entry.config !== config
+        : entry.repoTags.length === 0
+          ? entry.config !== config
+          : !entry.repoTags.every((tag) => names.has(tag)),
+    );
+    if (lost.length === 0) return [];
+    const what = lost.map((entry) => (entry.repoTags.length > 0 ? entry.repoTags.join(", ") : "an untagged image")).join("; ");
+    const by =
+      this.#options.set === undefined || this.#options.set.length === 1 ? image.reference.familiar() : `${this.#options.set.length} images`;
+    if (this.#options.replace) return [`${this.#to.file} held ${what}; it is replaced by ${by}`];
+    const summary = `${this.#to.file} already holds ${lost.length === held.length ? "" : "other "}${held.length === 1 ? "another image" : "other images"} (${what})`;
     throw new PullbackError("usage", `${summary}; pullback does not replace it unless asked`, {
       reason: "destination-exists",
       diagnosis: {
         summary,
         explanation:
-          "Writing the archive would replace that image. skopeo refuses to modify an existing archive; pullback does the same unless told to replace it.",
+          "Writing the archive would replace what it holds. skopeo refuses to modify an existing archive; pullback does the same unless told to replace it.",
         steps: [
-          { text: "Replace it", command: `pullback pull ${image.reference.familiar()} --to ${this.description} --replace` },
+          {
+            text: "Replace it",
+            command: `pullback pull ${this.#options.set === undefined ? image.reference.familiar() : "IMAGE..."} --to ${this.description} --replace`,
+          },
           { text: "Or write to another file" },
         ],
         retryable: false,
@@ -99,14 +156,22 @@ export class ArchiveDestination implements ImageDestination {
     });
   }
 
-  async commit(image: DestinationImage): Promise<void> {
+  commit(image: DestinationImage): Promise<void> {
     const root = singleImage(image);
-    await writeDockerArchive(this.#to.file, this.blobs, {
+    this.#images.push({
       ...root,
       manifestBytes: root.bytes,
       repository: image.reference.name,
       tag: image.reference.tag,
+      blobs: (digest) => ({ file: this.blobs.path(digest) }),
     });
+    this.#committed++;
+    return Promise.resolve();
+  }
+
+  async seal(): Promise<void> {
+    if (this.#committed === 0) return;
+    await writeDockerArchive(this.#to.file, this.#images);
     await rm(this.#staging, { recursive: true, force: true });
   }
 
@@ -130,19 +195,49 @@ function singleImage(image: DestinationImage): FetchedManifest<ImageManifest> {
   return root as FetchedManifest<ImageManifest>;
 }
 
-/** The first image of an existing archive (its config path and tags); undefined when there is no archive. */
-async function heldImage(file: string): Promise<{ readonly config: string; readonly repoTags: readonly string[] } | undefined> {
+/** The images of an existing archive (config path and tags); none when there is no archive. */
+async function heldImages(file: string): Promise<{ readonly config: string; readonly repoTags: readonly string[] }[]> {
   const info = await stat(file).catch(() => undefined);
-  if (!info || info.size === 0) return undefined;
+  if (!info || info.size === 0) return [];
   const bytes = await readTarEntry(file, "manifest.json", MAX_ARCHIVE_MANIFEST_BYTES).catch(() => undefined);
-  let first: { Config?: unknown; RepoTags?: unknown } | undefined;
-  try {
-    first = bytes === undefined ? undefined : (JSON.parse(bytes.toString("utf8")) as { Config?: unknown; RepoTags?: unknown }[])[0];
-  } catch {
-    first = undefined;
-  }
+  const entries = parseJson(bytes) as { Config?: unknown; RepoTags?: unknown }[] | undefined;
   // Not an archive we can read: it is still somebody's file.
-  if (first === undefined) return { config: "", repoTags: [`a file that is not a docker-archive, ${info.size} bytes`] };
-  const repoTags = Array.isArray(first.RepoTags) ? first.RepoTags.filter((t): t is string => typeof t === "string") : [];
-  return { config: typeof first.Config === "string" ? first.Config : "", repoTags };
+  if (!Array.isArray(entries) || entries.length === 0)
+    return [{ config: "", repoTags: [`a file that is not a docker-archive, ${info.size} bytes`] }];
+  return entries.map((entry) => ({
+    config: typeof entry?.Config === "string" ? entry.Config : "",
+    repoTags: Array.isArray(entry?.RepoTags) ? entry.RepoTags.filter((t): t is string => typeof t === "string") : [],
+  }));
+}
+
+/** An archive's index.json names an image by `registry/repository:tag`; a pull by digest matches the digest. */
+function namesImage(entry: StoredDescriptor, reference: ImageReference): boolean {
+  if (reference.tag !== undefined) return entry.annotations?.[CONTAINERD_NAME_ANNOTATION] === `${reference.name}:${reference.tag}`;
+  return reference.digest !== undefined && entry.digest === reference.digest;
+}
+
+/**
+ * An image of the archive as it is now, to be written again: its manifest from the old file, its
+ * blobs as spans of it. Undefined when the old file no longer holds it whole (then it is left out).
+ */
+async function carriedImage(file: string, reference: ImageReference): Promise<DockerArchiveImage | undefined> {
+  const read = await tarReader(file);
+  const entry = (await storedEntries(read)).find((candidate) => namesImage(candidate, reference));
+  if (entry === undefined || typeof entry.digest !== "string") return undefined;
+  const manifestBytes = await read(`blobs/sha256/${entry.digest.slice("sha256:".length)}`);
+  if (manifestBytes === undefined || sha256Digest(manifestBytes) !== entry.digest) return undefined;
+  const mediaType = typeof entry.mediaType === "string" ? entry.mediaType : undefined;
+  const manifest = parseManifest(manifestBytes, mediaType ?? "", reference.familiar());
+  if (manifest.kind !== "image") return undefined;
+  const spans = await tarSpans(file);
+  const blobs = [manifest.config, ...manifest.layers];
+  if (!blobs.every((blob) => spans.get(`blobs/sha256/${blob.digest.slice("sha256:".length)}`)?.size === blob.size)) return undefined;
+  return {
+    descriptor: { mediaType: manifest.mediaType, digest: entry.digest, size: manifestBytes.length },
+    manifestBytes,
+    manifest,
+    repository: reference.name,
+    tag: reference.tag,
+    blobs: (digest) => ({ file, offset: spans.get(`blobs/sha256/${digest.slice("sha256:".length)}`)?.offset ?? 0 }),
+  };
 }

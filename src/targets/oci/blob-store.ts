@@ -44,6 +44,8 @@ export type ProgressFn = (current: number) => void;
  */
 export class BlobStore {
   readonly dir: string;
+  /** Ingests running in this process, by digest: images of a set that share a blob fetch it once. */
+  readonly #ingesting = new Map<string, Promise<void>>();
 
   constructor(root: string) {
     this.dir = join(root, "blobs", "sha256");
@@ -107,10 +109,20 @@ export class BlobStore {
    * rejected as `integrity`. A broken connection leaves the partial for the next try.
    */
   async ingest(target: BlobTarget, openBlob: OpenBlob, onProgress?: ProgressFn, what = target.digest): Promise<void> {
+    // Another image of this run is fetching the same blob: wait for it (not for its lock file's poll), then
+    // there is nothing left to do — or, when it failed (another identity, another repository), try ourselves.
+    for (let running = this.#ingesting.get(target.digest); running; running = this.#ingesting.get(target.digest))
+      await running.catch(() => undefined);
     // Another process may be writing the same partial: wait for it, then there may be nothing left to do.
-    await withLock(this.partialPath(target.digest), async () => {
+    const ingesting = withLock(this.partialPath(target.digest), async () => {
       if (!(await this.has(target))) await this.#ingest(target, openBlob, onProgress, what);
     });
+    this.#ingesting.set(target.digest, ingesting);
+    try {
+      await ingesting;
+    } finally {
+      if (this.#ingesting.get(target.digest) === ingesting) this.#ingesting.delete(target.digest);
+    }
   }
 
   async #ingest(target: BlobTarget, openBlob: OpenBlob, onProgress: ProgressFn | undefined, what: string): Promise<void> {

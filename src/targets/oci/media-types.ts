@@ -15,3 +15,5 @@ export {
 export const OCI_LAYOUT_VERSION = "1.0.0";
 /** The annotation that names an image inside an OCI layout (`oci:DIR:TAG`). */
 export const REF_NAME_ANNOTATION = "org.opencontainers.image.ref.name";
+/** The annotation containerd (ctr import, k3s) and docker load read first for an image's full name. */
+export const CONTAINERD_NAME_ANNOTATION = "io.containerd.image.name";

@@ -9,9 +9,10 @@ import { PullbackError } from "../../errors.js";
 
 const BLOCK = 512;
 
-/** One regular file of the archive: in-memory bytes or a file on disk of known size. */
+/** One regular file of the archive: in-memory bytes, or `size` bytes of a file on disk (from `offset`, default 0). */
 export type TarEntry =
-  { readonly name: string; readonly bytes: Uint8Array } | { readonly name: string; readonly file: string; readonly size: number };
+  | { readonly name: string; readonly bytes: Uint8Array }
+  | { readonly name: string; readonly file: string; readonly size: number; readonly offset?: number | undefined };
 
 /**
  * The bytes of a tar archive holding `entries`, as a stream of chunks.
@@ -26,7 +27,12 @@ export async function* tarChunks(entries: Iterable<TarEntry>): AsyncGenerator<Ui
     if ("bytes" in entry) yield entry.bytes;
     else {
       let seen = 0;
-      for await (const chunk of createReadStream(entry.file) as AsyncIterable<Buffer>) {
+      const start = entry.offset ?? 0;
+      // A span of a bigger file (an entry of an earlier archive) ends where the entry does.
+      const range = entry.offset === undefined ? {} : { start, end: start + size - 1 };
+      for await (const chunk of (size === 0 && entry.offset !== undefined
+        ? []
+        : createReadStream(entry.file, range)) as AsyncIterable<Buffer>) {
         seen += chunk.length;
         yield chunk;
       }
