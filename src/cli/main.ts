@@ -93,7 +93,10 @@ function buildProgram(io: CliIo, setCode: (code: number) => void, json: boolean)
       collect,
       [],
     )
-    .option("--jobs <n>", "with several images or hosts: transfers at once, 1 to 64 (default 4)")
+    .option(
+      "--jobs <n>",
+      "with several images or hosts: images at once (with --host: hosts at once, each one image at a time), 1 to 64 (default 4)",
+    )
     .option("--keep-going", "with several images or hosts: go on after a failure (and write the docker-archive of those that succeeded)")
     .option("-i, --identity <file>", "SSH private key for --host ssh://… (ssh -i, IdentitiesOnly)")
     .option("--known-hosts <file>", "known_hosts file for --host ssh://… (default: ssh's, ~/.ssh/known_hosts)")
