@@ -84,6 +84,6 @@ export async function imageSetRow(ctx: BenchContext): Promise<void> {
   report.ratio(row, `pullback set ÷ docker pull loop, ${COUNT} images onto the daemon (median wall)`, pDaemon, docker, GOAL);
   report.note(
     row,
-    `${COUNT} images of world.fixtures.set (public/set-1…8, private/set-1…2 on the open registry): each a 512 KiB base layer shared by all and its own 128 KiB layer. Whole processes, Node start-up included: pullback runs once for the set (default --jobs 4); the loops run one skopeo or docker process per image, one after the other, as a shell script does. Before each run the layout is removed / the daemon emptied.`,
+    `${COUNT} images of world.fixtures.set (public/set-1…8, private/set-1…2 on the open registry): each a 512 KiB base layer shared by all and its own 128 KiB layer. Whole processes, Node start-up included: pullback runs once for the set (default --jobs 4); the loops run one skopeo or docker process per image, one after the other, as a shell script does. Before each run the layout is removed / the daemon emptied. What bounds the ratios: onto the daemon, dockerd does the transfer and the extraction (vfs storage driver here) for both contenders, so pullback can only save the nine docker CLI start-ups and the per-image round trips; into a layout, the images are so small that one Node start-up of pullback weighs as much as several skopeo processes.`,
   );
 }
