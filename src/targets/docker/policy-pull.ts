@@ -64,8 +64,7 @@ export async function pullByPolicy(request: DaemonPullRequest): Promise<PullOutc
       host,
       signal: request.signal,
     }).catch((error: unknown) => {
-      if (attemptCredential && classifyPullError(error).kind === "auth")
-        request.run.noteRefusal(ref.registry, attemptCredential.describe());
+      if (attemptCredential && refusedAsWrong(error)) request.run.noteRefusal(ref.registry, attemptCredential.describe());
       throw error;
     });
     // The daemon asked the registry and kept what it had: nothing new was fetched.
@@ -79,6 +78,12 @@ export async function pullByPolicy(request: DaemonPullRequest): Promise<PullOutc
     ...(request.onEvent ? { onEvent: request.onEvent } : {}),
     ...(host === undefined ? {} : { host }),
   });
+}
+
+/** A refusal that may mean the credential itself is wrong; "denied" (no access to this repository) says it is not. */
+function refusedAsWrong(error: unknown): boolean {
+  const classification = classifyPullError(error);
+  return classification.kind === "auth" && !classification.ambiguousNotFound;
 }
 
 /**

@@ -4,7 +4,11 @@
  * ssh's stdin/stdout. The only module that spawns `ssh`.
  *
  * One http.Agent with a single keep-alive socket carries every Engine request of a
- * session over that one stream, so a pull opens exactly one SSH connection. When ssh
+ * session over that one stream, so a pull — or every image of a set on this host —
+ * opens exactly one SSH connection, and the host's pulls go one after another. Several
+ * dial-stdio channels over one ControlMaster connection were measured instead
+ * (bench/ssh-channels.ts): each new channel starts a remote `docker` process and costs
+ * seconds, which only long pulls win back. When ssh
  * fails, the socket fails with a typed error read from ssh's exit status and stderr,
  * never an uncaught exception.
  */

@@ -106,6 +106,10 @@ describe("ensureImages on the local daemon", () => {
     );
     // Each item still carries its own warning in its outcome.
     expect(items.filter((i) => i.ok && i.outcome.fellBack).every((i) => i.ok && i.outcome.warnings.length === 1)).toBe(true);
+    // bob has no access ("denied"): that says nothing against the credential, so each of his three images
+    // asked the token service once, through the daemon, and pullback asked nothing more.
+    const bobAsked = (await tokenRequests(world)).filter((r) => r.user === world.users.bob.username);
+    expect(bobAsked.map((r) => r.outcome)).toEqual(["denied", "denied", "denied"]);
     expectNoSecrets(world, items, events);
   });
 
