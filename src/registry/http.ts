@@ -51,6 +51,8 @@ export interface HttpOptions {
   readonly env?: ProxyEnv | undefined;
   /** Said out loud once per host: certificate checks switched off by the caller. */
   readonly onWarning?: ((message: string) => void) | undefined;
+  /** Aborting destroys every request in flight (awaiting headers or streaming a body) and retries none. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** How one origin is reached: its agent, trust and proxy. */
@@ -220,7 +222,8 @@ export class HttpClient {
     const retries = Math.max(0, this.#options.retries ?? 2);
     const what = `${method} ${redactUrl(url)}`;
     for (let attempt = 0; ; attempt++) {
-      const canRetry = attempt < retries;
+      // An aborted caller wants nothing more: no retry of what the abort broke.
+      const canRetry = attempt < retries && this.#options.signal?.aborted !== true;
       const backoff = (this.#options.retryDelayMs ?? 250) * 2 ** attempt;
       let response: HttpResponse;
       const route = await this.#route(url);
@@ -277,6 +280,7 @@ export class HttpClient {
         headers,
         agent: route.agent,
         highWaterMark: BODY_HIGH_WATER_MARK,
+        ...(this.#options.signal === undefined ? {} : { signal: this.#options.signal }),
       };
       const req =
         secure || route.proxy === undefined ? (secure ? httpsRequest : httpRequest)(url, options) : viaHttpProxy(url, options, route.proxy);

@@ -47,6 +47,8 @@ export interface RegistryClientOptions {
   readonly env?: ProxyEnv | undefined;
   /** Called with warnings the user must see (certificate checks switched off). */
   readonly onWarning?: ((message: string) => void) | undefined;
+  /** Aborting stops every request of this client at once (a blob body too) and retries none. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** What a manifest HEAD tells. */
@@ -113,6 +115,7 @@ export class RegistryClient {
         "tls",
         "env",
         "onWarning",
+        "signal",
       ]),
       insecureHosts: options.insecure === true ? [host] : [],
     });

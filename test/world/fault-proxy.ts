@@ -16,7 +16,7 @@ export interface FaultProxyOptions {
 }
 
 /** Body transforms a fault applies while forwarding. */
-type StreamFault = Extract<FaultAction, { type: "reset" | "corrupt" }> | null;
+type StreamFault = Extract<FaultAction, { type: "reset" | "corrupt" | "throttle" }> | null;
 
 function forward(req: IncomingMessage, res: ServerResponse, upstream: string, fault: StreamFault): Promise<number> {
   return new Promise((resolve) => {
@@ -46,7 +46,13 @@ function forward(req: IncomingMessage, res: ServerResponse, upstream: string, fa
           }
           sent += chunk.length;
           res.write(chunk);
+          if (fault?.type === "throttle") {
+            upstreamRes.pause();
+            setTimeout(() => upstreamRes.resume(), Math.ceil((chunk.length / fault.bytesPerSecond) * 1000));
+          }
         });
+        // A client that goes away stops the transfer behind it.
+        res.once("close", () => upstreamRes.destroy());
         upstreamRes.on("end", () => res.end());
         upstreamRes.on("error", () => res.destroy());
         resolve(status);
@@ -111,8 +117,14 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       res.end();
       status = 302;
     } else {
-      if (action?.type === "delay") await sleep(action.ms);
-      status = await forward(req, res, options.upstream, action?.type === "reset" || action?.type === "corrupt" ? action : null);
+      if (action?.type === "delay") {
+        const gone = new AbortController();
+        res.once("close", () => gone.abort());
+        await sleep(action.ms, undefined, { signal: gone.signal }).catch(() => undefined);
+      }
+      const streamFault = action?.type === "reset" || action?.type === "corrupt" || action?.type === "throttle" ? action : null;
+      // 499, as nginx logs it: the client closed the request before it was answered.
+      status = res.destroyed ? 499 : await forward(req, res, options.upstream, streamFault);
     }
     records.push({
       method,

@@ -17,7 +17,7 @@ export function validateRules(value: unknown): FaultRule[] {
     if (typeof rule !== "object" || rule === null || typeof rule.match !== "object" || typeof rule.action !== "object") {
       throw new Error("each fault rule needs { match, action }");
     }
-    if (!["respond", "reset", "delay", "corrupt", "redirect"].includes(rule.action.type))
+    if (!["respond", "reset", "delay", "corrupt", "redirect", "throttle"].includes(rule.action.type))
       throw new Error(`unknown fault action ${String(rule.action.type)}`);
     if (rule.match.path !== undefined) new RegExp(rule.match.path);
   }

@@ -176,8 +176,10 @@ export type FaultAction =
   | { readonly type: "respond"; readonly status: number; readonly headers?: Readonly<Record<string, string>>; readonly body?: string }
   /** Forward, then destroy the connection after this many body bytes. */
   | { readonly type: "reset"; readonly afterBytes: number }
-  /** Wait, then forward. */
+  /** Wait, then forward (the wait ends early when the client goes away). */
   | { readonly type: "delay"; readonly ms: number }
+  /** Forward the body at about this many bytes per second: a transfer that is still going when a test acts. */
+  | { readonly type: "throttle"; readonly bytesPerSecond: number }
   /** Forward with one byte of the body flipped (default: the first). */
   | { readonly type: "corrupt"; readonly offset?: number }
   /** 302 a blob GET to the blob server ("same-host": 127.0.0.1, "other-host": 127.0.0.3). */

@@ -40,8 +40,8 @@ export class ArchiveDestination implements ImageDestination {
   readonly #to: ArchiveTarget;
   readonly #options: DestinationOptions;
   readonly #staging: string;
-  /** What seal writes, in the order the images were committed or kept. */
-  readonly #images: DockerArchiveImage[] = [];
+  /** What seal writes; in the set's order however the pulls finished, so the same set gives the same archive. */
+  readonly #images: { readonly image: DockerArchiveImage; readonly order: number }[] = [];
   /** Images committed (pulled) this run; with none, the archive already holds every image kept. */
   #committed = 0;
   /** An existing archive of other images is refused (or its replacement warned about) once per run. */
@@ -88,7 +88,7 @@ export class ArchiveDestination implements ImageDestination {
   /** Carried over from the archive as it is now: its blobs are read from the old file while the new one is written. */
   async keep(reference: ImageReference): Promise<boolean> {
     const carried = await carriedImage(this.#to.file, reference).catch(() => undefined);
-    if (carried !== undefined) this.#images.push(carried);
+    if (carried !== undefined) this.#images.push({ image: carried, order: this.#orderOf(reference) });
     return carried !== undefined;
   }
 
@@ -158,20 +158,27 @@ export class ArchiveDestination implements ImageDestination {
 
   commit(image: DestinationImage): Promise<void> {
     const root = singleImage(image);
-    this.#images.push({
+    const archived: DockerArchiveImage = {
       ...root,
       manifestBytes: root.bytes,
       repository: image.reference.name,
       tag: image.reference.tag,
       blobs: (digest) => ({ file: this.blobs.path(digest) }),
-    });
+    };
+    this.#images.push({ image: archived, order: this.#orderOf(image.reference) });
     this.#committed++;
     return Promise.resolve();
   }
 
+  #orderOf(reference: ImageReference): number {
+    const index = this.#options.set?.findIndex((member) => member.toString() === reference.toString()) ?? -1;
+    return index === -1 ? this.#images.length : index;
+  }
+
   async seal(): Promise<void> {
     if (this.#committed === 0) return;
-    await writeDockerArchive(this.#to.file, this.#images);
+    const ordered = [...this.#images].sort((a, b) => a.order - b.order).map((entry) => entry.image);
+    await writeDockerArchive(this.#to.file, ordered);
     await rm(this.#staging, { recursive: true, force: true });
   }
 

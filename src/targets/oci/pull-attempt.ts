@@ -4,6 +4,7 @@
  * check the config (a wrong platform costs one small request, not the layers),
  * let the destination admit the image, fetch the layers, commit.
  */
+import { setMaxListeners } from "node:events";
 import { readFile } from "node:fs/promises";
 import type { Credential } from "../../credentials/credential.js";
 import { PullbackError } from "../../errors.js";
@@ -18,7 +19,7 @@ import type { TlsOptions } from "../../registry/trust.js";
 import { cancelledError } from "../../sets/cancelled.js";
 import type { BlobStore } from "./blob-store.js";
 import { explainDiskFull } from "./disk-full.js";
-import { downloadBlobs, type BlobJob } from "./download.js";
+import { DEFAULT_CONCURRENCY, downloadBlobs, type BlobJob } from "./download.js";
 import type { ImageDestination } from "./image-destination.js";
 import type { ImageManifest } from "./manifest.js";
 import type { OciPulledImage } from "./pulled-image.js";
@@ -55,11 +56,14 @@ export async function pullAttempt(
   credential: Credential | undefined,
   settings: AttemptSettings,
 ): Promise<OciPulledImage> {
-  const { destination, signal } = settings;
-  checkNotCancelled(signal);
+  const { destination } = settings;
+  checkNotCancelled(settings.signal);
+  const own = attemptSignal(settings.signal, settings.concurrency);
+  const signal = own?.signal;
   const client = new RegistryClient(reference.endpoint, {
     credential,
     tokenCache: settings.tokens,
+    signal,
     insecure: settings.insecure,
     idleTimeoutMs: settings.timeoutMs,
     onExchange: settings.onExchange,
@@ -102,8 +106,26 @@ export async function pullAttempt(
       destination: destination.describe(reference),
     };
   } finally {
+    own?.release();
     await client.close();
   }
+}
+
+/**
+ * A signal of this attempt's own that follows the caller's: every request and blob body listens
+ * to it (up to two listeners per blob in flight), so its listener limit is raised — on a signal
+ * nobody else shares — rather than the caller's, which every image of a set shares.
+ */
+function attemptSignal(
+  outer: AbortSignal | undefined,
+  concurrency: number | undefined,
+): { readonly signal: AbortSignal; release(): void } | undefined {
+  if (outer === undefined) return undefined;
+  const controller = new AbortController();
+  setMaxListeners(2 * (concurrency ?? DEFAULT_CONCURRENCY) + 16, controller.signal);
+  const forward = (): void => controller.abort(outer.reason);
+  outer.addEventListener("abort", forward, { once: true });
+  return { signal: controller.signal, release: () => outer.removeEventListener("abort", forward) };
 }
 
 function checkNotCancelled(signal: AbortSignal | undefined): void {

@@ -5,6 +5,7 @@
  * set is done). The same story as pullImage for each image; one SharedRun for
  * the set, so credentials, tokens and refusal warnings are shared.
  */
+import { setMaxListeners } from "node:events";
 import { PullbackError, isPullbackError } from "../../errors.js";
 import type { PullDestination } from "../../reference/destination.js";
 import type { ImageReference } from "../../reference/parse-reference.js";
@@ -84,11 +85,14 @@ async function pullSet(
 ): Promise<ImageSetItem<OciPulledImage>[]> {
   await destination.prepare();
   const run = new SharedRun();
+  const jobs = options.jobs ?? DEFAULT_JOBS;
   const durations = new Array<number>(references.length).fill(0);
   let firstFailure: string | undefined;
   const results = await runSet(
     references,
     async (reference, index, signal): Promise<PullOutcome<OciPulledImage>> => {
+      // The set's signal is heard by every image running (one listener each): its limit is the set's size.
+      setMaxListeners(jobs + 8, signal);
       // Without keepGoing, the first failure ends the set: what has not started does not.
       if (firstFailure !== undefined && options.keepGoing !== true) throw cancelledError(`not started: ${firstFailure} failed`);
       const started = Date.now();
@@ -102,7 +106,7 @@ async function pullSet(
         durations[index] = Date.now() - started;
       }
     },
-    { jobs: options.jobs ?? DEFAULT_JOBS, signal: options.signal },
+    { jobs, signal: options.signal },
   );
   const items: ImageSetItem<OciPulledImage>[] = results.map((result, index) => {
     const base = { image: (references[index] as ImageReference).toString(), durationMs: durations[index] ?? 0 };
