@@ -5,6 +5,8 @@
  * images or hosts make a set plan (`planPullRun`), one library call for all.
  */
 import { PullbackError } from "../../errors.js";
+import type { GlobalFlags } from "../cli-io.js";
+import type { CredentialFlags } from "../credential-flags.js";
 import { parseDestination } from "../../reference/destination.js";
 import { parsePullPolicy, type PullPolicy } from "../../pull-policy.js";
 
@@ -111,6 +113,15 @@ export interface PullRunFlags extends Omit<PullFlags, "host"> {
   readonly jobs?: string | number | undefined;
   readonly keepGoing?: boolean | undefined;
 }
+
+/** Every flag of `pullback pull`, as commander hands them over. */
+export type PullCommandFlags = PullRunFlags &
+  CredentialFlags &
+  GlobalFlags & {
+    readonly allPlatforms?: boolean | undefined;
+    /** --file FILE, or `-` for stdin: one reference per line. */
+    readonly file?: string | undefined;
+  };
 
 /** Transfers at once when --jobs is not given: enough to overlap round trips, few enough for a small registry. */
 export const DEFAULT_JOBS = 4;

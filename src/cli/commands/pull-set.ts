@@ -17,8 +17,7 @@ import { createReporter } from "../output/reporter.js";
 import { SetItemIndex } from "../output/set-items.js";
 import { createSetReporter, type SetReporter } from "../output/set-reporter.js";
 import { summaryRows } from "../output/set-summary.js";
-import type { PullCommandFlags } from "./pull.js";
-import type { PullRun, PullSetPlan } from "./pull-plan.js";
+import type { PullCommandFlags, PullRun, PullSetPlan } from "./pull-plan.js";
 
 type SetRun = Extract<PullRun, { shape: "set" }>;
 type SetItems = ImageSetItem<DaemonImage | OciPulledImage>[];

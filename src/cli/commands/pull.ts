@@ -11,21 +11,15 @@ import type { PullOutcome } from "../../fallback/pull-outcome.js";
 import { parseReference } from "../../reference/parse-reference.js";
 import type { DaemonImage } from "../../targets/docker/daemon-pull.js";
 import type { OciPulledImage } from "../../targets/oci/pull-image.js";
-import type { CliIo, GlobalFlags } from "../cli-io.js";
-import { credentialRequest, type CredentialFlags } from "../credential-flags.js";
+import type { CliIo } from "../cli-io.js";
+import { credentialRequest } from "../credential-flags.js";
 import { describeExchange } from "../output/format-exchange.js";
 import { exitCodeFor, exitCodeForOutcome } from "../exit-codes.js";
 import { createReporter, type Reporter } from "../output/reporter.js";
 import { joinImages, readImageList } from "./image-list.js";
-import { planPullRun, type PullPlan, type PullRunFlags } from "./pull-plan.js";
+import { planPullRun, type PullCommandFlags, type PullPlan } from "./pull-plan.js";
 
-export type PullCommandFlags = PullRunFlags &
-  CredentialFlags &
-  GlobalFlags & {
-    readonly allPlatforms?: boolean | undefined;
-    /** --file FILE, or `-` for stdin: one reference per line. */
-    readonly file?: string | undefined;
-  };
+export type { PullCommandFlags } from "./pull-plan.js";
 
 /**
  * Run the pull command; returns the exit code. Never throws.
