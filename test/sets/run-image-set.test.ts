@@ -34,6 +34,7 @@ describe("runImageSet", () => {
     const items = await runImageSet(
       jobsOf("a", "b", "c"),
       async (job) => {
+        await Promise.resolve();
         started.push(job.image);
         if (job.image === "a") throw new PullbackError("not-found", "a: manifest unknown");
         return done(job.image);
@@ -49,6 +50,7 @@ describe("runImageSet", () => {
     const items = await runImageSet(
       jobsOf("a", "b"),
       async (job) => {
+        await Promise.resolve();
         if (job.image === "a") throw new Error("boom");
         return done(job.image);
       },
@@ -61,7 +63,12 @@ describe("runImageSet", () => {
     const stop = new FirstFailure(false);
     const fail = async (): Promise<PullOutcome<string>> => Promise.reject(new PullbackError("auth", "denied"));
     await runImageSet([{ image: "a", host: "h1" }], fail, { jobs: 1, keepGoing: false }, stop);
-    const later = await runImageSet([{ image: "b", host: "h2" }], async (job) => done(job.image), { jobs: 1, keepGoing: false }, stop);
+    const later = await runImageSet(
+      [{ image: "b", host: "h2" }],
+      (job) => Promise.resolve(done(job.image)),
+      { jobs: 1, keepGoing: false },
+      stop,
+    );
     expect(!later[0]!.ok && later[0]!.error.message).toBe("not started: a on h1 failed first, and keepGoing is off");
   });
 
@@ -86,12 +93,15 @@ describe("whileNotAborted", () => {
   it("does not start work under an aborted signal, and names a failure after an abort a cancellation", async () => {
     let ran = false;
     const aborted = AbortSignal.abort();
-    await expect(whileNotAborted(aborted, async () => (ran = true))).rejects.toMatchObject({ kind: "other", reason: "cancelled" });
+    await expect(whileNotAborted(aborted, () => Promise.resolve((ran = true)))).rejects.toMatchObject({
+      kind: "other",
+      reason: "cancelled",
+    });
     expect(ran).toBe(false);
     const controller = new AbortController();
-    const work = whileNotAborted(controller.signal, async () => {
+    const work = whileNotAborted(controller.signal, () => {
       controller.abort();
-      throw new Error("aborted request");
+      return Promise.reject(new Error("aborted request"));
     });
     await expect(work).rejects.toMatchObject({ reason: "cancelled", message: "cancelled before it finished" });
     await expect(whileNotAborted(undefined, async () => Promise.reject(new Error("plain")))).rejects.toThrow("plain");
@@ -102,9 +112,9 @@ describe("SharedRun refusals", () => {
   it("asks whether a credential is wrong outright only after a refusal, once per registry and source", async () => {
     const run = new SharedRun();
     let checks = 0;
-    const check = async (): Promise<boolean> => {
+    const check = (): Promise<boolean> => {
       checks++;
-      return true;
+      return Promise.resolve(true);
     };
     expect(await run.refusedOutright("r.example", "alice", check)).toBe(false);
     expect(checks).toBe(0);
