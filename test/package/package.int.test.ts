@@ -290,6 +290,19 @@ describe("a strict TypeScript consumer and the documented examples", () => {
     );
   });
 
+  it("air-gap-bundle.ts: pulls a set into one docker-archive, one line per image", async () => {
+    const result = await inProject(process.execPath, ["build/examples/air-gap-bundle.js"], {
+      PULLBACK_EXAMPLE_REGISTRY: world.registries.token.host,
+    });
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    for (const n of [1, 2, 3, 4]) {
+      const fixture = world.fixtures.set.find((image) => image.repository === `public/set-${n}`);
+      expect(result.stdout).toContain(`${world.registries.token.host}/public/set-${n}:1: ${fixture?.manifestDigest}`);
+    }
+    expect(result.stdout).toMatch(/^4 of 4 images in .+images\.tar$/m);
+  });
+
   it("no run printed a password or token", () => {
     expect(outputs.length).toBeGreaterThan(5);
     for (const output of outputs) for (const secret of SECRETS) expect(output.stdout + output.stderr).not.toContain(secret);
