@@ -22,6 +22,7 @@ import { checkRow } from "./rows/check.js";
 import { coldStartRow } from "./rows/cold-start.js";
 import { daemonPullRow } from "./rows/daemon-pull.js";
 import { fallbackRow } from "./rows/fallback.js";
+import { IMAGE_SET_ROW, imageSetRow } from "./rows/image-set.js";
 import { manyImagesRow } from "./rows/many-images.js";
 import { ociLayersRow } from "./rows/oci-layers.js";
 import { ociMemoryRow } from "./rows/oci-memory.js";
@@ -41,6 +42,7 @@ const ROWS: readonly (readonly [number, (ctx: BenchContext) => Promise<void>])[]
   [6, checkRow],
   [7, manyImagesRow],
   [9, presentPullRow],
+  [IMAGE_SET_ROW, imageSetRow],
   [12, worstInputsRow],
 ];
 

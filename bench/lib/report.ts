@@ -32,6 +32,7 @@ export const ROW_TITLES: Readonly<Record<number, string>> = {
   6: "Verification latency: `pullback check` vs `skopeo inspect --raw` and `node -e 0`",
   7: "Many images: ensuring 20 small images already present locally",
   9: "`pullback pull` of an image the daemon already has, vs `docker pull` and `node -e 0`",
+  10: "Image set: 10 small images in one run vs a shell loop of skopeo copy / docker pull",
   12: "Worst-case inputs stay linear",
 };
 

@@ -77,3 +77,39 @@ export function exitCodeFor(error: unknown): ExitCodeValue {
 export function exitCodeForOutcome(outcome: { readonly fellBack: boolean }, options: { readonly failOnFallback: boolean }): ExitCodeValue {
   return outcome.fellBack && options.failOnFallback ? ExitCode.fellBack : ExitCode.success;
 }
+
+/** Items a set stopped, or left out of an archive, because another item failed: not failures of their own. */
+const FOLLOW_ON_REASONS: ReadonlySet<string> = new Set(["cancelled", "not-written"]);
+
+/** One image × host of a set, as far as the exit code cares. */
+export type SetItemResult = { readonly ok: true; readonly fellBack: boolean } | { readonly ok: false; readonly error: PullbackError };
+
+/**
+ * The exit code of a set: 0 when every item is there; when items failed, the code their kinds share
+ * (kinds that share a code, such as `network` and `registry`, count as one), else 1 for a mix.
+ * Items `cancelled` or `not-written` because another failed do not count. With `--fail-on-fallback`,
+ * 6 when nothing failed and any item came from the anonymous retry.
+ *
+ * @example
+ * exitCodeForSet([{ ok: false, error: notFound }, { ok: false, error: cancelled }], { failOnFallback: false }) // → 4
+ */
+export function exitCodeForSet(items: readonly SetItemResult[], options: { readonly failOnFallback: boolean }): ExitCodeValue {
+  const failures = items.flatMap((item) => (item.ok ? [] : [item.error]));
+  if (failures.length === 0)
+    return options.failOnFallback && items.some((item) => item.ok && item.fellBack) ? ExitCode.fellBack : ExitCode.success;
+  const own = failures.filter((error) => !FOLLOW_ON_REASONS.has(error.reason ?? ""));
+  // Only follow-on failures (the whole set was aborted): nothing names a kind.
+  if (own.length === 0) return ExitCode.other;
+  const [first, ...others] = new Set(own.map((error) => BY_KIND[error.kind]));
+  return first !== undefined && others.length === 0 ? first : ExitCode.other;
+}
+
+/**
+ * Whether an item failed only because another did (`cancelled`, `not-written`).
+ *
+ * @example
+ * isFollowOnFailure(new PullbackError("other", "x", { reason: "cancelled" })) // → true
+ */
+export function isFollowOnFailure(error: { readonly reason?: string | undefined }): boolean {
+  return FOLLOW_ON_REASONS.has(error.reason ?? "");
+}

@@ -82,12 +82,22 @@ function buildProgram(io: CliIo, setCode: (code: number) => void, json: boolean)
 
   const pull = program
     .command("pull")
-    .description("Pull an image onto the local daemon, a remote daemon over SSH, or into an OCI layout / docker-archive")
-    .argument("<image>", "image reference, e.g. ghcr.io/acme/app:1.2")
+    .description(
+      "Pull images onto the local daemon, remote daemons over SSH, or into an OCI layout / docker-archive — one image or a whole set",
+    )
+    .argument("[image...]", "image references, e.g. ghcr.io/acme/app:1.2 (or --file)")
+    .option("--file <file>", "read image references from FILE, one per line (# comments, blank lines); - reads stdin")
     .option(
       "--host <url>",
-      "Docker host: ssh://[user@]host[:port] pulls on a remote daemon through your ssh (host may be an ~/.ssh/config alias; also unix://, tcp://)",
+      "Docker host: ssh://[user@]host[:port] pulls on a remote daemon through your ssh (host may be an ~/.ssh/config alias; also unix://, tcp://); repeat for several hosts",
+      collect,
+      [],
     )
+    .option(
+      "--jobs <n>",
+      "with several images or hosts: images at once (with --host: hosts at once, each one image at a time), 1 to 64 (default 4)",
+    )
+    .option("--keep-going", "with several images or hosts: go on after a failure (and write the docker-archive of those that succeeded)")
     .option("-i, --identity <file>", "SSH private key for --host ssh://… (ssh -i, IdentitiesOnly)")
     .option("--known-hosts <file>", "known_hosts file for --host ssh://… (default: ssh's, ~/.ssh/known_hosts)")
     .option("--accept-unknown-host-key", "accept and record an SSH host key not in known_hosts (never a changed one)")
@@ -121,11 +131,13 @@ Examples:
   $ pullback pull ghcr.io/acme/app:1.2 --host ssh://deploy@10.0.0.7:2222 -i ~/.ssh/deploy_ed25519
   $ pullback pull nginx:1.27 --to oci:./images:nginx --platform linux/arm64
   $ pullback pull ghcr.io/acme/app:1.2 --json --fail-on-fallback
-  $ pullback pull ghcr.io/acme/app:1.2 --pull missing`,
+  $ pullback pull ghcr.io/acme/app:1.2 --pull missing
+  $ pullback pull --file images.txt --to docker-archive:/var/lib/rancher/k3s/agent/images/bundle.tar
+  $ pullback pull ghcr.io/acme/app:1.2 ghcr.io/acme/worker:1.2 --host ssh://build-1 --host ssh://build-2 --keep-going`,
   );
-  pull.action(async (image: string, _options: unknown, command: Command) => {
+  pull.action(async (images: string[], _options: unknown, command: Command) => {
     const { runPull } = await import("./commands/pull.js");
-    setCode(await runPull(image, command.optsWithGlobals(), io));
+    setCode(await runPull(images, command.optsWithGlobals(), io));
   });
 
   const check = program

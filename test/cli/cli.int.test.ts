@@ -7,6 +7,7 @@ import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getWorld, removeAllImages } from "../world/client.js";
+import { cliEnv, registryCredentials } from "../support/cli-env.js";
 import { BIN, buildOnce, cleanHome, closedPort, runCli, runs, type CliRun } from "../support/run-cli.js";
 
 const world = getWorld();
@@ -17,16 +18,7 @@ const secrets = [world.users.alice.password, world.users.bob.password, world.use
 
 /** The environment of every run: the world's daemon, no Docker config, optional env credentials. */
 function env(user?: "alice" | "bob"): NodeJS.ProcessEnv {
-  const base: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: home,
-    DOCKER_CONFIG: join(home, ".docker"),
-    DOCKER_HOST: world.dockerHost,
-    NO_COLOR: "1",
-  };
-  return user === undefined
-    ? base
-    : { ...base, PULLBACK_REGISTRY_USERNAME: world.users[user].username, PULLBACK_REGISTRY_TOKEN: world.users[user].password };
+  return cliEnv(world, home, user === undefined ? {} : registryCredentials(world.users[user]));
 }
 
 const ssh = [

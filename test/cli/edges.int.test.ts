@@ -10,6 +10,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ExitCode, exitCodeFor } from "../../src/cli/exit-codes.js";
 import { PullbackError } from "../../src/errors.js";
 import { clearFaults, engineRequest, getWorld, removeAllImages, setFaults } from "../world/client.js";
+import { cliEnv } from "../support/cli-env.js";
 import { BIN, ROOT, buildOnce, cleanHome, runCli, runs, type CliRun } from "./run-cli.js";
 
 const world = getWorld();
@@ -17,14 +18,7 @@ const registry = world.registries.token.host;
 const image = (repo: string): string => `${registry}/${repo}`;
 
 function env(home: string = cleanHome(), extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    HOME: home,
-    DOCKER_CONFIG: join(home, ".docker"),
-    DOCKER_HOST: world.dockerHost,
-    NO_COLOR: "1",
-    ...extra,
-  };
+  return cliEnv(world, home, extra);
 }
 
 /** `bash -c "pullback ARGS | READER"`: pullback's own exit status and stderr, as the shell sees them. */

@@ -42,6 +42,7 @@ describe("docs/cli.md --json schema", () => {
       "outcome (pull)",
       "outcome (check)",
       "outcome (cluster-config)",
+      "summary",
       "error",
     ];
     expect([...doc.fields.keys()].sort()).toEqual(types.sort());

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getWorld, removeAllImages } from "../world/client.js";
 import { fieldPaths, missingRequired, readJsonSchemaDoc } from "./json-schema-doc.js";
+import { cliEnv, registryCredentials } from "../support/cli-env.js";
 import { buildOnce, cleanHome, runCli } from "./run-cli.js";
 
 const world = getWorld();
@@ -20,18 +21,9 @@ const scratch = mkdtempSync(join(tmpdir(), "pullback-schema-"));
 const ssh = ["--host", world.ssh.url, "-i", world.ssh.keyFile, "--known-hosts", world.ssh.knownHostsFile];
 const doc = readJsonSchemaDoc();
 
-function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    HOME: home,
-    DOCKER_CONFIG: join(home, ".docker"),
-    DOCKER_HOST: world.dockerHost,
-    NO_COLOR: "1",
-    ...extra,
-  };
-}
-const bob = { PULLBACK_REGISTRY_USERNAME: world.users.bob.username, PULLBACK_REGISTRY_TOKEN: world.users.bob.password };
-const alice = { PULLBACK_REGISTRY_USERNAME: world.users.alice.username, PULLBACK_REGISTRY_TOKEN: world.users.alice.password };
+const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => cliEnv(world, home, extra);
+const bob = registryCredentials(world.users.bob);
+const alice = registryCredentials(world.users.alice);
 
 /** [command, args, environment, stdin] — one run per documented situation. */
 const scenarios: readonly (readonly [string, readonly string[], NodeJS.ProcessEnv, string?])[] = [
@@ -46,6 +38,9 @@ const scenarios: readonly (readonly [string, readonly string[], NodeJS.ProcessEn
   ["pull", ["pull", "127.0.0.1:99999/public/app:1"], {}],
   ["pull", ["pull", image("public/app:1"), "--no-such-flag"], {}],
   ["pull", ["pull", image("public/app:1")], { PULLBACK_REGISTRY_USERNAME: "someone" }],
+  // Sets: events carry their image, a refusal its registry and source; the stream ends with a summary.
+  ["pull", ["pull", image("public/set-1:1"), image("public/set-2:1"), image("public/missing:1"), "--keep-going"], bob],
+  ["pull", ["pull", image("public/set-3:1"), image("private/set-1:1"), "--to", `docker-archive:${join(scratch, "set.tar")}`], alice],
   ["check", ["check", image("public/app:1"), registry], alice],
   ["check", ["check", image("private/app:1")], bob],
   [

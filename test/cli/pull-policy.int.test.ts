@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { clearProxyRequests, engineRequest, getWorld, proxyRequests, removeAllImages } from "../world/client.js";
+import { cliEnv, registryCredentials } from "../support/cli-env.js";
 import { buildOnce, cleanHome, runCli, type CliRun } from "./run-cli.js";
 
 const world = getWorld();
@@ -19,16 +20,7 @@ const scratch = mkdtempSync(join(tmpdir(), "pullback-policy-"));
 const ssh = ["--host", world.ssh.url, "-i", world.ssh.keyFile, "--known-hosts", world.ssh.knownHostsFile];
 
 function env(credentials?: { username: string; password: string }): NodeJS.ProcessEnv {
-  const base: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: home,
-    DOCKER_CONFIG: join(home, ".docker"),
-    DOCKER_HOST: world.dockerHost,
-    NO_COLOR: "1",
-  };
-  return credentials === undefined
-    ? base
-    : { ...base, PULLBACK_REGISTRY_USERNAME: credentials.username, PULLBACK_REGISTRY_TOKEN: credentials.password };
+  return cliEnv(world, home, credentials === undefined ? {} : registryCredentials(credentials));
 }
 const wrongPassword = { username: world.users.alice.username, password: world.users.wrongPassword };
 

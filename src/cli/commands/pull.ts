@@ -1,32 +1,49 @@
 /**
- * `pullback pull IMAGE`: the library's three pull paths behind one command.
- * Loaded only when the command runs, so --help never loads dockerode or ssh2.
+ * `pullback pull IMAGE…`: the library's three pull paths behind one command. One image on
+ * at most one host runs here, as it always has; a set (several images, --file, several
+ * hosts) runs in pull-set.ts. Loaded only when the command runs, so --help never loads
+ * dockerode or ssh2.
  */
+import { PullbackError } from "../../errors.js";
 import { resolveCredentials } from "../../credentials/resolve-credentials.js";
 import type { Credential } from "../../credentials/credential.js";
 import type { PullOutcome } from "../../fallback/pull-outcome.js";
 import { parseReference } from "../../reference/parse-reference.js";
 import type { DaemonImage } from "../../targets/docker/daemon-pull.js";
 import type { OciPulledImage } from "../../targets/oci/pull-image.js";
-import type { CliIo, GlobalFlags } from "../cli-io.js";
-import { credentialRequest, type CredentialFlags } from "../credential-flags.js";
+import type { CliIo } from "../cli-io.js";
+import { credentialRequest } from "../credential-flags.js";
 import { describeExchange } from "../output/format-exchange.js";
 import { exitCodeFor, exitCodeForOutcome } from "../exit-codes.js";
 import { createReporter, type Reporter } from "../output/reporter.js";
-import { planPull, type PullFlags, type PullPlan } from "./pull-plan.js";
+import { joinImages, readImageList } from "./image-list.js";
+import { planPullRun, type PullCommandFlags, type PullPlan } from "./pull-plan.js";
 
-export type PullCommandFlags = PullFlags & CredentialFlags & GlobalFlags & { readonly allPlatforms?: boolean | undefined };
+export type { PullCommandFlags } from "./pull-plan.js";
 
 /**
  * Run the pull command; returns the exit code. Never throws.
  *
  * @example
- * const code = await runPull("ghcr.io/acme/app:1", { host: "ssh://deploy@build-1" }, io);
+ * const code = await runPull(["ghcr.io/acme/app:1"], { host: ["ssh://deploy@build-1"] }, io);
  */
-export async function runPull(image: string, flags: PullCommandFlags, io: CliIo): Promise<number> {
+export async function runPull(images: readonly string[], flags: PullCommandFlags, io: CliIo): Promise<number> {
   const reporter = createReporter(io, flags);
   try {
-    const plan = planPull(flags);
+    if (flags.file === "-" && flags.passwordStdin)
+      throw new PullbackError(
+        "usage",
+        "--file - and --password-stdin both read stdin; put the list in a file, or the secret in the environment",
+      );
+    const list = flags.file === undefined ? undefined : await readImageList(flags.file, io.stdin);
+    const joined = joinImages(images, list);
+    const run = planPullRun(joined.images, flags);
+    if (run.shape === "set") {
+      reporter.close();
+      const { runPullSet } = await import("./pull-set.js");
+      return await runPullSet(run, flags, io, joined.repeats);
+    }
+    const { plan, image } = run;
     const reference = parseReference(image);
     const credential = (await resolveCredentials(reference.registry, await credentialRequest(flags, io.stdin, io.env))) ?? null;
     const outcome = await pullWith(plan, image, credential, flags, io, reporter);
