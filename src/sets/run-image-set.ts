@@ -5,6 +5,7 @@
  */
 import { PullbackError, isPullbackError, messageOf } from "../errors.js";
 import type { PullOutcome } from "../fallback/pull-outcome.js";
+import { cancelledError } from "./cancelled.js";
 import { runSet } from "./run-set.js";
 import type { ImageSetItem } from "./set-result.js";
 import type { ItemLabels } from "./shared-run.js";
@@ -61,13 +62,13 @@ export async function runImageSet<Job extends ItemLabels, Image>(
     async (job, _index, signal): Promise<ImageSetItem<Image>> => {
       const labels = labelsOf(job);
       const notStarted = firstFailure.reasonNotToStart();
-      if (notStarted !== undefined) return { ok: false, error: cancelled(notStarted), ...labels, durationMs: 0 };
+      if (notStarted !== undefined) return { ok: false, error: cancelledError(notStarted), ...labels, durationMs: 0 };
       const started = performance.now();
       try {
         const outcome = await work(job, signal);
         return { ok: true, outcome, ...labels, durationMs: elapsedSince(started) };
       } catch (error) {
-        if (signal.aborted) return { ok: false, error: cancelled("cancelled before it finished", error), ...labels, durationMs: 0 };
+        if (signal.aborted) return { ok: false, error: cancelledError("cancelled before it finished", error), ...labels, durationMs: 0 };
         firstFailure.note(labels);
         return { ok: false, error: asPullbackError(error), ...labels, durationMs: elapsedSince(started) };
       }
@@ -80,11 +81,6 @@ export async function runImageSet<Job extends ItemLabels, Image>(
   );
 }
 
-/** A set item failed with this error without running: kind `other`, reason `cancelled`, as runSet's. */
-export function cancelled(message: string, cause?: unknown): PullbackError {
-  return new PullbackError("other", message, { reason: "cancelled", cause });
-}
-
 /**
  * Run `work` unless `signal` is already aborted; a failure after an abort is the cancellation
  * (kind `other`, reason `cancelled`), whatever the interrupted request made of it.
@@ -93,11 +89,11 @@ export function cancelled(message: string, cause?: unknown): PullbackError {
  * return whileNotAborted(options.signal, () => pullOne(ref, options));
  */
 export async function whileNotAborted<T>(signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
-  if (signal?.aborted) throw cancelled("cancelled before it started", signal.reason);
+  if (signal?.aborted) throw cancelledError("cancelled before it started", signal.reason);
   try {
     return await work();
   } catch (error) {
-    throw signal?.aborted ? cancelled("cancelled before it finished", error) : error;
+    throw signal?.aborted ? cancelledError("cancelled before it finished", error) : error;
   }
 }
 

@@ -10,7 +10,7 @@ import { PullbackError, isPullbackError } from "../../errors.js";
 import type { PullDestination } from "../../reference/destination.js";
 import type { ImageReference } from "../../reference/parse-reference.js";
 import { cancelledError, notWrittenError } from "../../sets/cancelled.js";
-import { runSet } from "../../sets/run-set.js";
+import { runImageSet } from "../../sets/run-image-set.js";
 import type { ImageSetItem } from "../../sets/set-result.js";
 import { SharedRun } from "../../sets/shared-run.js";
 import { checkPullImages } from "../../validation/entry-points.js";
@@ -89,32 +89,16 @@ async function pullSet(
   await destination.prepare();
   const run = new SharedRun();
   const jobs = options.jobs ?? DEFAULT_JOBS;
-  const durations = new Array<number>(references.length).fill(0);
-  let firstFailure: string | undefined;
-  const results = await runSet(
-    references,
-    async (reference, index, signal): Promise<PullOutcome<OciPulledImage>> => {
+  const items = await runImageSet(
+    references.map((reference) => ({ image: reference.toString(), reference })),
+    (job, signal): Promise<PullOutcome<OciPulledImage>> => {
       // The set's signal is heard by every image running (one listener each): its limit is the set's size.
       setMaxListeners(jobs + 8, signal);
-      // Without keepGoing, the first failure ends the set: what has not started does not.
-      if (firstFailure !== undefined && options.keepGoing !== true) throw cancelledError(`not started: ${firstFailure} failed`);
-      const started = Date.now();
-      try {
-        const onEvent = run.listenerFor(options.onEvent, { image: reference.toString() });
-        return await pullInto(run, destination, reference, options, { onEvent, signal });
-      } catch (error) {
-        firstFailure ??= reference.familiar();
-        throw error;
-      } finally {
-        durations[index] = Date.now() - started;
-      }
+      const onEvent = run.listenerFor(options.onEvent, { image: job.image });
+      return pullInto(run, destination, job.reference, options, { onEvent, signal });
     },
-    { jobs, signal: options.signal },
+    { jobs, keepGoing: options.keepGoing === true, signal: options.signal },
   );
-  const items: ImageSetItem<OciPulledImage>[] = results.map((result, index) => {
-    const base = { image: (references[index] as ImageReference).toString(), durationMs: durations[index] ?? 0 };
-    return result instanceof PullbackError ? { ...base, ok: false, error: result } : { ...base, ok: true, outcome: result };
-  });
   return finish(destination, items, options);
 }
 
