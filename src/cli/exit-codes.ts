@@ -19,6 +19,8 @@ export const ExitCode = {
   content: 9,
   /** A configuration file is malformed: the Docker config, a Docker context, registries.yaml. */
   config: 10,
+  /** Interrupted (SIGINT or SIGTERM): 128 + SIGINT's number, as shells report it. */
+  interrupted: 130,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

@@ -5,12 +5,12 @@
  * summary, the table, exit codes, refusal warnings once per registry — and no secret in
  * any output.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { engineRequest, getWorld, removeAllImages } from "../world/client.js";
+import { clearFaults, engineRequest, getWorld, removeAllImages, setFaults } from "../world/client.js";
 import { cliEnv, registryCredentials } from "../support/cli-env.js";
 import { startDockerd, type Dockerd } from "../world/dockerd.js";
 import { startSshd, type Sshd } from "../world/sshd.js";
@@ -220,6 +220,41 @@ describe("pullback pull --file into one destination", () => {
     for (const item of summary.items.filter((i) => i.image !== missing)) expect(["not-written", "cancelled"]).toContain(item.reason);
     expect(existsSync(archive)).toBe(false);
     expect(run.code).toBe(4);
+  });
+
+  it("Ctrl-C mid-set: the set is cancelled, no archive is written, the summary says so, exit 130", async () => {
+    const proxied = world.faultProxy.host;
+    const slow = world.fixtures.set.find((f) => f.repository === "public/set-3")!.layers[1]!.digest;
+    await setFaults(world, [{ match: { method: "GET", path: `/blobs/${slow}` }, action: { type: "throttle", bytesPerSecond: 4 * 1024 } }]);
+    try {
+      const archive = join(scratch, "interrupted.tar");
+      const images = [1, 2, 3, 4].map((n) => `${proxied}/public/set-${n}:1`);
+      const child = spawn(process.execPath, [BIN, "pull", ...images, "--keep-going", "--to", `docker-archive:${archive}`, "--json"], {
+        env: alice,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      let stderr = "";
+      let interrupted = false;
+      child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
+      const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+      // Interrupt once the throttled layer is streaming: the other images may be done, that one is not.
+      child.stdout.on("data", (c: Buffer) => {
+        stdout += c.toString("utf8");
+        const streaming = stdout.includes(`"id":"${slow.slice("sha256:".length, "sha256:".length + 12)}","status":"downloading"`);
+        if (streaming && !interrupted) interrupted = child.kill("SIGINT");
+      });
+      const code = await exited;
+      runs.push({ code, stdout, stderr });
+      expect(code, `${stderr}\n${stdout.slice(-1500)}`).toBe(130);
+      expect(`${stdout}${stderr}`).toContain("interrupted: cancelling the set");
+      expect(existsSync(archive)).toBe(false);
+      const summary = summaryOf({ code, stdout, stderr });
+      expect(summary.items.find((item) => item.image.includes("public/set-3"))).toMatchObject({ reason: "cancelled" });
+      for (const item of summary.items) expect(["not-written", "cancelled"]).toContain(item.reason);
+    } finally {
+      await clearFaults(world);
+    }
   });
 
   it("--to oci:DIR with --keep-going: one layout holding the ten, each tagged by its reference, the shared base layer stored once", async () => {

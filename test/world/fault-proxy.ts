@@ -28,6 +28,7 @@ function forward(req: IncomingMessage, res: ServerResponse, upstream: string, fa
         const status = upstreamRes.statusCode ?? 502;
         res.writeHead(status, upstreamRes.headers);
         let sent = 0;
+        let throttled: NodeJS.Timeout | undefined;
         upstreamRes.on("data", (chunk: Buffer) => {
           if (fault?.type === "corrupt") {
             const offset = (fault.offset ?? 0) - sent;
@@ -48,11 +49,14 @@ function forward(req: IncomingMessage, res: ServerResponse, upstream: string, fa
           res.write(chunk);
           if (fault?.type === "throttle") {
             upstreamRes.pause();
-            setTimeout(() => upstreamRes.resume(), Math.ceil((chunk.length / fault.bytesPerSecond) * 1000));
+            throttled = setTimeout(() => upstreamRes.resume(), Math.ceil((chunk.length / fault.bytesPerSecond) * 1000));
           }
         });
         // A client that goes away stops the transfer behind it.
-        res.once("close", () => upstreamRes.destroy());
+        res.once("close", () => {
+          clearTimeout(throttled);
+          upstreamRes.destroy();
+        });
         upstreamRes.on("end", () => res.end());
         upstreamRes.on("error", () => res.destroy());
         resolve(status);

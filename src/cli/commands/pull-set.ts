@@ -39,24 +39,48 @@ export async function runPullSet(run: SetRun, flags: PullCommandFlags, io: CliIo
     return failBeforeStart(error, flags, io);
   }
   const reporter = createSetReporter(io, flags, prepared.index);
+  const interrupt = cancelOnInterrupt(() => reporter.warn("interrupted: cancelling the set; nothing half-written is kept"));
   try {
     for (const repeat of repeats) reporter.info(`${repeat}: pulled once`);
-    const items = await pullSet(run, prepared.request, flags, io, reporter);
+    const items = await pullSet(run, prepared.request, flags, io, reporter, interrupt.signal);
     const rows = summaryRows(items, prepared.index, (image, host) => reporter.downloaded(image, host));
     const code = exitCodeForSet(
       items.map((item) => (item.ok ? { ok: true, fellBack: item.outcome.fellBack } : { ok: false, error: item.error })),
       run.plan,
     );
     if (code === ExitCode.fellBack) reporter.warn("some images came from an anonymous retry and --fail-on-fallback was given: exit code 6");
-    reporter.finish(rows, code);
-    return code;
+    const exit = interrupt.signal.aborted ? ExitCode.interrupted : code;
+    reporter.finish(rows, exit);
+    return exit;
   } catch (error) {
     // Only a usage error, raised before any transfer, ends a set without a summary.
     reporter.close();
     return failBeforeStart(error, flags, io);
   } finally {
+    interrupt.release();
     reporter.close();
   }
+}
+
+/**
+ * Ctrl-C (or SIGTERM) cancels the set rather than killing the process: running pulls stop,
+ * no archive is half-written, and the summary still says what became of each image.
+ */
+function cancelOnInterrupt(onInterrupt: () => void): { readonly signal: AbortSignal; release(): void } {
+  const controller = new AbortController();
+  const cancel = (): void => {
+    if (!controller.signal.aborted) onInterrupt();
+    controller.abort(new PullbackError("other", "interrupted", { reason: "cancelled" }));
+  };
+  process.on("SIGINT", cancel);
+  process.on("SIGTERM", cancel);
+  return {
+    signal: controller.signal,
+    release: () => {
+      process.off("SIGINT", cancel);
+      process.off("SIGTERM", cancel);
+    },
+  };
 }
 
 /** Every reference is checked before anything is pulled: all bad ones in one message. */
@@ -87,6 +111,7 @@ async function pullSet(
   flags: PullCommandFlags,
   io: CliIo,
   reporter: SetReporter,
+  signal: AbortSignal,
 ): Promise<SetItems> {
   const { plan, images } = run;
   const credentials = request.anonymous ? { credential: null } : { resolve: request };
@@ -96,6 +121,7 @@ async function pullSet(
     pull: plan.pull,
     jobs: plan.jobs,
     keepGoing: plan.keepGoing,
+    signal,
     onEvent: reporter.event.bind(reporter),
     ...(plan.platform === undefined ? {} : { platform: plan.platform }),
   };
