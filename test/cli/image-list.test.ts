@@ -4,17 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { joinImages, parseImageList, readImageList } from "../../src/cli/commands/image-list.js";
-import { isPullbackError } from "../../src/errors.js";
-
-const usageMessage = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (error) {
-    if (isPullbackError(error, "usage")) return error.message;
-    throw error;
-  }
-  throw new Error("expected a usage error");
-};
+import { usageMessage } from "../support/usage-message.js";
 
 describe("--file: one image reference per line", () => {
   it("skips blank lines and # comments, whole-line or trailing, and keeps the order", () => {

@@ -3,17 +3,7 @@ import { describe, expect, it } from "vitest";
 import { planClusterConfig, DEFAULT_K3S_PATH } from "../../src/cli/commands/cluster-config-plan.js";
 import { planPull } from "../../src/cli/commands/pull-plan.js";
 import { credentialRequest, stripOneNewline } from "../../src/cli/credential-flags.js";
-import { isPullbackError } from "../../src/errors.js";
-
-const usageError = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (error) {
-    if (isPullbackError(error, "usage")) return error.message;
-    throw error;
-  }
-  throw new Error("expected a usage error");
-};
+import { usageMessage } from "../support/usage-message.js";
 
 describe("planPull: flags → pull path", () => {
   it("uses the local daemon by default, with fallback on", () => {
@@ -49,7 +39,7 @@ describe("planPull: flags → pull path", () => {
   it("takes docker's --pull policy, always by default, and refuses others", () => {
     expect(planPull({ pull: "missing" })).toMatchObject({ kind: "daemon", pull: "missing" });
     expect(planPull({ to: "oci:x", pull: "never" })).toMatchObject({ kind: "daemonless", pull: "never" });
-    expect(usageError(() => planPull({ pull: "newer" }))).toMatch(/--pull must be one of missing, always, never/);
+    expect(usageMessage(() => planPull({ pull: "newer" }))).toMatch(/--pull must be one of missing, always, never/);
   });
 
   it("keeps a non-SSH --host on the daemon path", () => {
@@ -62,10 +52,10 @@ describe("planPull: flags → pull path", () => {
   });
 
   it("refuses combinations that cannot mean anything", () => {
-    expect(usageError(() => planPull({ to: "oci:x", host: "ssh://a@b" }))).toMatch(/--to .* --host/);
-    expect(usageError(() => planPull({ identity: "/k" }))).toMatch(/-i\/--identity/);
-    expect(usageError(() => planPull({ to: "oci:x", tagAs: "x:1" }))).toMatch(/oci:DIR:TAG/);
-    expect(usageError(() => planPull({ fallback: false, failOnFallback: true }))).toMatch(/--fail-on-fallback/);
+    expect(usageMessage(() => planPull({ to: "oci:x", host: "ssh://a@b" }))).toMatch(/--to .* --host/);
+    expect(usageMessage(() => planPull({ identity: "/k" }))).toMatch(/-i\/--identity/);
+    expect(usageMessage(() => planPull({ to: "oci:x", tagAs: "x:1" }))).toMatch(/oci:DIR:TAG/);
+    expect(usageMessage(() => planPull({ fallback: false, failOnFallback: true }))).toMatch(/--fail-on-fallback/);
   });
 });
 
@@ -82,7 +72,7 @@ describe("planClusterConfig: flags → registries", () => {
       { host: "a.io", verifyRepositories: ["y"] },
       { host: "b.io:5000", verifyRepositories: ["team/x"] },
     ]);
-    expect(usageError(() => planClusterConfig({ registry: ["a.io", "b.io"], verifyRepo: ["team/x"] }))).toMatch(/HOST\/REPO/);
+    expect(usageMessage(() => planClusterConfig({ registry: ["a.io", "b.io"], verifyRepo: ["team/x"] }))).toMatch(/HOST\/REPO/);
   });
 
   it("writes a k8s secret to stdout unless --output is given, and checks flag combinations", () => {
@@ -91,9 +81,9 @@ describe("planClusterConfig: flags → registries", () => {
       namespace: "apps",
       secretName: "pullback-registries",
     });
-    expect(usageError(() => planClusterConfig({}))).toMatch(/--registry/);
-    expect(usageError(() => planClusterConfig({ registry: ["a.io", "b.io"], endpoint: "https://m" }))).toMatch(/exactly one/);
-    expect(usageError(() => planClusterConfig({ registry: ["a.io"], secretName: "s" }))).toMatch(/k8s-secret/);
+    expect(usageMessage(() => planClusterConfig({}))).toMatch(/--registry/);
+    expect(usageMessage(() => planClusterConfig({ registry: ["a.io", "b.io"], endpoint: "https://m" }))).toMatch(/exactly one/);
+    expect(usageMessage(() => planClusterConfig({ registry: ["a.io"], secretName: "s" }))).toMatch(/k8s-secret/);
   });
 });
 

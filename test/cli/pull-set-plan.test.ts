@@ -1,16 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_JOBS, parseJobs, planPull, planPullRun } from "../../src/cli/commands/pull-plan.js";
-import { isPullbackError } from "../../src/errors.js";
-
-const usageError = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (error) {
-    if (isPullbackError(error, "usage")) return error.message;
-    throw error;
-  }
-  throw new Error("expected a usage error");
-};
+import { usageMessage } from "../support/usage-message.js";
 
 describe("planPullRun: one image on one host stays the single-image plan", () => {
   it("hands one image and at most one host to planPull unchanged", () => {
@@ -25,7 +15,7 @@ describe("planPullRun: one image on one host stays the single-image plan", () =>
   });
 
   it("refuses a run without images", () => {
-    expect(usageError(() => planPullRun([], {}))).toMatch(/no image to pull: give IMAGE arguments or --file FILE/);
+    expect(usageMessage(() => planPullRun([], {}))).toMatch(/no image to pull: give IMAGE arguments or --file FILE/);
   });
 });
 
@@ -86,18 +76,18 @@ describe("planPullRun: sets", () => {
   });
 
   it("refuses what cannot mean anything for a set", () => {
-    expect(usageError(() => planPullRun(["a:1", "b:1"], { tagAs: "x:1" }))).toMatch(/--tag-as names one image on one host/);
-    expect(usageError(() => planPullRun(["a:1"], { host: ["ssh://b-1", "ssh://b-2"], tagAs: "x:1" }))).toMatch(/--tag-as/);
-    expect(usageError(() => planPullRun(["a:1", "b:1"], { to: "oci:./layout:tag" }))).toMatch(
+    expect(usageMessage(() => planPullRun(["a:1", "b:1"], { tagAs: "x:1" }))).toMatch(/--tag-as names one image on one host/);
+    expect(usageMessage(() => planPullRun(["a:1"], { host: ["ssh://b-1", "ssh://b-2"], tagAs: "x:1" }))).toMatch(/--tag-as/);
+    expect(usageMessage(() => planPullRun(["a:1", "b:1"], { to: "oci:./layout:tag" }))).toMatch(
       /--to oci:DIR:TAG names one image; .*--to oci:DIR \(each image is tagged by its reference\)/,
     );
-    expect(usageError(() => planPullRun(["a:1", "b:1"], { to: "oci:x", host: ["ssh://b-1"] }))).toMatch(/--to .* --host/);
-    expect(usageError(() => planPullRun(["a:1"], { to: "oci:x", host: ["ssh://b-1", "ssh://b-2"] }))).toMatch(/--to .* --host/);
-    expect(usageError(() => planPullRun(["a:1", "b:1"], { host: ["unix:///a", "tcp://b:2375"], identity: "/k" }))).toMatch(
+    expect(usageMessage(() => planPullRun(["a:1", "b:1"], { to: "oci:x", host: ["ssh://b-1"] }))).toMatch(/--to .* --host/);
+    expect(usageMessage(() => planPullRun(["a:1"], { to: "oci:x", host: ["ssh://b-1", "ssh://b-2"] }))).toMatch(/--to .* --host/);
+    expect(usageMessage(() => planPullRun(["a:1", "b:1"], { host: ["unix:///a", "tcp://b:2375"], identity: "/k" }))).toMatch(
       /-i\/--identity/,
     );
-    expect(usageError(() => planPullRun(["a:1"], { host: ["ssh://b-1", "ssh://b-1"] }))).toMatch(/--host ssh:\/\/b-1 is given twice/);
-    expect(usageError(() => planPullRun(["a:1", "b:1"], { certDir: "./c" }))).toMatch(/--cert-dir applies to --to/);
+    expect(usageMessage(() => planPullRun(["a:1"], { host: ["ssh://b-1", "ssh://b-1"] }))).toMatch(/--host ssh:\/\/b-1 is given twice/);
+    expect(usageMessage(() => planPullRun(["a:1", "b:1"], { certDir: "./c" }))).toMatch(/--cert-dir applies to --to/);
   });
 });
 
@@ -108,12 +98,12 @@ describe("--jobs", () => {
     expect(parseJobs("64")).toBe(64);
     for (const bad of ["0", "65", "-1", "2.5", "four", "", "1e1"])
       expect(
-        usageError(() => parseJobs(bad)),
+        usageMessage(() => parseJobs(bad)),
         bad,
       ).toMatch(/--jobs must be a whole number from 1 to 64/);
   });
 
   it("is checked for one image too", () => {
-    expect(usageError(() => planPullRun(["a:1"], { jobs: "0" }))).toMatch(/--jobs/);
+    expect(usageMessage(() => planPullRun(["a:1"], { jobs: "0" }))).toMatch(/--jobs/);
   });
 });
