@@ -7,7 +7,7 @@ import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getWorld, removeAllImages } from "../world/client.js";
-import { cliEnv, registryCredentials } from "../support/cli-env.js";
+import { cliEnv, registryCredentials, sshFlags } from "../support/cli-env.js";
 import { BIN, buildOnce, cleanHome, closedPort, runCli, runs, type CliRun } from "../support/run-cli.js";
 
 const world = getWorld();
@@ -21,16 +21,7 @@ function env(user?: "alice" | "bob"): NodeJS.ProcessEnv {
   return cliEnv(world, home, user === undefined ? {} : registryCredentials(world.users[user]));
 }
 
-const ssh = [
-  "--host",
-  world.ssh.url,
-  "-i",
-  world.ssh.keyFile,
-  "--known-hosts",
-  world.ssh.knownHostsFile,
-  "--ssh-config",
-  world.sshRoutes.configFile,
-];
+const ssh = sshFlags(world);
 
 const jsonLines = (run: CliRun): Record<string, unknown>[] =>
   run.stdout

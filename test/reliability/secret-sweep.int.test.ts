@@ -20,6 +20,7 @@ import { BIN, buildOnce, cleanHome, runCli, type CliRun } from "../support/run-c
 import { removeAllImages, user, wrongPassword } from "../support/pull-helpers.js";
 import { blobRequests, clearBlobRequests, clearFaults, getWorld, registryAuthHeader, setFaults } from "../world/client.js";
 import { startTlsWorld, type TlsWorld } from "../world/tls-world.js";
+import { sshFlags } from "../support/cli-env.js";
 
 const world = getWorld();
 const secrets = [world.users.alice.password, world.users.bob.password, world.users.wrongPassword];
@@ -136,16 +137,7 @@ beforeEach(async () => {
   await clearFaults(world);
 });
 
-const ssh = [
-  "--host",
-  world.ssh.url,
-  "-i",
-  world.ssh.keyFile,
-  "--known-hosts",
-  world.ssh.knownHostsFile,
-  "--ssh-config",
-  world.sshRoutes.configFile,
-];
+const ssh = sshFlags(world);
 const bobEnv = { PULLBACK_REGISTRY_USERNAME: world.users.bob.username, PULLBACK_REGISTRY_TOKEN: world.users.bob.password };
 const wrongEnv = { PULLBACK_REGISTRY_USERNAME: "alice", PULLBACK_REGISTRY_TOKEN: world.users.wrongPassword };
 

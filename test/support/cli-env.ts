@@ -24,3 +24,22 @@ export function cliEnv(world: Pick<WorldInfo, "dockerHost">, home: string, extra
 export function registryCredentials(user: UserCredentials): NodeJS.ProcessEnv {
   return { PULLBACK_REGISTRY_USERNAME: user.username, PULLBACK_REGISTRY_TOKEN: user.password };
 }
+
+/**
+ * `--host … -i … --known-hosts … --ssh-config …` reaching the world's SSH host, as a user would type them.
+ *
+ * @example
+ * await runCli(["pull", image, ...sshFlags(world)], { env });
+ */
+export function sshFlags(world: Pick<WorldInfo, "ssh" | "sshRoutes">): string[] {
+  return [
+    "--host",
+    world.ssh.url,
+    "-i",
+    world.ssh.keyFile,
+    "--known-hosts",
+    world.ssh.knownHostsFile,
+    "--ssh-config",
+    world.sshRoutes.configFile,
+  ];
+}

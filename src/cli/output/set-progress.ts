@@ -3,12 +3,12 @@
  * lines anywhere else — a line when an item changes state and a total at most every 2 s,
  * never a carriage return, never a line per layer.
  */
-import { createRequire } from "node:module";
 import type * as cliProgress from "cli-progress";
 import type { OutputStream } from "../cli-io.js";
 import type { LayerTally } from "./layer-tally.js";
 import type { SetItemKey } from "./set-items.js";
 import { formatBytes } from "./style.js";
+import { loadCliProgress, speed } from "./tty-progress.js";
 
 /** Where a set's progress goes. */
 export interface SetProgressDisplay {
@@ -125,16 +125,4 @@ export class SetTtyProgress implements SetProgressDisplay {
     const name = item.label.length > this.#nameWidth ? `…${item.label.slice(-(this.#nameWidth - 1))}` : item.label;
     return { name: name.padEnd(this.#nameWidth), status: status.padEnd(22).slice(0, 22), bytes, speed: speedText };
   }
-}
-
-function speed(bytes: number, since: number): string {
-  const seconds = (Date.now() - since) / 1000;
-  return seconds < 0.2 || bytes === 0 ? "" : `${formatBytes(bytes / seconds)}/s`;
-}
-
-const require = createRequire(import.meta.url);
-
-/** Loaded when a terminal display starts: -q, --json and pipes never pay for it. */
-function loadCliProgress(): typeof cliProgress {
-  return require("cli-progress") as typeof cliProgress;
 }

@@ -87,7 +87,8 @@ export class TtyProgress implements ProgressDisplay {
   }
 }
 
-function speed(bytes: number, since: number): string {
+/** "3.1 MB/s" since `since`, or "" in the first moments (a rate from 0.1 s of data says nothing). */
+export function speed(bytes: number, since: number): string {
   const seconds = (Date.now() - since) / 1000;
   return seconds < 0.2 || bytes === 0 ? "" : `${formatBytes(bytes / seconds)}/s`;
 }
@@ -99,6 +100,6 @@ const require = createRequire(import.meta.url);
  * and output to a pipe never draw one and should not pay for it (a CommonJS module,
  * so a synchronous require is enough).
  */
-function loadCliProgress(): typeof cliProgress {
+export function loadCliProgress(): typeof cliProgress {
   return require("cli-progress") as typeof cliProgress;
 }
