@@ -11,6 +11,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type RequestOptions } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import type { ConnectionOptions } from "node:tls";
 import type { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { PullbackError, messageOf, redactUrl } from "../errors.js";
@@ -20,6 +21,7 @@ import { proxyAuthorization, proxyConfigFromEnv, proxyFor, redactProxy, type Pro
 import { ProxyTunnelError, TunnelAgent } from "./proxy-tunnel.js";
 import { loadHostTrust, type HostTrust, type TlsOptions } from "./trust.js";
 import { errorFromResponse, type ResponseSource } from "./registry-error.js";
+import { bulkGet } from "./bulk-get.js";
 import { parseRetryAfter } from "./retry-after.js";
 
 /** One request/response pair as `-v` shows it: redacted URL, no headers. */
@@ -60,6 +62,8 @@ interface Route {
   readonly agent: HttpAgent;
   readonly trust: HostTrust | undefined;
   readonly proxy: URL | undefined;
+  /** The TLS options of an https origin, for connections made without the agent (bulk GETs). */
+  readonly tls?: ConnectionOptions;
 }
 
 export interface HttpRequest {
@@ -76,6 +80,11 @@ export interface HttpRequest {
   readonly source?: ResponseSource;
   /** Gives up the exchange (request or body) and any retry still to come; rejects with the signal's reason. */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * A large body headed for disk (a blob): on a direct route it is read on a connection of
+   * its own, into the writer's buffers (see bulk-get.ts). Through a proxy, as any other request.
+   */
+  readonly bulk?: boolean;
 }
 
 export interface HttpResponse {
@@ -141,7 +150,11 @@ export class HttpClient {
     let body = req.body;
     for (let hop = 0; ; hop++) {
       this.#checkTransport(url, req.credentialed === true && hasAuthorization(headers));
-      const response = await this.#sendWithRetries(method, url, headers, body, req.source ?? "registry", this.#signalFor(req));
+      const response = await this.#sendWithRetries(
+        { method, url, headers, body, bulk: req.bulk === true },
+        req.source ?? "registry",
+        this.#signalFor(req),
+      );
       const location = response.header("location");
       if (!REDIRECT_STATUSES.has(response.status) || location === undefined) return response;
       response.body.destroy();
@@ -194,7 +207,7 @@ export class HttpClient {
       ...(trust.cert === undefined || trust.key === undefined ? {} : { cert: trust.cert, key: trust.key }),
     };
     const agent = proxy === undefined ? new HttpsAgent(options) : new TunnelAgent(proxy, options, this.#options.connectTimeoutMs ?? 10_000);
-    return { agent, trust, proxy };
+    return { agent, trust, proxy, tls: options };
   }
 
   #warn(message: string): void {
@@ -221,14 +234,8 @@ export class HttpClient {
     }
   }
 
-  async #sendWithRetries(
-    method: string,
-    url: URL,
-    headers: Record<string, string>,
-    body: string | undefined,
-    source: ResponseSource,
-    signal: AbortSignal | undefined,
-  ): Promise<HttpResponse> {
+  async #sendWithRetries(exchange: OutgoingRequest, source: ResponseSource, signal: AbortSignal | undefined): Promise<HttpResponse> {
+    const { method, url } = exchange;
     const retries = Math.max(0, this.#options.retries ?? 2);
     const what = `${method} ${redactUrl(url)}`;
     for (let attempt = 0; ; attempt++) {
@@ -239,7 +246,7 @@ export class HttpClient {
       signal?.throwIfAborted();
       const route = await this.#route(url);
       try {
-        response = await this.#sendOnce(method, url, headers, body, route, signal);
+        response = await this.#sendOnce(exchange, route, signal);
       } catch (error) {
         signal?.throwIfAborted();
         this.#report({ method, url: redactUrl(url), status: undefined, error: messageOf(error) });
@@ -281,17 +288,16 @@ export class HttpClient {
     }
   }
 
-  #sendOnce(
-    method: string,
-    url: URL,
-    headers: Record<string, string>,
-    body: string | undefined,
-    route: Route,
-    signal: AbortSignal | undefined,
-  ): Promise<HttpResponse> {
+  #sendOnce({ method, url, headers, body, bulk }: OutgoingRequest, route: Route, signal: AbortSignal | undefined): Promise<HttpResponse> {
     const idle = this.#options.idleTimeoutMs ?? 30_000;
     const connectTimeout = this.#options.connectTimeoutMs ?? 10_000;
     const secure = url.protocol === "https:";
+    if (bulk && method === "GET" && body === undefined && route.proxy === undefined) {
+      return bulkGet({ url, headers, tls: route.tls, connectTimeoutMs: connectTimeout, idleTimeoutMs: idle, signal }).then((response) => {
+        const headerValues = (name: string): string[] => [...(response.headers.get(name.toLowerCase()) ?? [])];
+        return { status: response.status, url, body: response.body, headerValues, header: (name) => headerValues(name)[0] };
+      });
+    }
     return new Promise((resolve, reject) => {
       // highWaterMark is honoured by Node's client (it sizes the socket's and the body's buffers) but missing from its types.
       const options: RequestOptions & { highWaterMark: number } = {
@@ -340,6 +346,15 @@ export class HttpClient {
       // A logger that throws must not break a pull.
     }
   }
+}
+
+/** One request as it goes out, after redirects rewrote it. */
+interface OutgoingRequest {
+  readonly method: string;
+  readonly url: URL;
+  readonly headers: Record<string, string>;
+  readonly body: string | undefined;
+  readonly bulk: boolean;
 }
 
 /** Plain HTTP through a proxy: the absolute URL goes to the proxy, as Go's transport sends it. */
