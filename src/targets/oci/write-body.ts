@@ -150,6 +150,22 @@ export function writeBody(body: Readable, handle: FileHandle, position: number, 
   });
 }
 
+/**
+ * Batches not in use, shared by every blob of the process: a pull of many small layers
+ * reuses a few buffers instead of leaving each blob's for the GC (~20 MB at the peak of 40 layers).
+ */
+const idleBatches: Buffer[] = [];
+const MAX_IDLE_BATCHES = 16;
+
+function takeBatch(): Buffer {
+  return idleBatches.pop() ?? Buffer.allocUnsafe(BATCH_BYTES);
+}
+
+/** Only once nothing reads into or writes from `batch` any more. */
+function releaseBatch(batch: Buffer): void {
+  if (idleBatches.length < MAX_IDLE_BATCHES) idleBatches.push(batch);
+}
+
 /** A read is offered at least this much room: smaller pieces cost a system call each for little. */
 const MIN_READ_SPACE = 16 * 1024;
 /** Filled batches waiting for the disk before the socket is paused (one more is being written). */
@@ -162,7 +178,6 @@ const MAX_WAITING_BATCHES = 2;
  */
 function writeBulkBody(body: BulkBody, handle: FileHandle, position: number, observer: BodyObserver): Promise<number> {
   return new Promise((resolve, reject) => {
-    const spare: Buffer[] = [];
     const waiting: { batch: Buffer; length: number }[] = [];
     let current: Buffer | undefined;
     let fill = 0;
@@ -188,6 +203,8 @@ function writeBulkBody(body: BulkBody, handle: FileHandle, position: number, obs
       if (failure) return reject(failure.error);
       if (ended) {
         body.destroy();
+        if (current !== undefined) releaseBatch(current); // the socket is gone: nothing reads into it any more
+        current = undefined;
         return resolve(at - position);
       }
       if (paused && waiting.length < MAX_WAITING_BATCHES) {
@@ -201,7 +218,7 @@ function writeBulkBody(body: BulkBody, handle: FileHandle, position: number, obs
         () => {
           at += length;
           writing = false;
-          if (spare.length < MAX_WAITING_BATCHES) spare.push(batch);
+          releaseBatch(batch);
           step();
         },
         (error: unknown) => {
@@ -245,7 +262,7 @@ function writeBulkBody(body: BulkBody, handle: FileHandle, position: number, obs
       space: () => {
         if (current === undefined || current.length - fill < MIN_READ_SPACE) {
           seal();
-          current = spare.pop() ?? Buffer.allocUnsafe(BATCH_BYTES);
+          current = takeBatch();
         }
         return current.subarray(fill);
       },
@@ -274,11 +291,13 @@ function writeBulkBody(body: BulkBody, handle: FileHandle, position: number, obs
     const broke = (error: unknown): void => {
       if (!ended) stop(new BodyReadError(messageOf(error), { cause: error }), true);
     };
-    const closedEarly = (): Error =>
-      body.errored ?? Object.assign(new Error("the body closed before its end"), { code: "ERR_STREAM_PREMATURE_CLOSE" });
-    if (body.destroyed) return broke(closedEarly());
+    // Only built when it is news: the body of every blob that arrived whole is closed at its end.
+    const closedEarly = (): void => {
+      if (!ended) broke(body.errored ?? Object.assign(new Error("the body closed before its end"), { code: "ERR_STREAM_PREMATURE_CLOSE" }));
+    };
+    if (body.destroyed) return closedEarly();
     body.on("error", broke);
-    body.once("close", () => broke(closedEarly()));
+    body.once("close", closedEarly);
     body.readInto(sink);
   });
 }
