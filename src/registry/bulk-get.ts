@@ -36,6 +36,8 @@ export interface BulkGetRequest {
   /** Longest silence while waiting for the head or between body bytes. */
   readonly idleTimeoutMs: number;
   readonly signal: AbortSignal | undefined;
+  /** Where connections are kept alive between blobs of the same origin; none: one connection per GET. */
+  readonly pool?: BulkPool | undefined;
 }
 
 export interface BulkResponse {
@@ -48,82 +50,245 @@ export interface BulkResponse {
 const STREAM_READ_BYTES = 64 * 1024;
 /** The head is read in pieces of this size. */
 const HEAD_READ_BYTES = 16 * 1024;
+/** An idle kept-alive connection is closed after this long (Go's transport keeps them 90 s). */
+const POOL_IDLE_MS = 30_000;
+/** Idle connections kept per origin: as many as blobs are fetched at once by default, and some. */
+const POOL_PER_ORIGIN = 8;
 
 /**
- * Send `GET url` on a new connection and resolve with the response head; the body
- * waits, unread, until it is consumed as a stream or with `readInto`.
+ * Send `GET url` and resolve with the response head; the body waits, unread, until it
+ * is consumed as a stream or with `readInto`. A kept-alive connection from `pool` is
+ * reused when there is one; a body read to its exact end gives its connection back.
  *
  * @example
  * const { status, body } = await bulkGet({ url, headers: {}, tls: undefined, connectTimeoutMs: 10_000, idleTimeoutMs: 30_000, signal: undefined });
  */
 export function bulkGet(request: BulkGetRequest): Promise<BulkResponse> {
   return new Promise((resolve, reject) => {
-    const { url, signal } = request;
-    const requestText = requestHead(url, request.headers);
-    let head = "";
-    let body: BulkBody | undefined;
-    const headBuffer = Buffer.allocUnsafe(HEAD_READ_BYTES);
-    const onread: OnReadOpts = {
-      buffer: () => body?.nextReadBuffer() ?? headBuffer,
-      // The buffer is always one handed out above: a Buffer, whatever the type says.
-      callback: (count, buffer) => (body ? body.onSocketRead(count, buffer as Buffer) : readHead(headBuffer.toString("latin1", 0, count))),
-    };
-    const socket = connectTo(url, request.tls, onread);
-    const fail = (error: Error): void => {
-      if (body) body.destroy(error);
-      else {
-        socket.destroy();
-        reject(error);
-      }
-    };
-    const readHead = (text: string): boolean => {
-      head += text;
-      for (;;) {
-        const end = head.indexOf("\r\n\r\n");
-        if (end < 0) {
-          if (head.length > MAX_HEAD_BYTES) fail(new MalformedResponseError(`a response head longer than ${MAX_HEAD_BYTES} bytes`));
-          return true;
-        }
-        let parsed;
-        try {
-          parsed = parseResponseHead(head.slice(0, end), "GET");
-        } catch (error) {
-          fail(error as Error);
-          return false;
-        }
-        head = head.slice(end + 4);
-        if (parsed.status < 200) continue; // 100 Continue, 103 Early Hints: the answer comes after
-        body = new BulkBody(socket, parsed.framing, Buffer.from(head, "latin1"));
-        resolve({ status: parsed.status, headers: parsed.headers, body });
-        return false; // not read on until the body is consumed
-      }
-    };
-    const aborted = (): void => fail(signal?.reason instanceof Error ? signal.reason : new Error("aborted"));
-    if (signal?.aborted) return aborted();
-    signal?.addEventListener("abort", aborted, { once: true });
-    socket.once("close", () => signal?.removeEventListener("abort", aborted));
-    const connectTimer = setTimeout(
-      () => fail(timeoutError(`could not connect to ${url.host} within ${request.connectTimeoutMs} ms`)),
-      request.connectTimeoutMs,
-    );
-    socket.once(url.protocol === "https:" ? "secureConnect" : "connect", () => clearTimeout(connectTimer));
-    socket.once("close", () => clearTimeout(connectTimer));
-    socket.setTimeout(request.idleTimeoutMs, () =>
-      fail(
-        timeoutError(
-          body
-            ? `no body bytes from ${url.host} for ${request.idleTimeoutMs} ms`
-            : `no response headers from ${url.host} within ${request.idleTimeoutMs} ms`,
-        ),
-      ),
-    );
-    socket.on("error", (error) => fail(error));
-    // Closed before a whole head: what Node's client calls a hang-up.
-    socket.once("end", () => {
-      if (!body) fail(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }));
-    });
-    socket.write(requestText);
+    const requestText = requestHead(request.url, request.headers, request.pool !== undefined);
+    request.signal?.throwIfAborted();
+    const key = originKey(request.url);
+    const connection = request.pool?.take(key) ?? new BulkConnection(request.url, request.tls, request.connectTimeoutMs, key);
+    connection.start(new Exchange(request, connection, resolve, reject), requestText);
   });
+}
+
+/** Kept-alive bulk connections by origin; one per HttpClient, destroyed with it. */
+export class BulkPool {
+  readonly #idle = new Map<string, BulkConnection[]>();
+
+  /** @internal A live idle connection to `key`'s origin, if one is kept. */
+  take(key: string): BulkConnection | undefined {
+    const idle = this.#idle.get(key);
+    for (let connection = idle?.pop(); connection; connection = idle?.pop()) if (connection.usable) return connection;
+    return undefined;
+  }
+
+  /** @internal Keep `connection` for the next GET to its origin. */
+  keep(connection: BulkConnection): void {
+    const idle = this.#idle.get(connection.key) ?? [];
+    if (idle.length >= POOL_PER_ORIGIN || !connection.usable) return connection.destroy();
+    idle.push(connection);
+    this.#idle.set(connection.key, idle);
+    connection.idle(() => idle.splice(idle.indexOf(connection) >>> 0, 1));
+  }
+
+  destroy(): void {
+    for (const idle of this.#idle.values()) for (const connection of idle.splice(0)) connection.destroy();
+  }
+}
+
+function originKey(url: URL): string {
+  return `${url.protocol}//${url.host}`;
+}
+
+/** What reads from and events of a connection go to while a GET uses it. */
+interface ExchangeEvents {
+  nextReadBuffer(): Buffer;
+  onRead(count: number, buffer: Buffer): boolean;
+  onError(error: Error): void;
+  onEnd(): void;
+  onTimeout(): void;
+}
+
+/** @internal One socket, used by one GET at a time and kept in a pool between them. */
+export class BulkConnection {
+  readonly key: string;
+  readonly #socket: Socket;
+  #exchange: ExchangeEvents | undefined;
+  #leavePool: (() => void) | undefined;
+  readonly #headBuffer = Buffer.allocUnsafe(HEAD_READ_BYTES);
+
+  constructor(url: URL, tls: ConnectionOptions | undefined, connectTimeoutMs: number, key: string) {
+    this.key = key;
+    const onread: OnReadOpts = {
+      buffer: () => this.#exchange?.nextReadBuffer() ?? this.#headBuffer,
+      // The buffer is always one handed out above: a Buffer, whatever the type says. Bytes
+      // while idle break the protocol: such a connection is not used again.
+      callback: (count, buffer) => this.#exchange?.onRead(count, buffer as Buffer) ?? (this.destroy(), false),
+    };
+    this.#socket = connectTo(url, tls, onread);
+    const timer = setTimeout(
+      () => this.#exchange?.onError(timeoutError(`could not connect to ${url.host} within ${connectTimeoutMs} ms`)),
+      connectTimeoutMs,
+    );
+    this.#socket.once(url.protocol === "https:" ? "secureConnect" : "connect", () => clearTimeout(timer));
+    this.#socket.once("close", () => {
+      clearTimeout(timer);
+      this.#leavePool?.();
+      this.#exchange?.onEnd();
+    });
+    this.#socket.on("error", (error) => this.#exchange?.onError(error));
+    this.#socket.on("end", () => this.#exchange?.onEnd());
+    this.#socket.on("timeout", () => (this.#exchange ? this.#exchange.onTimeout() : this.destroy()));
+  }
+
+  /** Open, and not half-closed by the peer: worth sending a request on. */
+  get usable(): boolean {
+    return !this.#socket.destroyed && this.#socket.readable && this.#socket.writable;
+  }
+
+  /** @internal */
+  get socket(): Socket {
+    return this.#socket;
+  }
+
+  start(exchange: ExchangeEvents & { readonly idleTimeoutMs: number }, requestText: string): void {
+    this.#leavePool = undefined;
+    this.#exchange = exchange;
+    this.#socket.ref();
+    this.#socket.setTimeout(exchange.idleTimeoutMs);
+    this.#socket.write(requestText);
+    this.#socket.resume();
+  }
+
+  /** The GET is over: back to the pool when the body ended exactly where the framing said, else closed. */
+  release(reusable: boolean, pool: BulkPool | undefined): void {
+    this.#exchange = undefined;
+    if (reusable && pool !== undefined) pool.keep(this);
+    else this.destroy();
+  }
+
+  /** @internal Idle in the pool: it holds the process open no longer, and closes itself after a while. */
+  idle(leave: () => void): void {
+    this.#leavePool = leave;
+    this.#socket.unref();
+    this.#socket.setTimeout(POOL_IDLE_MS);
+    // Reading while idle is how a close by the server is noticed; after the read that ended
+    // the last body, which stops reading when it returns.
+    setImmediate(() => {
+      if (this.#leavePool !== undefined && !this.#socket.destroyed) this.#socket.resume();
+    });
+  }
+
+  destroy(): void {
+    this.#exchange = undefined;
+    this.#socket.destroy();
+  }
+
+  /** @internal The buffer the head is read into. */
+  headBuffer(): Buffer {
+    return this.#headBuffer;
+  }
+}
+
+/** One GET on a connection: reading the head, then handing reads to the body. */
+class Exchange implements ExchangeEvents {
+  readonly idleTimeoutMs: number;
+  readonly #request: BulkGetRequest;
+  readonly #connection: BulkConnection;
+  readonly #resolve: (response: BulkResponse) => void;
+  readonly #reject: (error: Error) => void;
+  #head = "";
+  #body: BulkBody | undefined;
+  #over = false;
+  readonly #aborted = (): void => this.onError(abortReason(this.#request.signal));
+
+  constructor(
+    request: BulkGetRequest,
+    connection: BulkConnection,
+    resolve: (response: BulkResponse) => void,
+    reject: (error: Error) => void,
+  ) {
+    this.#request = request;
+    this.idleTimeoutMs = request.idleTimeoutMs;
+    this.#connection = connection;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    request.signal?.addEventListener("abort", this.#aborted, { once: true });
+  }
+
+  nextReadBuffer(): Buffer {
+    return this.#body?.nextReadBuffer() ?? this.#connection.headBuffer();
+  }
+
+  onRead(count: number, buffer: Buffer): boolean {
+    if (this.#body) return this.#body.onSocketRead(count, buffer);
+    this.#head += buffer.toString("latin1", 0, count);
+    for (;;) {
+      const end = this.#head.indexOf("\r\n\r\n");
+      if (end < 0) {
+        if (this.#head.length > MAX_HEAD_BYTES)
+          this.onError(new MalformedResponseError(`a response head longer than ${MAX_HEAD_BYTES} bytes`));
+        return this.#head.length <= MAX_HEAD_BYTES;
+      }
+      let head;
+      try {
+        head = parseResponseHead(this.#head.slice(0, end), "GET");
+      } catch (error) {
+        this.onError(error as Error);
+        return false;
+      }
+      this.#head = this.#head.slice(end + 4);
+      if (head.status < 200) continue; // 100 Continue, 103 Early Hints: the answer comes after
+      const keepAlive =
+        this.#request.pool !== undefined && !(head.headers.get("connection") ?? []).some((value) => /\bclose\b/i.test(value));
+      this.#body = new BulkBody(this, head.framing, Buffer.from(this.#head, "latin1"), keepAlive);
+      this.#resolve({ status: head.status, headers: head.headers, body: this.#body });
+      return false; // not read on until the body is consumed
+    }
+  }
+
+  onError(error: Error): void {
+    if (this.#over) return;
+    if (this.#body) return void this.#body.destroy(error);
+    this.#end(false);
+    this.#reject(error);
+  }
+
+  onEnd(): void {
+    if (this.#over) return;
+    if (this.#body) return this.#body.sourceEnded();
+    // Closed before a whole head: what Node's client calls a hang-up (a kept-alive connection the server had closed, too).
+    this.onError(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }));
+  }
+
+  onTimeout(): void {
+    const { host } = this.#request.url;
+    const ms = this.idleTimeoutMs;
+    this.onError(timeoutError(this.#body ? `no body bytes from ${host} for ${ms} ms` : `no response headers from ${host} within ${ms} ms`));
+  }
+
+  /** @internal For the body: read on. */
+  resume(): void {
+    if (!this.#over) this.#connection.socket.resume();
+  }
+
+  /** @internal For the body: it is over, whole (`reusable` when its end was exact) or not. */
+  finish(reusable: boolean): void {
+    this.#end(reusable);
+  }
+
+  #end(reusable: boolean): void {
+    if (this.#over) return;
+    this.#over = true;
+    this.#request.signal?.removeEventListener("abort", this.#aborted);
+    this.#connection.release(reusable, this.#request.pool);
+  }
+}
+
+function abortReason(signal: AbortSignal | undefined): Error {
+  return signal?.reason instanceof Error ? signal.reason : new Error("aborted");
 }
 
 function connectTo(url: URL, tls: ConnectionOptions | undefined, onread: OnReadOpts): Socket {
@@ -141,15 +306,14 @@ function connectTo(url: URL, tls: ConnectionOptions | undefined, onread: OnReadO
 }
 
 /** The request head; field values come from pullback itself, but a line break in one would split the request. */
-function requestHead(url: URL, headers: Readonly<Record<string, string>>): string {
+function requestHead(url: URL, headers: Readonly<Record<string, string>>, keepAlive: boolean): string {
   const lines = [`GET ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`];
   for (const [name, value] of Object.entries(headers)) {
     if (/[\r\n\0]/.test(name + value))
       throw Object.assign(new TypeError(`invalid character in header ${name}`), { code: "ERR_INVALID_CHAR" });
     lines.push(`${name}: ${value}`);
   }
-  // One blob per connection: nothing to keep alive, and the end of the body is never ambiguous.
-  lines.push("Connection: close");
+  lines.push(keepAlive ? "Connection: keep-alive" : "Connection: close");
   return `${lines.join("\r\n")}\r\n\r\n`;
 }
 
@@ -163,8 +327,10 @@ function timeoutError(message: string): Error {
  * stream, or — after `readInto` — bytes placed straight into a sink's buffers.
  */
 export class BulkBody extends Readable {
-  readonly #socket: Socket;
+  readonly #source: Exchange;
   readonly #framing: BodyFraming;
+  /** The connection may serve another GET once this body has ended exactly where its framing says. */
+  #reusable: boolean;
   readonly #decoder: ChunkedDecoder | undefined;
   #received = 0;
   #complete = false;
@@ -173,21 +339,13 @@ export class BulkBody extends Readable {
   #sink: BodySink | undefined;
   #lastSpace: Buffer | undefined;
 
-  constructor(socket: Socket, framing: BodyFraming, early: Buffer) {
+  constructor(source: Exchange, framing: BodyFraming, early: Buffer, keepAlive: boolean) {
     super();
-    this.#socket = socket;
+    this.#source = source;
     this.#framing = framing;
+    this.#reusable = keepAlive && (framing.type === "length" || framing.type === "none");
     this.#decoder = framing.type === "chunked" ? new ChunkedDecoder() : undefined;
     this.#early = early.length > 0 ? early : undefined;
-    socket.once("end", () => {
-      if (this.#complete) return;
-      if (this.#framing.type === "close") this.#finish();
-      else this.destroy(Object.assign(new Error("the connection closed before the end of the body"), { code: "ECONNRESET" }));
-    });
-    socket.once("close", () => {
-      if (!this.#complete)
-        this.destroy(Object.assign(new Error("the connection closed before the end of the body"), { code: "ECONNRESET" }));
-    });
     if (framing.type === "none" || (framing.type === "length" && framing.length === 0)) this.#finish();
   }
 
@@ -208,7 +366,7 @@ export class BulkBody extends Readable {
   /** Read on after the sink said stop. */
   override resume(): this {
     if (this.#sink === undefined) return super.resume();
-    if (!this.destroyed && !this.#complete) this.#socket.resume();
+    if (!this.destroyed && !this.#complete) this.#source.resume();
     return this;
   }
 
@@ -217,12 +375,19 @@ export class BulkBody extends Readable {
     const early = this.#early;
     this.#early = undefined;
     if (early && !this.#accept(early, early.length)) return;
-    if (!this.#complete) this.#socket.resume();
+    if (!this.#complete) this.#source.resume();
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.#socket.destroy();
+    this.#source.finish(false);
     callback(error);
+  }
+
+  /** @internal The connection ended (or closed): the end of a close-delimited body, else a break. */
+  sourceEnded(): void {
+    if (this.#complete) return;
+    if (this.#framing.type === "close") this.#finish();
+    else this.destroy(Object.assign(new Error("the connection closed before the end of the body"), { code: "ECONNRESET" }));
   }
 
   /** @internal The buffer for the socket's next read. */
@@ -243,8 +408,10 @@ export class BulkBody extends Readable {
   /** Unframe `buffer[0, count)` in place and pass the body bytes on; false: stop reading for now. */
   #accept(buffer: Buffer, count: number): boolean {
     let length = count;
-    if (this.#framing.type === "length") length = Math.min(count, this.#framing.length - this.#received);
-    else if (this.#decoder) {
+    if (this.#framing.type === "length") {
+      length = Math.min(count, this.#framing.length - this.#received);
+      if (length < count) this.#reusable = false; // bytes past the end: the connection is out of step
+    } else if (this.#decoder) {
       try {
         length = this.#decoder.decode(buffer, 0, count);
       } catch (error) {
@@ -283,7 +450,7 @@ export class BulkBody extends Readable {
   #finish(): void {
     if (this.#complete) return;
     this.#complete = true;
-    this.#socket.destroy();
+    this.#source.finish(this.#reusable);
     if (this.#sink) this.#sink.end();
     else this.push(null);
   }

@@ -21,7 +21,7 @@ import { proxyAuthorization, proxyConfigFromEnv, proxyFor, redactProxy, type Pro
 import { ProxyTunnelError, TunnelAgent } from "./proxy-tunnel.js";
 import { loadHostTrust, type HostTrust, type TlsOptions } from "./trust.js";
 import { errorFromResponse, type ResponseSource } from "./registry-error.js";
-import { bulkGet } from "./bulk-get.js";
+import { BulkPool, bulkGet } from "./bulk-get.js";
 import { parseRetryAfter } from "./retry-after.js";
 
 /** One request/response pair as `-v` shows it: redacted URL, no headers. */
@@ -114,6 +114,8 @@ export class HttpClient {
   readonly #insecure: Set<string>;
   readonly #env: ProxyEnv;
   readonly #proxies: ProxyConfig;
+  /** Kept-alive connections of bulk GETs (blobs), by origin. */
+  readonly #bulkPool = new BulkPool();
 
   constructor(options: HttpOptions = {}) {
     this.#options = options;
@@ -176,6 +178,7 @@ export class HttpClient {
   async close(): Promise<void> {
     const routes = await Promise.allSettled(this.#routes.values());
     this.#routes.clear();
+    this.#bulkPool.destroy();
     for (const route of routes) if (route.status === "fulfilled") route.value.agent.destroy();
   }
 
@@ -293,7 +296,8 @@ export class HttpClient {
     const connectTimeout = this.#options.connectTimeoutMs ?? 10_000;
     const secure = url.protocol === "https:";
     if (bulk && method === "GET" && body === undefined && route.proxy === undefined) {
-      return bulkGet({ url, headers, tls: route.tls, connectTimeoutMs: connectTimeout, idleTimeoutMs: idle, signal }).then((response) => {
+      const request = { url, headers, tls: route.tls, connectTimeoutMs: connectTimeout, idleTimeoutMs: idle, signal, pool: this.#bulkPool };
+      return bulkGet(request).then((response) => {
         const headerValues = (name: string): string[] => [...(response.headers.get(name.toLowerCase()) ?? [])];
         return { status: response.status, url, body: response.body, headerValues, header: (name) => headerValues(name)[0] };
       });

@@ -5,7 +5,7 @@
  */
 import { createServer, type AddressInfo, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { bulkGet, type BodySink, type BulkResponse } from "../../src/registry/bulk-get.js";
+import { BulkPool, bulkGet, type BodySink, type BulkResponse } from "../../src/registry/bulk-get.js";
 import { ChunkedDecoder } from "../../src/registry/chunked-decoder.js";
 import { parseResponseHead } from "../../src/registry/response-head.js";
 
@@ -36,8 +36,30 @@ async function answer(socket: Socket, pieces: readonly (string | Buffer)[], end:
   else socket.destroy();
 }
 
-function get(url: URL, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<BulkResponse> {
-  return bulkGet({ url, headers, tls: undefined, connectTimeoutMs: 2000, idleTimeoutMs: 2000, signal });
+function get(url: URL, headers: Record<string, string> = {}, signal?: AbortSignal, pool?: BulkPool): Promise<BulkResponse> {
+  return bulkGet({ url, headers, tls: undefined, connectTimeoutMs: 2000, idleTimeoutMs: 2000, signal, pool });
+}
+
+/** A keep-alive server answering each request with `body`; counts connections and requests; closes idle ones after `closeIdleMs`. */
+async function keepAliveServer(body: string, closeIdleMs?: number): Promise<{ url: URL; connections: number; requests: number }> {
+  const counts = { url: new URL("http://127.0.0.1/"), connections: 0, requests: 0 };
+  const server = createServer((socket: Socket) => {
+    counts.connections++;
+    let pending = "";
+    socket.on("data", (data: Buffer) => {
+      pending += data.toString("latin1");
+      for (let end = pending.indexOf("\r\n\r\n"); end >= 0; end = pending.indexOf("\r\n\r\n")) {
+        pending = pending.slice(end + 4);
+        counts.requests++;
+        socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+        if (closeIdleMs !== undefined) setTimeout(() => socket.end(), closeIdleMs);
+      }
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  counts.url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v2/app/blobs/sha256:abc`);
+  return counts;
 }
 
 async function asStream(response: BulkResponse): Promise<string> {
@@ -133,6 +155,42 @@ describe("bulkGet", () => {
   it("refuses a header value that would split the request", async () => {
     const url = await rawServer([head("Content-Length: 0")]);
     await expect(get(url, { range: "bytes=1-\r\nEvil: 1" })).rejects.toMatchObject({ code: "ERR_INVALID_CHAR" });
+  });
+});
+
+describe("bulkGet with a pool", () => {
+  it("sends GETs one after another on one kept-alive connection", async () => {
+    const server = await keepAliveServer("layer bytes");
+    const pool = new BulkPool();
+    try {
+      for (let i = 0; i < 3; i++) expect((await intoSink(await get(server.url, {}, undefined, pool))).text).toBe("layer bytes");
+      expect(await asStream(await get(server.url, {}, undefined, pool))).toBe("layer bytes");
+      expect(server).toMatchObject({ connections: 1, requests: 4 });
+    } finally {
+      pool.destroy();
+    }
+  });
+
+  it("notices a kept-alive connection the server closed, and opens a new one", async () => {
+    const server = await keepAliveServer("x", 10);
+    const pool = new BulkPool();
+    try {
+      expect((await intoSink(await get(server.url, {}, undefined, pool))).text).toBe("x");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect((await intoSink(await get(server.url, {}, undefined, pool))).text).toBe("x");
+      expect(server).toMatchObject({ connections: 2, requests: 2 });
+    } finally {
+      pool.destroy();
+    }
+  });
+
+  it("does not keep a connection whose body broke off", async () => {
+    const requests: string[] = [];
+    const url = await rawServer([head("Content-Length: 100"), "short"], { end: false, requests });
+    const pool = new BulkPool();
+    await expect(intoSink(await get(url, {}, undefined, pool))).rejects.toMatchObject({ code: "ECONNRESET" });
+    expect(pool.take(`http://${url.host}`)).toBeUndefined();
+    expect(requests[0]).toContain("Connection: keep-alive");
   });
 });
 
