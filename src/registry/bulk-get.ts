@@ -241,9 +241,7 @@ class Exchange implements ExchangeEvents {
       }
       this.#head = this.#head.slice(end + 4);
       if (head.status < 200) continue; // 100 Continue, 103 Early Hints: the answer comes after
-      const keepAlive =
-        this.#request.pool !== undefined && !(head.headers.get("connection") ?? []).some((value) => /\bclose\b/i.test(value));
-      this.#body = new BulkBody(this, head.framing, Buffer.from(this.#head, "latin1"), keepAlive);
+      this.#body = new BulkBody(this, head.framing, Buffer.from(this.#head, "latin1"), this.#request.pool !== undefined && head.keepAlive);
       this.#resolve({ status: head.status, headers: head.headers, body: this.#body });
       return false; // not read on until the body is consumed
     }

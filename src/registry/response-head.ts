@@ -16,6 +16,8 @@ export interface ResponseHead {
   /** Lower-cased names, every value in the order it came. */
   readonly headers: ReadonlyMap<string, readonly string[]>;
   readonly framing: BodyFraming;
+  /** The server will take another request on this connection (HTTP/1.1 unless it says close; 1.0 only if it says keep-alive). */
+  readonly keepAlive: boolean;
 }
 
 /** A head larger than this is refused (Node's own limit is 16 KiB). */
@@ -35,9 +37,10 @@ export class MalformedResponseError extends Error {
  */
 export function parseResponseHead(text: string, method: string): ResponseHead {
   const lines = text.split("\r\n");
-  const statusLine = /^HTTP\/1\.[01] (\d{3})(?: .*)?$/.exec(lines[0] ?? "");
-  if (!statusLine?.[1]) throw new MalformedResponseError(`not an HTTP/1.x status line: ${JSON.stringify((lines[0] ?? "").slice(0, 80))}`);
-  const status = Number(statusLine[1]);
+  const statusLine = /^HTTP\/1\.([01]) (\d{3})(?: .*)?$/.exec(lines[0] ?? "");
+  if (!statusLine?.[1] || !statusLine[2])
+    throw new MalformedResponseError(`not an HTTP/1.x status line: ${JSON.stringify((lines[0] ?? "").slice(0, 80))}`);
+  const status = Number(statusLine[2]);
   const headers = new Map<string, string[]>();
   for (const line of lines.slice(1)) {
     const field = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*$/.exec(line);
@@ -45,7 +48,9 @@ export function parseResponseHead(text: string, method: string): ResponseHead {
     const name = field[1].toLowerCase();
     headers.set(name, [...(headers.get(name) ?? []), field[2]]);
   }
-  return { status, headers, framing: framingOf(status, headers, method) };
+  const connection = (headers.get("connection") ?? []).join(",").toLowerCase();
+  const keepAlive = statusLine[1] === "1" ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection);
+  return { status, headers, framing: framingOf(status, headers, method), keepAlive };
 }
 
 function framingOf(status: number, headers: ReadonlyMap<string, readonly string[]>, method: string): BodyFraming {

@@ -201,6 +201,10 @@ describe("parseResponseHead and ChunkedDecoder", () => {
       type: "chunked",
     });
     expect(parseResponseHead("HTTP/1.0 204 No Content", "GET").framing).toEqual({ type: "none" });
+    expect(parseResponseHead("HTTP/1.0 200 OK\r\nContent-Length: 1", "GET").keepAlive).toBe(false);
+    expect(parseResponseHead("HTTP/1.0 200 OK\r\nConnection: Keep-Alive", "GET").keepAlive).toBe(true);
+    expect(parseResponseHead("HTTP/1.1 200 OK\r\nConnection: close", "GET").keepAlive).toBe(false);
+    expect(parseResponseHead("HTTP/1.1 200 OK", "GET").keepAlive).toBe(true);
     expect(() => parseResponseHead("HTTP/1.1 200 OK\r\n folded", "GET")).toThrow(/not a header field/);
   });
 
