@@ -10,15 +10,14 @@
  * ~100 ms / ~20 MB import on every CLI start-up and fewer copies per body byte (measured).
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type RequestOptions } from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { PullbackError, messageOf, redactUrl } from "../errors.js";
 import { isLoopbackHost } from "./loopback.js";
 import { errorCode, networkFailure } from "./network-failure.js";
 import { proxyAuthorization, proxyConfigFromEnv, proxyFor, redactProxy, type ProxyConfig, type ProxyEnv } from "./proxy.js";
-import { ProxyTunnelError, TunnelAgent } from "./proxy-tunnel.js";
-import { loadHostTrust, type HostTrust, type TlsOptions } from "./trust.js";
+import { ProxyTunnelError } from "./proxy-tunnel-error.js";
+import type { HostTrust, TlsOptions } from "./trust.js";
 import { errorFromResponse, type ResponseSource } from "./registry-error.js";
 import { parseRetryAfter } from "./retry-after.js";
 
@@ -55,9 +54,11 @@ export interface HttpOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-/** How one origin is reached: its agent, trust and proxy. */
+/** How one origin is reached: its agent and request function, trust and proxy. */
 interface Route {
   readonly agent: HttpAgent;
+  /** http.request, or https.request for an https origin (loaded with its route). */
+  readonly request: typeof httpRequest;
   readonly trust: HostTrust | undefined;
   readonly proxy: URL | undefined;
 }
@@ -180,21 +181,9 @@ export class HttpClient {
 
   async #makeRoute(url: URL): Promise<Route> {
     const proxy = proxyFor(url, this.#proxies);
-    if (url.protocol !== "https:") return { agent: new HttpAgent({ keepAlive: true }), trust: undefined, proxy };
-    const trust = await loadHostTrust(url.host, this.#options.tls ?? {}, this.#env);
-    if (!trust.rejectUnauthorized) {
-      this.#warn(
-        `TLS certificate verification is off for ${url.host} (insecure_skip_verify): anyone between here and the registry can read and change the traffic, credentials included`,
-      );
-    }
-    const options = {
-      keepAlive: true,
-      rejectUnauthorized: trust.rejectUnauthorized,
-      ...(trust.ca === undefined ? {} : { ca: [...trust.ca] }),
-      ...(trust.cert === undefined || trust.key === undefined ? {} : { cert: trust.cert, key: trust.key }),
-    };
-    const agent = proxy === undefined ? new HttpsAgent(options) : new TunnelAgent(proxy, options, this.#options.connectTimeoutMs ?? 10_000);
-    return { agent, trust, proxy };
+    if (url.protocol !== "https:") return { agent: new HttpAgent({ keepAlive: true }), request: httpRequest, trust: undefined, proxy };
+    const { secureRoute } = await import("./secure-route.js");
+    return secureRoute(url, proxy, this.#options, this.#env, (message) => this.#warn(message));
   }
 
   #warn(message: string): void {
@@ -301,8 +290,7 @@ export class HttpClient {
         highWaterMark: BODY_HIGH_WATER_MARK,
         ...(signal === undefined ? {} : { signal }),
       };
-      const req =
-        secure || route.proxy === undefined ? (secure ? httpsRequest : httpRequest)(url, options) : viaHttpProxy(url, options, route.proxy);
+      const req = secure || route.proxy === undefined ? route.request(url, options) : viaHttpProxy(url, options, route.proxy);
       let answer: IncomingMessage | undefined;
       const fail = (error: Error): void => {
         // After the headers the failure belongs to the body: its reader sees it.
