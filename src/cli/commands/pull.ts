@@ -13,6 +13,7 @@ import type { DaemonImage } from "../../targets/docker/daemon-pull.js";
 import type { OciPulledImage } from "../../targets/oci/pull-image.js";
 import type { CliIo } from "../cli-io.js";
 import { credentialRequest } from "../credential-flags.js";
+import { daemonLine } from "../output/daemon-line.js";
 import { describeExchange } from "../output/format-exchange.js";
 import { exitCodeFor, exitCodeForOutcome } from "../exit-codes.js";
 import { createReporter, type Reporter } from "../output/reporter.js";
@@ -103,7 +104,7 @@ async function pullWith(
       const { ensureImage } = await import("../../targets/docker/ensure-image.js");
       const docker = await connectDocker({ host: plan.host, env: io.env, sshConfigFile: plan.sshConfigFile });
       try {
-        reporter.debug(`docker daemon ${docker.endpoint}: ${docker.daemon.os}/${docker.daemon.arch}`);
+        if (flags.verbose) reporter.debug(await daemonLine(docker));
         return await ensureImage(docker, image, { ...common, credential, tagAs: plan.tagAs });
       } finally {
         docker.close();
