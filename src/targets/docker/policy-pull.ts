@@ -63,6 +63,7 @@ export async function pullByPolicy(request: DaemonPullRequest): Promise<PullOutc
       onEvent: request.onEvent,
       host,
       signal: request.signal,
+      present: stored,
     }).catch((error: unknown) => {
       if (attemptCredential && refusedAsWrong(error)) request.run.noteRefusal(ref.registry, attemptCredential.describe());
       throw error;
