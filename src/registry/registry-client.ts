@@ -3,11 +3,11 @@
  * as one identity. Knows auth, manifests and blobs; knows nothing of images,
  * platforms or targets — the pull is built on top.
  */
-import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import type { Credential } from "../credentials/credential.js";
 import { PullbackError, isPullbackError, redactUrl } from "../errors.js";
 import { parseWwwAuthenticate } from "./challenge.js";
+import { hexDigest } from "./hex-digest.js";
 import { HttpClient, type Exchange, type HttpRequest, type HttpResponse } from "./http.js";
 import { tlsExpectedDiagnosis } from "./network-failure.js";
 import type { ProxyEnv } from "./proxy.js";
@@ -181,7 +181,7 @@ export class RegistryClient {
     );
     const asked = /^([a-z0-9]+(?:[+._-][a-z0-9]+)*):/.exec(reference)?.[1];
     const algorithm = asked === "sha512" ? "sha512" : "sha256";
-    const digest = `${algorithm}:${createHash(algorithm).update(bytes).digest("hex")}`;
+    const digest = `${algorithm}:${hexDigest(algorithm, bytes)}`;
     if (asked !== undefined && digest !== reference) {
       throw new PullbackError("integrity", `${what}: content digest is ${digest}`);
     }
