@@ -12,7 +12,7 @@
  * redirects, retries, auth, proxies — stays in http.ts and node:http.
  */
 import { connect as netConnect, isIP, type OnReadOpts, type Socket } from "node:net";
-import { connect as tlsConnect, type ConnectionOptions } from "node:tls";
+import type { ConnectionOptions, connect as tlsConnect } from "node:tls";
 import { Readable } from "node:stream";
 import { ChunkedDecoder } from "./chunked-decoder.js";
 import { MAX_HEAD_BYTES, MalformedResponseError, parseResponseHead, type BodyFraming } from "./response-head.js";
@@ -27,11 +27,17 @@ export interface BodySink {
   end(): void;
 }
 
+/** How to open TLS to an https origin: node:tls's connect, loaded with the origin's route (so a plain-HTTP run never loads it), and its trust. */
+export interface BulkTls {
+  readonly connect: typeof tlsConnect;
+  readonly options: ConnectionOptions;
+}
+
 export interface BulkGetRequest {
   readonly url: URL;
   readonly headers: Readonly<Record<string, string>>;
-  /** Trust for an https URL (CAs, client certificate, verification). */
-  readonly tls: ConnectionOptions | undefined;
+  /** For an https URL: how to connect, with its trust (CAs, client certificate, verification). */
+  readonly tls: BulkTls | undefined;
   readonly connectTimeoutMs: number;
   /** Longest silence while waiting for the head or between body bytes. */
   readonly idleTimeoutMs: number;
@@ -119,7 +125,7 @@ export class BulkConnection {
   #leavePool: (() => void) | undefined;
   readonly #headBuffer = Buffer.allocUnsafe(HEAD_READ_BYTES);
 
-  constructor(url: URL, tls: ConnectionOptions | undefined, connectTimeoutMs: number, key: string) {
+  constructor(url: URL, tls: BulkTls | undefined, connectTimeoutMs: number, key: string) {
     this.key = key;
     const onread: OnReadOpts = {
       buffer: () => this.#exchange?.nextReadBuffer() ?? this.#headBuffer,
@@ -289,11 +295,12 @@ function abortReason(signal: AbortSignal | undefined): Error {
   return signal?.reason instanceof Error ? signal.reason : new Error("aborted");
 }
 
-function connectTo(url: URL, tls: ConnectionOptions | undefined, onread: OnReadOpts): Socket {
+function connectTo(url: URL, tls: BulkTls | undefined, onread: OnReadOpts): Socket {
   const host = url.hostname.replace(/^\[|\]$/g, "");
   if (url.protocol !== "https:") return netConnect({ host, port: Number(url.port || 80), onread });
-  return tlsConnect({
-    ...tls,
+  if (tls === undefined) throw new Error(`bulkGet: no TLS settings for ${url.host}`);
+  return tls.connect({
+    ...tls.options,
     host,
     port: Number(url.port || 443),
     // SNI names a host, never an address (RFC 6066).

@@ -10,18 +10,16 @@
  * ~100 ms / ~20 MB import on every CLI start-up and fewer copies per body byte (measured).
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type RequestOptions } from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import type { ConnectionOptions } from "node:tls";
 import type { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { PullbackError, messageOf, redactUrl } from "../errors.js";
 import { isLoopbackHost } from "./loopback.js";
 import { errorCode, networkFailure } from "./network-failure.js";
 import { proxyAuthorization, proxyConfigFromEnv, proxyFor, redactProxy, type ProxyConfig, type ProxyEnv } from "./proxy.js";
-import { ProxyTunnelError, TunnelAgent } from "./proxy-tunnel.js";
-import { loadHostTrust, type HostTrust, type TlsOptions } from "./trust.js";
+import { ProxyTunnelError } from "./proxy-tunnel-error.js";
+import type { HostTrust, TlsOptions } from "./trust.js";
 import { errorFromResponse, type ResponseSource } from "./registry-error.js";
-import { BulkPool, bulkGet } from "./bulk-get.js";
+import { BulkPool, bulkGet, type BulkTls } from "./bulk-get.js";
 import { parseRetryAfter } from "./retry-after.js";
 
 /** One request/response pair as `-v` shows it: redacted URL, no headers. */
@@ -57,13 +55,15 @@ export interface HttpOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-/** How one origin is reached: its agent, trust and proxy. */
+/** How one origin is reached: its agent and request function, trust and proxy. */
 interface Route {
   readonly agent: HttpAgent;
+  /** http.request, or https.request for an https origin (loaded with its route). */
+  readonly request: typeof httpRequest;
   readonly trust: HostTrust | undefined;
   readonly proxy: URL | undefined;
-  /** The TLS options of an https origin, for connections made without the agent (bulk GETs). */
-  readonly tls?: ConnectionOptions;
+  /** How bulk GETs (blobs) open TLS connections to an https origin without the agent. */
+  readonly bulkTls?: BulkTls;
 }
 
 export interface HttpRequest {
@@ -97,6 +97,27 @@ export interface HttpResponse {
   headerValues(name: string): string[];
   /** The first value of a header. */
   header(name: string): string | undefined;
+}
+
+/** A body read only to free its connection is given up past this size. */
+const DISCARD_LIMIT = 64 * 1024;
+
+/**
+ * Done with a body nobody needs (a ping, a HEAD, a redirect, an answer to retry): read to its
+ * end, so its kept-alive connection serves the next request instead of a new TCP and TLS
+ * handshake; destroyed once it passes 64 KiB. Never throws, never leaves an unhandled error.
+ *
+ * @example
+ * discardBody(response.body);
+ */
+export function discardBody(body: Readable): void {
+  let seen = 0;
+  body.on("error", ignore);
+  body.on("data", (chunk: Buffer | string) => {
+    seen += chunk.length;
+    if (seen > DISCARD_LIMIT) body.destroy();
+  });
+  body.resume();
 }
 
 const MAX_REDIRECTS = 5;
@@ -159,7 +180,7 @@ export class HttpClient {
       );
       const location = response.header("location");
       if (!REDIRECT_STATUSES.has(response.status) || location === undefined) return response;
-      response.body.destroy();
+      discardBody(response.body);
       if (hop >= MAX_REDIRECTS) {
         throw new PullbackError("registry", `${method} ${redactUrl(req.url)}: more than ${MAX_REDIRECTS} redirects`);
       }
@@ -196,21 +217,9 @@ export class HttpClient {
 
   async #makeRoute(url: URL): Promise<Route> {
     const proxy = proxyFor(url, this.#proxies);
-    if (url.protocol !== "https:") return { agent: new HttpAgent({ keepAlive: true }), trust: undefined, proxy };
-    const trust = await loadHostTrust(url.host, this.#options.tls ?? {}, this.#env);
-    if (!trust.rejectUnauthorized) {
-      this.#warn(
-        `TLS certificate verification is off for ${url.host} (insecure_skip_verify): anyone between here and the registry can read and change the traffic, credentials included`,
-      );
-    }
-    const options = {
-      keepAlive: true,
-      rejectUnauthorized: trust.rejectUnauthorized,
-      ...(trust.ca === undefined ? {} : { ca: [...trust.ca] }),
-      ...(trust.cert === undefined || trust.key === undefined ? {} : { cert: trust.cert, key: trust.key }),
-    };
-    const agent = proxy === undefined ? new HttpsAgent(options) : new TunnelAgent(proxy, options, this.#options.connectTimeoutMs ?? 10_000);
-    return { agent, trust, proxy, tls: options };
+    if (url.protocol !== "https:") return { agent: new HttpAgent({ keepAlive: true }), request: httpRequest, trust: undefined, proxy };
+    const { secureRoute } = await import("./secure-route.js");
+    return secureRoute(url, proxy, this.#options, this.#env, (message) => this.#warn(message));
   }
 
   #warn(message: string): void {
@@ -273,7 +282,7 @@ export class HttpClient {
       if (response.status === 429) {
         const wait = parseRetryAfter(response.header("retry-after")) ?? backoff;
         if (canRetry && wait <= (this.#options.maxRetryAfterMs ?? 10_000)) {
-          response.body.destroy();
+          discardBody(response.body);
           await sleep(wait, undefined, { signal });
           continue;
         }
@@ -281,7 +290,7 @@ export class HttpClient {
       }
       if (response.status >= 500) {
         if (canRetry) {
-          response.body.destroy();
+          discardBody(response.body);
           await sleep(backoff, undefined, { signal });
           continue;
         }
@@ -296,7 +305,15 @@ export class HttpClient {
     const connectTimeout = this.#options.connectTimeoutMs ?? 10_000;
     const secure = url.protocol === "https:";
     if (bulk && method === "GET" && body === undefined && route.proxy === undefined) {
-      const request = { url, headers, tls: route.tls, connectTimeoutMs: connectTimeout, idleTimeoutMs: idle, signal, pool: this.#bulkPool };
+      const request = {
+        url,
+        headers,
+        tls: route.bulkTls,
+        connectTimeoutMs: connectTimeout,
+        idleTimeoutMs: idle,
+        signal,
+        pool: this.#bulkPool,
+      };
       return bulkGet(request).then((response) => {
         const headerValues = (name: string): string[] => [...(response.headers.get(name.toLowerCase()) ?? [])];
         return { status: response.status, url, body: response.body, headerValues, header: (name) => headerValues(name)[0] };
@@ -311,8 +328,7 @@ export class HttpClient {
         highWaterMark: BODY_HIGH_WATER_MARK,
         ...(signal === undefined ? {} : { signal }),
       };
-      const req =
-        secure || route.proxy === undefined ? (secure ? httpsRequest : httpRequest)(url, options) : viaHttpProxy(url, options, route.proxy);
+      const req = secure || route.proxy === undefined ? route.request(url, options) : viaHttpProxy(url, options, route.proxy);
       let answer: IncomingMessage | undefined;
       const fail = (error: Error): void => {
         // After the headers the failure belongs to the body: its reader sees it.

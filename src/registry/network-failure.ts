@@ -4,7 +4,7 @@
  * certificate or proxy problem is never "try again later": retrying cannot fix it.
  */
 import { PullbackError, messageOf, type Diagnosis, type RecoveryStep } from "../errors.js";
-import { ProxyTunnelError } from "./proxy-tunnel.js";
+import { ProxyTunnelError } from "./proxy-tunnel-error.js";
 import { redactProxy } from "./proxy.js";
 import type { HostTrust } from "./trust.js";
 

@@ -3,12 +3,12 @@
  * as one identity. Knows auth, manifests and blobs; knows nothing of images,
  * platforms or targets — the pull is built on top.
  */
-import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import type { Credential } from "../credentials/credential.js";
 import { PullbackError, isPullbackError, redactUrl } from "../errors.js";
 import { parseWwwAuthenticate } from "./challenge.js";
-import { HttpClient, type Exchange, type HttpRequest, type HttpResponse } from "./http.js";
+import { hexDigest } from "./hex-digest.js";
+import { HttpClient, discardBody, type Exchange, type HttpRequest, type HttpResponse } from "./http.js";
 import { tlsExpectedDiagnosis } from "./network-failure.js";
 import type { ProxyEnv } from "./proxy.js";
 import type { TlsOptions } from "./trust.js";
@@ -154,14 +154,14 @@ export class RegistryClient {
    */
   async checkLogin(): Promise<number> {
     const response = await this.#send("GET", "/v2/", [], {});
-    response.body.destroy();
+    discardBody(response.body);
     return response.status;
   }
 
   /** `HEAD` a manifest by tag or digest. Throws `not-found`, `auth`, … as RegistryResponseError. */
   async headManifest(repository: string, reference: string, accept: readonly string[] = MANIFEST_MEDIA_TYPES): Promise<ManifestDescriptor> {
     const response = await this.#expectOk("HEAD", manifestPath(repository, reference), repository, { accept: accept.join(", ") });
-    response.body.destroy();
+    discardBody(response.body);
     const length = Number(response.header("content-length"));
     return {
       mediaType: mediaTypeOf(response.header("content-type")),
@@ -181,7 +181,7 @@ export class RegistryClient {
     );
     const asked = /^([a-z0-9]+(?:[+._-][a-z0-9]+)*):/.exec(reference)?.[1];
     const algorithm = asked === "sha512" ? "sha512" : "sha256";
-    const digest = `${algorithm}:${createHash(algorithm).update(bytes).digest("hex")}`;
+    const digest = `${algorithm}:${hexDigest(algorithm, bytes)}`;
     if (asked !== undefined && digest !== reference) {
       throw new PullbackError("integrity", `${what}: content digest is ${digest}`);
     }
@@ -240,7 +240,7 @@ export class RegistryClient {
 
   async #ping(): Promise<PingResult> {
     const response = await this.#http.send({ method: "GET", url: `${this.baseUrl}/v2/` });
-    response.body.destroy();
+    discardBody(response.body);
     if (response.status === 401) {
       this.#auth.learn(parseWwwAuthenticate(response.headerValues("www-authenticate")));
     } else if (response.status >= 200 && response.status < 300) {
@@ -307,7 +307,7 @@ export class RegistryClient {
       if (response.status !== 401 || attempt > 0 || !stale) return response;
       if (authorization.cached) this.#auth.forget(scopes);
       if (!this.#auth.learn(parseWwwAuthenticate(response.headerValues("www-authenticate"))) && !authorization.cached) return response;
-      response.body.destroy();
+      discardBody(response.body);
     }
   }
 }

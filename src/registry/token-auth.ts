@@ -3,10 +3,10 @@
  * hard-coded token URL. Bearer (distribution token auth, OAuth2 refresh tokens)
  * and Basic; tokens cached until shortly before expiry.
  */
-import { createHash } from "node:crypto";
 import type { Credential } from "../credentials/credential.js";
 import { PullbackError, redactUrl } from "../errors.js";
 import { findChallenge, type Challenge } from "./challenge.js";
+import { hexDigest } from "./hex-digest.js";
 import { hostnameOf } from "./loopback.js";
 import type { HttpClient, HttpResponse } from "./http.js";
 import { readBodyCapped } from "./read-body.js";
@@ -198,7 +198,7 @@ function parseRealm(realm: string): URL {
 /** Tells credentials apart in the token cache without keeping the secret there. */
 function identityOf(credential: Credential | undefined): string {
   if (!credential) return "anonymous";
-  const digest = createHash("sha256").update(credential.reveal()).digest("hex").slice(0, 16);
+  const digest = hexDigest("sha256", credential.reveal()).slice(0, 16);
   return `${credential.kind}:${credential.username}:${digest}`;
 }
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { networkFailure, type NetworkFailureContext } from "../../src/registry/network-failure.js";
-import { ProxyTunnelError } from "../../src/registry/proxy-tunnel.js";
+import { ProxyTunnelError } from "../../src/registry/proxy-tunnel-error.js";
 import type { HostTrust } from "../../src/registry/trust.js";
 
 const trust: HostTrust = {

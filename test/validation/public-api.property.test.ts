@@ -147,7 +147,7 @@ function credential(): api.Credential {
 const fakeDocker = (): unknown => ({
   endpoint: "unix:///nowhere.sock",
   remoteHost: undefined,
-  daemon: { os: "linux", arch: "amd64" },
+  daemon: () => Promise.resolve({ version: "20.10", apiVersion: "1.41", os: "linux", arch: "amd64" }),
   // Any use of the engine counts as touching the daemon.
   engine: new Proxy(
     {},

@@ -11,6 +11,7 @@ import type { EnsureImagesOptions } from "../../targets/docker/ensure-images.js"
 import type { OciPulledImage } from "../../targets/oci/pull-image.js";
 import type { CliIo } from "../cli-io.js";
 import { credentialRequest, type CredentialRequest } from "../credential-flags.js";
+import { daemonLine } from "../output/daemon-line.js";
 import { ExitCode, exitCodeFor, exitCodeForSet } from "../exit-codes.js";
 import { describeExchange } from "../output/format-exchange.js";
 import { createReporter } from "../output/reporter.js";
@@ -150,7 +151,7 @@ async function pullSet(
       });
     }
     case "daemon":
-      return ensureOnDaemon(plan, images, common, io, reporter);
+      return ensureOnDaemon(plan, images, common, io, reporter, flags.verbose === true);
   }
 }
 
@@ -160,12 +161,13 @@ async function ensureOnDaemon(
   common: EnsureImagesOptions,
   io: CliIo,
   reporter: SetReporter,
+  verbose: boolean,
 ): Promise<SetItems> {
   const { connectDocker } = await import("../../targets/docker/connect-docker.js");
   const { ensureImages } = await import("../../targets/docker/ensure-images.js");
   const docker = await connectDocker({ host: plan.host, env: io.env, sshConfigFile: plan.sshConfigFile });
   try {
-    reporter.debug(`docker daemon ${docker.endpoint}: ${docker.daemon.os}/${docker.daemon.arch}`);
+    if (verbose) reporter.debug(await daemonLine(docker));
     return await ensureImages(docker, images, common);
   } finally {
     docker.close();

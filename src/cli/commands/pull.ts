@@ -9,10 +9,12 @@ import { resolveCredentials } from "../../credentials/resolve-credentials.js";
 import type { Credential } from "../../credentials/credential.js";
 import type { PullOutcome } from "../../fallback/pull-outcome.js";
 import { parseReference } from "../../reference/parse-reference.js";
+import type { DockerConnection } from "../../targets/docker/connect-docker.js";
 import type { DaemonImage } from "../../targets/docker/daemon-pull.js";
 import type { OciPulledImage } from "../../targets/oci/pull-image.js";
 import type { CliIo } from "../cli-io.js";
 import { credentialRequest } from "../credential-flags.js";
+import { daemonLine } from "../output/daemon-line.js";
 import { describeExchange } from "../output/format-exchange.js";
 import { exitCodeFor, exitCodeForOutcome } from "../exit-codes.js";
 import { createReporter, type Reporter } from "../output/reporter.js";
@@ -45,19 +47,62 @@ export async function runPull(images: readonly string[], flags: PullCommandFlags
     }
     const { plan, image } = run;
     const reference = parseReference(image);
-    const credential = (await resolveCredentials(reference.registry, await credentialRequest(flags, io.stdin, io.env))) ?? null;
-    const outcome = await pullWith(plan, image, credential, flags, io, reporter);
-    if (outcome.attempts.length === 0) reporter.info(`${image} is already ${placeOf(plan)}; ${whyNoPull(plan)}`);
-    if (outcome.fellBack && plan.failOnFallback)
-      reporter.warn("the image came from an anonymous retry and --fail-on-fallback was given: exit code 6");
-    reporter.result(outcomeJson(outcome), []);
-    return exitCodeForOutcome(outcome, plan);
+    const remote = plan.kind === "remote" ? await dialFirst(plan, io, reporter) : undefined;
+    try {
+      const credential = (await resolveCredentials(reference.registry, await credentialRequest(flags, io.stdin, io.env))) ?? null;
+      const outcome = await pullWith(plan, image, credential, flags, io, reporter, remote?.connection);
+      if (outcome.attempts.length === 0) reporter.info(`${image} is already ${placeOf(plan)}; ${whyNoPull(plan)}`);
+      if (outcome.fellBack && plan.failOnFallback)
+        reporter.warn("the image came from an anonymous retry and --fail-on-fallback was given: exit code 6");
+      reporter.result(outcomeJson(outcome), []);
+      return exitCodeForOutcome(outcome, plan);
+    } finally {
+      await remote?.close();
+    }
   } catch (error) {
     reporter.fail(error);
     return exitCodeFor(error);
   } finally {
     reporter.close();
   }
+}
+
+/** A connection being made, and how to let go of it whether or not it was made. */
+interface Dialling {
+  readonly connection: Promise<DockerConnection>;
+  close(): Promise<void>;
+}
+
+/**
+ * Over SSH, connecting takes longest (ssh's handshake, then a remote docker process): dialled
+ * first, as the docker CLI does, it overlaps reading the credentials and loading the pull.
+ * The names are checked before, so a typo still fails without a connection.
+ */
+async function dialFirst(plan: Extract<PullPlan, { kind: "remote" }>, io: CliIo, reporter: Reporter): Promise<Dialling> {
+  const [{ connectDocker }, { parseTagAs }] = await Promise.all([
+    import("../../targets/docker/connect-docker.js"),
+    import("../../targets/docker/daemon-pull.js"),
+  ]);
+  if (plan.tagAs !== undefined) parseTagAs(plan.tagAs);
+  const connection = connectDocker({
+    host: plan.host,
+    identityFile: plan.identityFile,
+    knownHostsFile: plan.knownHostsFile,
+    acceptUnknownHostKey: plan.acceptUnknownHostKey,
+    sshConfigFile: plan.sshConfigFile,
+    env: io.env,
+    onNotice: (message) => reporter.event({ type: "warning", code: "other", message }),
+  });
+  // Awaited by the pull; a failure before then (the credentials failed first) is not unhandled.
+  connection.catch(() => undefined);
+  return {
+    connection,
+    close: () =>
+      connection.then(
+        (docker) => docker.close(),
+        () => undefined,
+      ),
+  };
 }
 
 async function pullWith(
@@ -67,6 +112,7 @@ async function pullWith(
   flags: PullCommandFlags,
   io: CliIo,
   reporter: Reporter,
+  remote: Promise<DockerConnection> | undefined,
 ): Promise<PullOutcome<DaemonImage | OciPulledImage>> {
   const onEvent = reporter.event.bind(reporter);
   const common = { fallback: plan.fallback, pull: plan.pull, onEvent, ...(plan.platform === undefined ? {} : { platform: plan.platform }) };
@@ -87,23 +133,15 @@ async function pullWith(
     }
     case "remote": {
       const { pullRemoteImage } = await import("../../targets/docker/pull-remote-image.js");
-      return pullRemoteImage(plan.host, image, {
-        ...common,
-        credential,
-        tagAs: plan.tagAs,
-        identityFile: plan.identityFile,
-        knownHostsFile: plan.knownHostsFile,
-        acceptUnknownHostKey: plan.acceptUnknownHostKey,
-        sshConfigFile: plan.sshConfigFile,
-        env: io.env,
-      });
+      // Dialled in runPull (dialFirst); closed there.
+      return pullRemoteImage(await remote!, image, { ...common, credential, tagAs: plan.tagAs });
     }
     case "daemon": {
       const { connectDocker } = await import("../../targets/docker/connect-docker.js");
       const { ensureImage } = await import("../../targets/docker/ensure-image.js");
       const docker = await connectDocker({ host: plan.host, env: io.env, sshConfigFile: plan.sshConfigFile });
       try {
-        reporter.debug(`docker daemon ${docker.endpoint}: ${docker.daemon.os}/${docker.daemon.arch}`);
+        if (flags.verbose) reporter.debug(await daemonLine(docker));
         return await ensureImage(docker, image, { ...common, credential, tagAs: plan.tagAs });
       } finally {
         docker.close();

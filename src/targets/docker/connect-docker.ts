@@ -45,16 +45,21 @@ export interface SshCommands {
 }
 
 /**
- * A daemon that answered ping and version. Close it when done (it may hold an SSH connection).
+ * A daemon that answered ping. Close it when done (it may hold an SSH connection).
  *
  * @example
  * const docker = await connectDocker();
- * try { console.log(docker.endpoint, docker.daemon.arch) } finally { docker.close() }
+ * try { console.log(docker.endpoint, (await docker.daemon()).arch) } finally { docker.close() }
  */
 export interface DockerConnection {
   /** The endpoint URL, secret-free: `unix:///var/run/docker.sock`, `ssh://root@host:22`. */
   readonly endpoint: string;
-  readonly daemon: DaemonVersion;
+  /**
+   * What the daemon says it is (version, API version, os/arch), asked on first use and kept:
+   * dockerd takes ~30 ms to answer /version (it asks containerd, runc and docker-init for
+   * theirs), and a pull onto the daemon's own platform never needs it.
+   */
+  daemon(): Promise<DaemonVersion>;
   /** Set for SSH endpoints: the host name events carry (an alias stays an alias). */
   readonly remoteHost: string | undefined;
   /** Set for SSH endpoints: commands that reach the same host with the same options, for diagnoses. */
@@ -67,7 +72,7 @@ export interface DockerConnection {
 /**
  * @example
  * const docker = await connectDocker({ host: "ssh://deploy@build-1" });
- * try { console.log(docker.daemon.arch) } finally { docker.close() }
+ * try { console.log((await docker.daemon()).arch) } finally { docker.close() }
  */
 export async function connectDocker(options: ConnectDockerOptions = {}): Promise<DockerConnection> {
   checkConnectDocker(options);
@@ -78,17 +83,35 @@ export async function connectDocker(options: ConnectDockerOptions = {}): Promise
   const engine = new DockerEngine(address, options.timeoutMs ?? 30_000);
   try {
     await engine.ping();
-    const daemon = await engine.version();
     const ssh = tunnel && {
       url: tunnel.target.url,
       shellCommand: (remote: readonly string[]) => tunnel.shellCommand(remote),
       pullbackFlags: () => tunnel.pullbackFlags(),
     };
-    return { endpoint: endpoint.url, daemon, remoteHost: tunnel?.target.host, ssh, engine, close: () => tunnel?.close() };
+    return {
+      endpoint: endpoint.url,
+      daemon: once(() => engine.version()),
+      remoteHost: tunnel?.target.host,
+      ssh,
+      engine,
+      close: () => tunnel?.close(),
+    };
   } catch (error) {
     tunnel?.close();
     throw await unreachableError(endpoint, error, options);
   }
+}
+
+/** `ask` on the first call, its answer on every later one; a failure is not kept, the next call asks again. */
+function once<T>(ask: () => Promise<T>): () => Promise<T> {
+  let answer: Promise<T> | undefined;
+  return () => {
+    answer ??= ask().catch((error: unknown) => {
+      answer = undefined;
+      throw error;
+    });
+    return answer;
+  };
 }
 
 async function addressOf(endpoint: ResolvedEndpoint, env: NodeJS.ProcessEnv): Promise<EngineAddress> {

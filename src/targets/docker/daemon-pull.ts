@@ -63,18 +63,29 @@ export interface DaemonPullAttempt {
   readonly onEvent: PullEventListener | undefined;
   readonly host: string | undefined;
   readonly signal?: AbortSignal | undefined;
+  /** The image the daemon held under this name before the pull, if any. */
+  readonly present?: LocalImage | undefined;
 }
+
+/** dockerd's last line when the tag already named what the registry resolved. */
+const UP_TO_DATE = "Status: Image is up to date for ";
 
 /** Pull once and return what the daemon stored. Errors propagate unclassified: the fallback policy classifies. */
 export async function pullThroughDaemon(attempt: DaemonPullAttempt): Promise<DaemonImage> {
   const { engine, ref } = attempt;
+  let upToDate = false;
   await engine.pull(ref.name, ref.digest ?? ref.tag ?? "latest", {
     credential: attempt.credential,
     registry: ref.registry,
     platform: attempt.platform,
-    onLine: (line) => relayProgress(line, attempt.onEvent, attempt.host),
+    onLine: (line) => {
+      upToDate ||= line.status?.startsWith(UP_TO_DATE) === true;
+      relayProgress(line, attempt.onEvent, attempt.host);
+    },
     signal: attempt.signal,
   });
+  // Nothing changed: the image held before is the answer, without another Engine round trip.
+  if (upToDate && attempt.present) return describeLocalImage(ref, attempt.present, true);
   const stored = await engine.inspectImage(localName(ref));
   if (!stored) throw new PullbackError("other", `the daemon reported success but has no image ${localName(ref)}`);
   return describeLocalImage(ref, stored, false);

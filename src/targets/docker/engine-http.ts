@@ -5,7 +5,6 @@
  * of modules (ssh2, gRPC, protobuf) into every command that touched a daemon.
  */
 import { request as httpRequest, type Agent, type IncomingMessage, type OutgoingHttpHeaders, type RequestOptions } from "node:http";
-import { request as httpsRequest } from "node:https";
 
 /** Where a daemon lives. */
 export type EngineAddress =
@@ -42,12 +41,13 @@ const MAX_BODY = 4 * 1024 * 1024;
 /** Sends Engine requests to one daemon. */
 export class EngineHttp {
   readonly #base: RequestOptions;
-  readonly #send: typeof httpRequest;
+  /** node:https loads only for a TLS daemon: every other start-up is spared it (~5 ms). */
+  readonly #send: Promise<typeof httpRequest>;
   /** `/v1.47` once the daemon's ping named its API version, as the docker CLI negotiates; unversioned before. */
   #prefix = "";
 
   constructor(address: EngineAddress) {
-    this.#send = address.kind === "tcp" && address.tls ? httpsRequest : httpRequest;
+    this.#send = address.kind === "tcp" && address.tls ? import("node:https").then((https) => https.request) : Promise.resolve(httpRequest);
     this.#base = baseOptions(address);
   }
 
@@ -57,12 +57,13 @@ export class EngineHttp {
   }
 
   /** The response once its headers arrived; rejects with a network error or the abort reason. */
-  open(spec: EngineRequest): Promise<IncomingMessage> {
+  async open(spec: EngineRequest): Promise<IncomingMessage> {
     const path = spec.path === "/_ping" ? spec.path : `${this.#prefix}${spec.path}`;
+    const send = await this.#send;
     // Aborted already: no request at all (a destroyed one would report its error to no listener).
-    if (spec.signal?.aborted) return Promise.reject(abortReason(spec.signal));
+    if (spec.signal?.aborted) throw abortReason(spec.signal);
     return new Promise((resolve, reject) => {
-      const req = this.#send({ ...this.#base, method: spec.method, path, headers: { ...spec.headers } });
+      const req = send({ ...this.#base, method: spec.method, path, headers: { ...spec.headers } });
       const fail = (error: Error): void => {
         req.destroy(error);
         reject(error);

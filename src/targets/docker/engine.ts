@@ -16,7 +16,7 @@ export type { EngineAddress } from "./engine-http.js";
  * What the daemon says it is: its version and the platform it runs on.
  *
  * @example
- * const { os, arch } = (await connectDocker()).daemon; // "linux", "arm64"
+ * const { os, arch } = await (await connectDocker()).daemon(); // "linux", "arm64"
  */
 export interface DaemonVersion {
   readonly version: string;

@@ -12,7 +12,6 @@ import type { PullEventListener } from "../../events.js";
 import { classifyPullError } from "../../fallback/classification.js";
 import type { PullOutcome } from "../../fallback/pull-outcome.js";
 import { pullWithFallback } from "../../fallback/pull-with-fallback.js";
-import { credentialRejectedOutright } from "../../registry/verify-credentials.js";
 import type { SharedRun } from "../../sets/shared-run.js";
 import { formatPlatform, normalizePlatform, parsePlatform, platformRank } from "../../platform.js";
 import type { ImageReference } from "../../reference/parse-reference.js";
@@ -63,6 +62,7 @@ export async function pullByPolicy(request: DaemonPullRequest): Promise<PullOutc
       onEvent: request.onEvent,
       host,
       signal: request.signal,
+      present: stored,
     }).catch((error: unknown) => {
       if (attemptCredential && refusedAsWrong(error)) request.run.noteRefusal(ref.registry, attemptCredential.describe());
       throw error;
@@ -94,7 +94,12 @@ function refusedAsWrong(error: unknown): boolean {
 async function refuseKnownBad(request: DaemonPullRequest, credential: Credential): Promise<void> {
   const { ref, run } = request;
   const source = credential.describe();
-  if (!(await run.refusedOutright(ref.registry, source, () => credentialRejectedOutright(ref, credential, run.tokens)))) return;
+  // The registry client loads only here: a pull through the daemon does not otherwise speak to a registry.
+  const askRegistry = async (): Promise<boolean> => {
+    const { credentialRejectedOutright } = await import("../../registry/verify-credentials.js");
+    return credentialRejectedOutright(ref, credential, run.tokens);
+  };
+  if (!(await run.refusedOutright(ref.registry, source, askRegistry))) return;
   throw new PullbackError("auth", `unauthorized: ${ref.registry} refused ${source} earlier in this run; not sent again`, {
     reason: "credentials-rejected",
   });

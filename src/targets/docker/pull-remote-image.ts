@@ -82,7 +82,7 @@ async function pullOnto(
   tagAs: ImageReference | undefined,
   options: Omit<PullRemoteImageOptions, "tagAs">,
 ): Promise<PullOutcome<DaemonImage>> {
-  const host = describeHost(docker);
+  const host = await describeHost(docker);
   const requested = options.platform ? parsePlatform(options.platform) : undefined;
   if (requested) refuseForeignPlatform(requested, host, ref);
   const platform = requested ? formatPlatform(requested) : `${host.os}/${host.arch}`;
@@ -121,12 +121,13 @@ interface HostView {
   readonly flags: string;
 }
 
-function describeHost(docker: DockerConnection): HostView {
+async function describeHost(docker: DockerConnection): Promise<HostView> {
   const ssh = docker.ssh;
+  const daemon = await docker.daemon();
   return {
     name: docker.remoteHost ?? docker.endpoint,
-    os: docker.daemon.os.toLowerCase(),
-    arch: normalizeArchitecture(docker.daemon.arch),
+    os: daemon.os.toLowerCase(),
+    arch: normalizeArchitecture(daemon.arch),
     docker: (args) => (ssh ? ssh.shellCommand(["docker", ...args]) : ["docker", "-H", docker.endpoint, ...args].join(" ")),
     flags: ssh ? ssh.pullbackFlags() : `--host ${docker.endpoint}`,
   };

@@ -39,9 +39,9 @@ beforeEach(async () => {
 });
 
 describe("ensureImage on podman's Docker-compatible API", () => {
-  it("is podman answering", () => {
+  it("is podman answering", async () => {
     expect(docker!.endpoint).toBe(podman!.dockerHost);
-    expect(docker!.daemon.apiVersion).toMatch(/^1\.\d+$/);
+    expect((await docker!.daemon()).apiVersion).toMatch(/^1\.\d+$/);
   });
 
   it.each([

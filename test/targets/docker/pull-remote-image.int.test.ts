@@ -54,7 +54,8 @@ describe("pullRemoteImage over SSH", () => {
     try {
       expect(docker.remoteHost).toBe("127.0.0.1");
       const outcome = await pullRemoteImage(docker, token("public/multi:1"), { credential: null, tagAs: "cluster:dev" });
-      const arch = docker.daemon.arch === "x86_64" ? "amd64" : docker.daemon.arch;
+      const daemon = await docker.daemon();
+      const arch = daemon.arch === "x86_64" ? "amd64" : daemon.arch;
       expect(outcome.image.platform).toBe(`linux/${arch}`);
       expect(outcome.image.tags).toEqual(["cluster:dev"]);
       const tagged = await engineRequest(world, "GET", "/images/cluster:dev/json");
