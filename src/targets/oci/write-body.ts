@@ -5,6 +5,7 @@
  * and disk overlap. At most two batches are held, and the body is not read
  * while a write is pending, so memory stays flat whatever the blob's size.
  */
+import { writeSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { PullbackError, isPullbackError, messageOf } from "../../errors.js";
@@ -150,15 +151,45 @@ export function writeBody(body: Readable, handle: FileHandle, position: number, 
   });
 }
 
+/** A body read into our own buffers is written in batches of this size (4 × fewer writes than 256 KiB; see writeInline). */
+const BULK_BATCH_BYTES = 1024 * 1024;
+/** An inline write slower than this means the disk pushes back: from then on, writes go to the thread pool. */
+const SLOW_WRITE_MS = 10;
+
+/**
+ * Batches are written from the main thread right after they are hashed, while still in the
+ * CPU's cache, with no hand-off to a pool thread and back (measured on the 256 MiB pull:
+ * 0.95 → 0.72 s wall, 0.90 → 0.65 s CPU, with 1 MiB batches). That holds the event loop
+ * for as long as the page cache takes a MiB (well under a millisecond); once one write takes
+ * longer — a slow disk or dirty-page throttling — the process goes back to pool writes, so a
+ * library user's event loop is never held for long.
+ */
+let inlineWrites = true;
+
+/** @internal Tests switch between inline and pool writes, to prove both. */
+export function useInlineWrites(on: boolean): void {
+  inlineWrites = on;
+}
+
+function writeInline(handle: FileHandle, bytes: Buffer, position: number): void {
+  const started = performance.now();
+  try {
+    for (let done = 0; done < bytes.length;) done += writeSync(handle.fd, bytes, done, bytes.length - done, position + done);
+  } catch (error) {
+    throw new PullbackError("io", `Could not write a blob to disk: ${messageOf(error)}`, { cause: error, reason: ioReasonOf(error) });
+  }
+  if (performance.now() - started > SLOW_WRITE_MS) inlineWrites = false;
+}
+
 /**
  * Batches not in use, shared by every blob of the process: a pull of many small layers
  * reuses a few buffers instead of leaving each blob's for the GC (~20 MB at the peak of 40 layers).
  */
 const idleBatches: Buffer[] = [];
-const MAX_IDLE_BATCHES = 16;
+const MAX_IDLE_BATCHES = 8;
 
 function takeBatch(): Buffer {
-  return idleBatches.pop() ?? Buffer.allocUnsafe(BATCH_BYTES);
+  return idleBatches.pop() ?? Buffer.allocUnsafe(BULK_BATCH_BYTES);
 }
 
 /** Only once nothing reads into or writes from `batch` any more. */
@@ -213,6 +244,16 @@ function writeBulkBody(body: BulkBody, handle: FileHandle, position: number, obs
       }
     };
     const startWrite = ({ batch, length }: { batch: Buffer; length: number }): void => {
+      if (inlineWrites) {
+        try {
+          writeInline(handle, batch.subarray(0, length), at);
+        } catch (error) {
+          return stop(error, false);
+        }
+        at += length;
+        releaseBatch(batch);
+        return step();
+      }
       writing = true;
       writeAll(handle, [batch.subarray(0, length)], at).then(
         () => {
@@ -276,7 +317,7 @@ function writeBulkBody(body: BulkBody, handle: FileHandle, position: number, obs
           stop(error, false);
           return false;
         }
-        if (fill + MIN_READ_SPACE > BATCH_BYTES) seal();
+        if (fill + MIN_READ_SPACE > BULK_BATCH_BYTES) seal();
         step();
         paused = waiting.length >= MAX_WAITING_BATCHES;
         return !paused;
