@@ -7,7 +7,12 @@ import { emit, type PullEventListener } from "../../events.js";
 import { isPullbackError } from "../../errors.js";
 import type { BlobStore, BlobTarget, OpenBlob } from "./blob-store.js";
 
-export const DEFAULT_CONCURRENCY = 4;
+/**
+ * Blobs fetched at once: what containers/image (skopeo, podman) fetches. Many small layers are
+ * the common shape, and their per-blob waits (request, fsync) overlap better than with 4
+ * (40-layer pull: 490 → 448 ms in-process, median of 5; 8 gave 428).
+ */
+export const DEFAULT_CONCURRENCY = 6;
 /** How often a broken transfer is resumed within one pull, as long as each try made progress. */
 export const RESUME_TRIES = 5;
 /**

@@ -51,7 +51,7 @@ export interface PullImageOptions extends CredentialChoiceOptions, FallbackChoic
   readonly tls?: TlsOptions | undefined;
   /** HTTPS_PROXY/HTTP_PROXY/NO_PROXY, NODE_EXTRA_CA_CERTS, XDG_CONFIG_HOME. Default `process.env`. */
   readonly env?: ProxyEnv | undefined;
-  /** Blobs downloaded at once. Default 4. */
+  /** Blobs downloaded at once. Default 6, as skopeo and podman. */
   readonly concurrency?: number | undefined;
   /** Longest silence from the registry (awaiting headers or between body chunks) before a try is given up. Default 30 s. */
   readonly timeoutMs?: number | undefined;
