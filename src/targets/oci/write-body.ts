@@ -153,16 +153,20 @@ export function writeBody(body: Readable, handle: FileHandle, position: number, 
 
 /** A body read into our own buffers is written in batches of this size (4 × fewer writes than 256 KiB; see writeInline). */
 const BULK_BATCH_BYTES = 1024 * 1024;
-/** An inline write slower than this means the disk pushes back: from then on, writes go to the thread pool. */
-const SLOW_WRITE_MS = 10;
+/**
+ * An inline write slower than this means the disk pushes back (throttled dirty pages, a slow
+ * device): from then on, writes go to the thread pool. Not lower: on a 1 GiB pull here a
+ * 10 ms limit was crossed in most runs, and pool writes hold more batches (+13 MB).
+ */
+const SLOW_WRITE_MS = 50;
 
 /**
  * Batches are written from the main thread right after they are hashed, while still in the
  * CPU's cache, with no hand-off to a pool thread and back (measured on the 256 MiB pull:
  * 0.95 → 0.72 s wall, 0.90 → 0.65 s CPU, with 1 MiB batches). That holds the event loop
  * for as long as the page cache takes a MiB (well under a millisecond); once one write takes
- * longer — a slow disk or dirty-page throttling — the process goes back to pool writes, so a
- * library user's event loop is never held for long.
+ * longer than 50 ms — a slow disk or dirty-page throttling — the process goes back to pool
+ * writes, so a library user's event loop is held that long once at most.
  */
 let inlineWrites = true;
 
@@ -200,7 +204,7 @@ function releaseBatch(batch: Buffer): void {
 /** A read is offered at least this much room: smaller pieces cost a system call each for little. */
 const MIN_READ_SPACE = 16 * 1024;
 /** Filled batches waiting for the disk before the socket is paused (one more is being written). */
-const MAX_WAITING_BATCHES = 2;
+const MAX_WAITING_BATCHES = 1;
 
 /**
  * `writeBody` for a body that reads straight into our buffers: the socket fills a batch,
