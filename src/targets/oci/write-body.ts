@@ -55,21 +55,21 @@ export function writeBody(body: Readable, handle: FileHandle, position: number, 
     let batchBytes = 0;
     let at = position;
     let writing = false;
-    let flushedAt = position;
-    let flushing = false; // one background datasync at a time; the copy settles only once it is done
+    // The copy settles only once a background flush is done.
+    const flush = new FlushBehind(handle, position, (error) => (error ? stop(error, false) : step()));
     let ended = false; // no more bytes will come: the body ended, broke, or was stopped
     // The first failure wins. A broken body keeps what arrived: the prefix the next try resumes from.
     let failure: { error: Error; keepPrefix: boolean } | undefined;
     // Called after every event: starts the next write, or settles, or reads on.
     const step = (): void => {
       if (writing) return; // one write in flight at a time keeps the order and the memory bound
-      if (!flushing && !ended && at - flushedAt >= FLUSH_BEHIND_BYTES) flushBehind();
+      if (!ended) flush.startIfDue(at);
       if (batchBytes > 0 && (batchBytes >= BATCH_BYTES || ended) && (!failure || failure.keepPrefix)) {
         startWrite();
         if (!ended) body.resume(); // the next batch is read while this one is written
         return;
       }
-      if (ended && flushing) return; // settles once the background flush is done
+      if (ended && flush.running) return; // settles once the background flush is done
       if (failure) return reject(failure.error);
       if (ended) return resolve(at - position);
       body.resume();
@@ -91,23 +91,6 @@ export function writeBody(body: Readable, handle: FileHandle, position: number, 
         (error: unknown) => {
           writing = false;
           stop(error, false);
-        },
-      );
-    };
-    const flushBehind = (): void => {
-      flushing = true;
-      flushedAt = at;
-      handle.datasync().then(
-        () => {
-          flushing = false;
-          step();
-        },
-        (error: unknown) => {
-          flushing = false;
-          stop(
-            new PullbackError("io", `Could not flush a blob to disk: ${messageOf(error)}`, { cause: error, reason: ioReasonOf(error) }),
-            false,
-          );
         },
       );
     };
@@ -218,8 +201,7 @@ function writeBulkBody(body: BulkBody, handle: FileHandle, position: number, obs
     let fill = 0;
     let at = position;
     let writing = false;
-    let flushedAt = position;
-    let flushing = false;
+    const flush = new FlushBehind(handle, position, (error) => (error ? stop(error, false) : step()));
     let ended = false;
     let paused = false;
     let failure: { error: Error; keepPrefix: boolean } | undefined;
@@ -231,10 +213,10 @@ function writeBulkBody(body: BulkBody, handle: FileHandle, position: number, obs
     };
     const step = (): void => {
       if (writing) return;
-      if (!flushing && !ended && at - flushedAt >= FLUSH_BEHIND_BYTES) flushBehind();
+      if (!ended) flush.startIfDue(at);
       const next = waiting.shift();
       if (next !== undefined && (!failure || failure.keepPrefix)) return startWrite(next);
-      if (ended && flushing) return;
+      if (ended && flush.running) return;
       if (failure) return reject(failure.error);
       if (ended) {
         body.destroy();
@@ -276,23 +258,6 @@ function writeBulkBody(body: BulkBody, handle: FileHandle, position: number, obs
         paused = false;
         body.resume();
       }
-    };
-    const flushBehind = (): void => {
-      flushing = true;
-      flushedAt = at;
-      handle.datasync().then(
-        () => {
-          flushing = false;
-          step();
-        },
-        (error: unknown) => {
-          flushing = false;
-          stop(
-            new PullbackError("io", `Could not flush a blob to disk: ${messageOf(error)}`, { cause: error, reason: ioReasonOf(error) }),
-            false,
-          );
-        },
-      );
     };
     const stop = (error: unknown, keepPrefix: boolean): void => {
       if (!failure) failure = { error: asError(error), keepPrefix };
@@ -345,6 +310,43 @@ function writeBulkBody(body: BulkBody, handle: FileHandle, position: number, obs
     body.once("close", closedEarly);
     body.readInto(sink);
   });
+}
+
+/** One background datasync at a time, started once FLUSH_BEHIND_BYTES more have been written. */
+class FlushBehind {
+  readonly #handle: FileHandle;
+  readonly #settled: (error?: PullbackError) => void;
+  #flushedAt: number;
+  #running = false;
+
+  constructor(handle: FileHandle, position: number, settled: (error?: PullbackError) => void) {
+    this.#handle = handle;
+    this.#flushedAt = position;
+    this.#settled = settled;
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** Start a flush when none is running and enough was written since the last one (`at`: the end of what is written). */
+  startIfDue(at: number): void {
+    if (this.#running || at - this.#flushedAt < FLUSH_BEHIND_BYTES) return;
+    this.#running = true;
+    this.#flushedAt = at;
+    this.#handle.datasync().then(
+      () => {
+        this.#running = false;
+        this.#settled();
+      },
+      (error: unknown) => {
+        this.#running = false;
+        this.#settled(
+          new PullbackError("io", `Could not flush a blob to disk: ${messageOf(error)}`, { cause: error, reason: ioReasonOf(error) }),
+        );
+      },
+    );
+  }
 }
 
 function asError(error: unknown): Error {
