@@ -112,13 +112,15 @@ export function listFiles(dir: string): string[] {
     .sort();
 }
 
-/** Statements as tsc emits them (at the start of a line), dynamic imports and require anywhere. */
+/** Statements as tsc emits them (at the start of a line), dynamic imports and requires anywhere. */
 const SPECIFIERS = [
   /^\s*(?:import|export)\s[^;]*?\bfrom\s*"([^"\n]+)";/gm,
   /^\s*import\s*"([^"\n]+)";/gm,
   /\bimport\(\s*"([^"\n]+)"\s*\)/g,
   // A bundle renames a module's own createRequire() function: `require2("yaml")`.
   /\brequire\d*\(\s*"([^"\n]+)"\s*\)/g,
+  // Or the require is called where it is made: `createRequire(import.meta.url)("commander")`.
+  /\bcreateRequire\([^()]*\)\(\s*"([^"\n]+)"\s*\)/g,
 ];
 
 /**
