@@ -13,7 +13,7 @@ import type { CliIo } from "../cli-io.js";
 import { credentialRequest, type CredentialRequest } from "../credential-flags.js";
 import { daemonLine } from "../output/daemon-line.js";
 import { ExitCode, exitCodeFor, exitCodeForSet } from "../exit-codes.js";
-import { describeExchange } from "../output/format-exchange.js";
+import { daemonlessOptions } from "./daemonless-options.js";
 import { createReporter } from "../output/reporter.js";
 import { SetItemIndex } from "../output/set-items.js";
 import { createSetReporter, type SetReporter } from "../output/set-reporter.js";
@@ -132,11 +132,7 @@ async function pullSet(
       return pullImages(images, {
         ...common,
         to: plan.to,
-        onExchange: (exchange) => reporter.debug(describeExchange(exchange)),
-        env: io.env,
-        ...(plan.certDir === undefined ? {} : { tls: { certDir: plan.certDir } }),
-        allPlatforms: flags.allPlatforms,
-        replace: flags.replace,
+        ...daemonlessOptions(plan, flags, io, (line) => reporter.debug(line)),
       });
     }
     case "remote": {

@@ -15,7 +15,7 @@ import type { OciPulledImage } from "../../targets/oci/pull-image.js";
 import type { CliIo } from "../cli-io.js";
 import { credentialRequest } from "../credential-flags.js";
 import { daemonLine } from "../output/daemon-line.js";
-import { describeExchange } from "../output/format-exchange.js";
+import { daemonlessOptions } from "./daemonless-options.js";
 import { exitCodeFor, exitCodeForOutcome } from "../exit-codes.js";
 import { createReporter, type Reporter } from "../output/reporter.js";
 import { joinImages, readImageList } from "./image-list.js";
@@ -124,11 +124,7 @@ async function pullWith(
         ...common,
         to: parseDestination(plan.to),
         credential,
-        onExchange: (exchange) => reporter.debug(describeExchange(exchange)),
-        env: io.env,
-        ...(plan.certDir === undefined ? {} : { tls: { certDir: plan.certDir } }),
-        allPlatforms: flags.allPlatforms,
-        replace: flags.replace,
+        ...daemonlessOptions(plan, flags, io, (line) => reporter.debug(line)),
       });
     }
     case "remote": {
