@@ -1,6 +1,6 @@
 /**
  * `npx tsx bench/profile.ts [--out FILE] -- ARGS…`: where the main thread's time goes in one
- * run of the built CLI (`node bin/pullback.js ARGS…`), from V8's CPU profile — self time
+ * run of the built CLI (`node bin/pullback.cjs ARGS…`), from V8's CPU profile — self time
  * grouped by what it is (start-up, sha256, network, files, GC, idle, pullback's own code).
  * What `npm run bench` cannot say: not how long, but what the time is made of.
  *
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   try {
     const run = spawnSync(
       process.execPath,
-      ["--cpu-prof", "--cpu-prof-dir", dir, "--cpu-prof-interval", "200", join(repoRoot, "bin", "pullback.js"), ...args],
+      ["--cpu-prof", "--cpu-prof-dir", dir, "--cpu-prof-interval", "200", join(repoRoot, "bin", "pullback.cjs"), ...args],
       { stdio: ["ignore", "ignore", "inherit"] },
     );
     if (run.status !== 0) throw new Error(`pullback exited with ${run.status ?? run.signal}`);

@@ -1,31 +1,90 @@
 /**
- * The JavaScript of dist/: two entry points (the library's index and the CLI's main)
- * bundled by esbuild, with every dynamic import split into its own chunk so that a
- * command loads only what it runs. tsc writes the declarations (tsconfig.build.json).
- * Why: Node's ESM loader pays per module (resolve, stat, read, link); ~80 small files
- * cost `import("pullback")` more than the code in them. Dependencies stay external.
+ * The JavaScript of dist/, bundled by esbuild (tsc writes the declarations, tsconfig.build.json):
+ * - the library, dist/index.js: ESM, every dynamic import split into its own chunk so that a
+ *   library user loads only what they call (Node's ESM loader pays per module: resolve, stat,
+ *   read, link); its dependencies stay external;
+ * - the CLI, dist/cli/pullback.cjs: one CommonJS file with the CLI's always-loaded dependency
+ *   (commander) inside, so that dist/cli/launch.cjs can compile all of it through V8's code
+ *   cache (src/cli/launch/). The licences of what it bundles are appended to it.
  *
  * @example
  * npm run build   # tsc (declarations) && tsx scripts/bundle.ts
  */
-import { build } from "esbuild";
+import { build, type BuildOptions, type Metafile, type Plugin } from "esbuild";
+import { appendFileSync, readFileSync, readdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
 
-const common = {
+const node = { platform: "node", target: "node20", bundle: true, sourcemap: true, logLevel: "warning" } as const;
+
+await build({
+  ...node,
   outdir: "dist",
-  bundle: true,
   splitting: true,
   format: "esm",
-  platform: "node",
-  target: "node20",
   packages: "external",
   chunkNames: "chunks/[name]-[hash]",
-  sourcemap: true,
-  logLevel: "warning",
-} as const;
+  entryPoints: { index: "src/lazy-index.ts" },
+});
 
-// Two builds, so that neither splits its chunks along the other's lazy imports: fewer,
-// larger chunks per command. The CLI never imports the library entry, so the copies
-// of a module in each never meet (no instanceof across them).
-// The index is lazy-index.ts: index.ts's exports, the async ones loading their modules on first call.
-await build({ ...common, entryPoints: { index: "src/lazy-index.ts" } });
-await build({ ...common, entryPoints: { "cli/main": "src/cli/main.ts" } });
+// import.meta.url (package.json's place, createRequire) means the bundle file itself in CommonJS.
+const commonJs: BuildOptions = {
+  ...node,
+  format: "cjs",
+  outdir: "dist/cli",
+  outExtension: { ".js": ".cjs" },
+  define: { "import.meta.url": "__bundleUrl" },
+  banner: { js: 'const __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  // Smaller source is less to read and hash at every start-up; names stay, for readable stacks.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  metafile: true,
+  plugins: [lazyBuiltins(["node:child_process"])],
+};
+const cli = await build({ ...commonJs, entryPoints: { pullback: "src/cli/main.ts" } });
+await build({ ...commonJs, entryPoints: { launch: "src/cli/launch/launch.ts" }, metafile: false });
+
+const bundleFile = join("dist", "cli", "pullback.cjs");
+// node:vm compiles the bundle as a script, which has no import(): every import must have become a require.
+if (/\bimport\(/.test(readFileSync(bundleFile, "utf8"))) throw new Error(`${bundleFile} still has a dynamic import()`);
+appendFileSync(bundleFile, licenceNotices(cli.metafile!));
+
+/**
+ * Builtins most commands never call, loaded on first use instead of at start-up: commander
+ * requires node:child_process (for subcommands in other files, which pullback has none of),
+ * and only a credential helper or ssh spawns anything. Each becomes an object of getters.
+ */
+function lazyBuiltins(names: readonly string[]): Plugin {
+  const filter = new RegExp(`^(${names.join("|")})$`);
+  return {
+    name: "lazy-builtins",
+    setup(on) {
+      on.onResolve({ filter }, ({ path, namespace }) =>
+        namespace === "lazy-builtin" ? { path, external: true } : { path, namespace: "lazy-builtin" },
+      );
+      on.onLoad({ filter: /.*/, namespace: "lazy-builtin" }, ({ path }) => {
+        const keys = Object.keys(createRequire(import.meta.url)(path) as object);
+        const getters = keys.map((key) => `${JSON.stringify(key)}: { enumerable: true, get: () => load()[${JSON.stringify(key)}] }`);
+        const contents = `let real; const load = () => (real ??= require(${JSON.stringify(path)}));
+Object.defineProperties(module.exports, { ${getters.join(", ")} });`;
+        return { contents, loader: "js" };
+      });
+    },
+  };
+}
+
+/** The licence texts of the packages bundled into the CLI, as one closing comment. */
+function licenceNotices(metafile: Metafile): string {
+  const packages = new Set(
+    Object.keys(metafile.inputs)
+      .map((input) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input)?.[1])
+      .filter((name) => name !== undefined),
+  );
+  const notices = [...packages].sort().map((name) => {
+    const folder = join("node_modules", name);
+    const licence = readdirSync(folder).find((file) => /^licen[cs]e/i.test(file));
+    if (licence === undefined) throw new Error(`${name} is bundled into the CLI but has no licence file`);
+    return `${name}:\n\n${readFileSync(join(folder, licence), "utf8").replaceAll("*/", "* /")}`;
+  });
+  return notices.length === 0 ? "" : `/*! Bundled third-party code and its licences.\n\n${notices.join("\n\n")}\n*/\n`;
+}

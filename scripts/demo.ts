@@ -12,7 +12,7 @@ import { removeAllImages } from "../test/world/client.js";
 import { startWorld, type World } from "../test/world/world.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const BIN = join(ROOT, "bin", "pullback.js");
+const BIN = join(ROOT, "bin", "pullback.cjs");
 
 interface Step {
   readonly title: string;

@@ -16,8 +16,8 @@ export interface BenchContext {
   readonly log: (message: string) => void;
 }
 
-/** The built CLI, as users run it: `node bin/pullback.js …`. */
-export const PULLBACK = [process.execPath, join(repoRoot, "bin", "pullback.js")] as const;
+/** The built CLI, as users run it: `node bin/pullback.cjs …`. */
+export const PULLBACK = [process.execPath, join(repoRoot, "bin", "pullback.cjs")] as const;
 
 /** argv for the built CLI with `args`. @example measure(...pullbackArgv(["--version"])) */
 export function pullbackArgv(args: readonly string[]): [string, string[]] {

@@ -133,6 +133,6 @@ export async function ociPullRow(ctx: BenchContext): Promise<void> {
   );
   report.note(
     1,
-    `Figures are whole processes: pullback is \`node bin/pullback.js pull REF --to oci:DIR:TAG --no-credentials -q\` (Node start-up included); skopeo \`copy --src-tls-verify=false docker://REF oci:DIR:TAG\`. The floor does not fsync; pullback and skopeo fsync each blob. Peak RSS from /usr/bin/time (%M), 1 MB = 10^6 bytes.`,
+    `Figures are whole processes: pullback is \`node bin/pullback.cjs pull REF --to oci:DIR:TAG --no-credentials -q\` (Node start-up included); skopeo \`copy --src-tls-verify=false docker://REF oci:DIR:TAG\`. The floor does not fsync; pullback and skopeo fsync each blob. Peak RSS from /usr/bin/time (%M), 1 MB = 10^6 bytes.`,
   );
 }

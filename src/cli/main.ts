@@ -3,18 +3,13 @@
  * command module, so `--version` and `--help` load neither the Engine client, ssh nor
  * cli-progress. Runs as a function (argv and streams in, exit code out).
  */
-import { createRequire } from "node:module";
-import type * as Commander from "commander";
-import type { Command } from "commander";
+import { Command, Option } from "commander";
 import { guardOutput, type CliIo } from "./cli-io.js";
 import { ExitCode, exitCodeFor, isCommanderError } from "./exit-codes.js";
 import { PullbackError } from "../errors.js";
 import { packageVersion } from "./version.js";
 
 export type { CliIo } from "./cli-io.js";
-
-// commander is CommonJS: require() loads it ~9 ms sooner than import (no ESM facade, no scan for its exports).
-const commander = createRequire(import.meta.url)("commander") as typeof Commander;
 
 /**
  * Run the CLI; resolves to the process exit code.
@@ -71,13 +66,13 @@ function wantsJson(argv: readonly string[]): boolean {
 }
 
 function buildProgram(io: CliIo, setCode: (code: number) => void, json: boolean): Command {
-  const program = new commander.Command("pullback")
+  const program = new Command("pullback")
     .description(
       "Pull container images onto Docker daemons, remote hosts, k3s nodes and OCI layouts — and keep working when the registry credentials are refused.",
     )
     .version(packageVersion(), "-V, --version", "print the version")
     .option("--json", "write newline-delimited JSON events to stdout, nothing else")
-    .addOption(new commander.Option("-q, --quiet", "print errors only").conflicts("verbose"))
+    .addOption(new Option("-q, --quiet", "print errors only").conflicts("verbose"))
     .option("-v, --verbose", "print every step and stack traces")
     // Under --json commander's own messages become the JSON error line (see run()); stderr stays quiet.
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => (json ? undefined : io.stderr.write(text)) })
@@ -113,7 +108,7 @@ function buildProgram(io: CliIo, setCode: (code: number) => void, json: boolean)
     .option("--replace", "with --to docker-archive:FILE, replace an archive that holds another image")
     .option("--tag-as <name>", "also tag the pulled image on the remote host (with --host ssh://…)")
     .addOption(
-      new commander.Option(
+      new Option(
         "--pull <policy>",
         "always: ask the registry every time, as docker pull does; missing: only when the image is not there; never: use what is there",
       )
@@ -179,7 +174,7 @@ Examples:
       [],
     )
     .option("--output <file>", "where to write (default /etc/rancher/k3s/registries.yaml; for k8s-secret: stdout)")
-    .addOption(new commander.Option("--format <format>", "what to write").choices(["k3s", "k8s-secret"]).default("k3s"))
+    .addOption(new Option("--format <format>", "what to write").choices(["k3s", "k8s-secret"]).default("k3s"))
     .option("--secret-name <name>", "metadata.name of the Secret (k8s-secret)")
     .option("--namespace <namespace>", "metadata.namespace of the Secret (k8s-secret)")
     .option("--strict", "fail when a registry cannot be reached, instead of keeping its credentials unverified")

@@ -68,14 +68,18 @@ describe("the tarball", () => {
   it("holds dist/ (JavaScript and declarations), bin/, README, LICENSE, CHANGELOG — nothing else", () => {
     const paths = report.files.map((file) => file.path);
     const unexpected = paths.filter(
-      (path) => !/^(dist\/.+\.(js|d\.ts)|bin\/pullback\.js|README\.md|LICENSE|CHANGELOG\.md|package\.json)$/.test(path),
+      (path) =>
+        !/^(dist\/.+\.(js|d\.ts)|dist\/cli\/(pullback|launch)\.cjs|bin\/pullback\.cjs|README\.md|LICENSE|CHANGELOG\.md|package\.json)$/.test(
+          path,
+        ),
     );
     expect(unexpected).toEqual([]);
     for (const needed of [
       "dist/index.js",
       "dist/index.d.ts",
-      "dist/cli/main.js",
-      "bin/pullback.js",
+      "dist/cli/pullback.cjs",
+      "dist/cli/launch.cjs",
+      "bin/pullback.cjs",
       "LICENSE",
       "README.md",
       "CHANGELOG.md",
@@ -85,13 +89,16 @@ describe("the tarball", () => {
     expect(readFileSync(join(installed, "LICENSE"), "utf8")).toContain("Apache License");
   });
 
-  it("is a clean build: two bundled entry points with declarations, their split chunks, declarations of src/ only", () => {
+  it("is a clean build: the library's entry and its split chunks, the CLI's two CommonJS files, declarations of src/ only", () => {
     const files = listFiles(join(installed, "dist"));
-    const js = files.filter((path) => path.endsWith(".js"));
-    // scripts/bundle.ts: the library's index and the CLI's main; every lazily loaded module is a chunk.
-    expect(js.filter((path) => !/^(index|cli\/main|chunks\/[\w-]+)\.js$/.test(path))).toEqual([]);
+    const js = files.filter((path) => /\.c?js$/.test(path));
+    // scripts/bundle.ts: the library's index, every lazily loaded module a chunk; the CLI one CommonJS bundle and its launcher.
+    expect(js.filter((path) => !/^(index|chunks\/[\w-]+)\.js$|^cli\/(pullback|launch)\.cjs$/.test(path))).toEqual([]);
     expect(js.filter((path) => path.startsWith("chunks/")).length).toBeGreaterThan(2);
     for (const entry of ["index", "cli/main"]) expect(existsSync(join(installed, "dist", `${entry}.d.ts`))).toBe(true);
+    // commander is bundled into the CLI, so its licence travels with it.
+    const bundle = readFileSync(join(installed, "dist", "cli", "pullback.cjs"), "utf8");
+    expect(bundle).toMatch(/Bundled third-party code and its licences\.\s+commander:\s+\(The MIT License\)/);
     const sources = new Set(
       listFiles(join(ROOT, "src"))
         .filter((path) => path.endsWith(".ts"))
@@ -101,7 +108,7 @@ describe("the tarball", () => {
   });
 
   it("installs an executable bin with a node shebang", () => {
-    expect(readFileSync(join(installed, "bin", "pullback.js"), "utf8").split("\n")[0]).toBe("#!/usr/bin/env node");
+    expect(readFileSync(join(installed, "bin", "pullback.cjs"), "utf8").split("\n")[0]).toBe("#!/usr/bin/env node");
     expect(existsSync(join(project, "node_modules", ".bin", "pullback"))).toBe(true);
   });
 
@@ -109,9 +116,9 @@ describe("the tarball", () => {
     const imported = new Set<string>();
     for (const file of [
       ...listFiles(join(installed, "dist"))
-        .filter((p) => p.endsWith(".js"))
+        .filter((p) => /\.c?js$/.test(p))
         .map((p) => join("dist", p)),
-      "bin/pullback.js",
+      "bin/pullback.cjs",
     ]) {
       for (const specifier of importSpecifiers(readFileSync(join(installed, file), "utf8"))) {
         if (specifier.startsWith(".")) continue;
@@ -131,7 +138,7 @@ describe("the tarball", () => {
       for (const file of process.argv.slice(1)) await import(pathToFileURL(file).href);
       console.log("loaded " + (process.argv.length - 1));`;
     const files = listFiles(join(installed, "dist"))
-      .filter((p) => p.endsWith(".js"))
+      .filter((p) => /\.c?js$/.test(p))
       .map((p) => join(installed, "dist", p));
     const result = await inProject(process.execPath, ["--input-type=module", "-e", script, ...files]);
     expect(result.stderr).toBe("");

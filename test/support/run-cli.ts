@@ -1,5 +1,5 @@
 /**
- * Runs the built CLI (bin/pullback.js) as a child process, the way a user does,
+ * Runs the built CLI (bin/pullback.cjs) as a child process, the way a user does,
  * and remembers every output so a test can scan all of it for leaked secrets.
  */
 import { spawn, spawnSync } from "node:child_process";
@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-export const BIN = join(ROOT, "bin", "pullback.js");
+export const BIN = join(ROOT, "bin", "pullback.cjs");
 
 export interface CliRun {
   readonly code: number | null;
@@ -25,7 +25,7 @@ export const runs: CliRun[] = [];
 export function buildOnce(): void {
   const result = spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: ROOT, encoding: "utf8" });
   // Other work in progress may have type errors; tsc still emits. What matters is that the CLI is there.
-  if (!existsSync(join(ROOT, "dist", "cli", "main.js"))) throw new Error(`build failed:\n${result.stdout}${result.stderr}`);
+  if (!existsSync(join(ROOT, "dist", "cli", "pullback.cjs"))) throw new Error(`build failed:\n${result.stdout}${result.stderr}`);
 }
 
 /** A HOME without any Docker config, so only the credentials a test gives are used. */

@@ -42,12 +42,12 @@ const MAX_BODY = 4 * 1024 * 1024;
 export class EngineHttp {
   readonly #base: RequestOptions;
   /** node:https loads only for a TLS daemon: every other start-up is spared it (~5 ms). */
-  readonly #send: Promise<typeof httpRequest>;
+  readonly #send: typeof httpRequest;
   /** `/v1.47` once the daemon's ping named its API version, as the docker CLI negotiates; unversioned before. */
   #prefix = "";
 
   constructor(address: EngineAddress) {
-    this.#send = address.kind === "tcp" && address.tls ? import("node:https").then((https) => https.request) : Promise.resolve(httpRequest);
+    this.#send = address.kind === "tcp" && address.tls ? process.getBuiltinModule("node:https").request : httpRequest;
     this.#base = baseOptions(address);
   }
 
@@ -59,7 +59,7 @@ export class EngineHttp {
   /** The response once its headers arrived; rejects with a network error or the abort reason. */
   async open(spec: EngineRequest): Promise<IncomingMessage> {
     const path = spec.path === "/_ping" ? spec.path : `${this.#prefix}${spec.path}`;
-    const send = await this.#send;
+    const send = this.#send;
     // Aborted already: no request at all (a destroyed one would report its error to no listener).
     if (spec.signal?.aborted) throw abortReason(spec.signal);
     return new Promise((resolve, reject) => {

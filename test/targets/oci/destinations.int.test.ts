@@ -174,7 +174,7 @@ describe("oci: layout", () => {
         "--regid=65534",
         "--clear-groups",
         process.execPath,
-        join(import.meta.dirname, "..", "..", "..", "bin", "pullback.js"),
+        join(import.meta.dirname, "..", "..", "..", "bin", "pullback.cjs"),
       ],
     });
     expect(run.code).toBe(8);

@@ -1,0 +1,55 @@
+/**
+ * What bin/pullback.cjs runs: the CLI bundle (dist/cli/pullback.cjs, one CommonJS file) compiled
+ * with V8's code cache, its main run on the process, and the cache saved after a run that
+ * succeeded without one. Why a CommonJS bundle: it loads without Node's ESM loader, and V8 can
+ * only be handed a cache through node:vm, which compiles scripts, not modules.
+ */
+import { createRequire } from "node:module";
+import { dirname } from "node:path";
+import { Script } from "node:vm";
+import type { CliIo } from "../cli-io.js";
+import { compileCacheFolder, openCompileCache, readBundle } from "./compile-cache.js";
+
+type CliMain = (argv: readonly string[], io: CliIo) => Promise<number>;
+type CommonJsWrapper = (exports: unknown, require: NodeJS.Require, module: { exports: unknown }, filename: string, dirname: string) => void;
+
+/**
+ * @example
+ * void launch(join(__dirname, "..", "dist", "cli", "pullback.cjs"));
+ */
+export async function launch(bundleFile: string, proc: NodeJS.Process = process): Promise<void> {
+  const argv = proc.argv.slice(2);
+  const bundle = readBundle(bundleFile);
+  const folder = compileCacheFolder({ env: proc.env, platform: proc.platform });
+  const cache = folder === undefined ? undefined : openCompileCache({ folder, key: commandKey(argv), bundle, uid: proc.getuid?.() });
+  const script = new Script(wrap(bundle.text), { filename: bundleFile, ...(cache?.data ? { cachedData: cache.data } : {}) });
+  const { main } = evaluate(script, bundleFile) as { main: CliMain };
+  const { stdout, stderr, stdin, env } = proc;
+  const code = await main(argv, { stdout, stderr, stdin, env });
+  proc.exitCode = code;
+  // A failed run (a typo'd command, a usage error) leaves no cache behind.
+  if (code === 0 && cache !== undefined && (cache.data === undefined || script.cachedDataRejected === true))
+    cache.save(script.createCachedData());
+}
+
+/**
+ * The cache a run uses: its command's, so that each holds what its command compiles.
+ *
+ * @example
+ * commandKey(["--json", "check", "alpine"]) // "check"
+ */
+export function commandKey(argv: readonly string[]): string {
+  return argv.find((word) => /^[a-z][a-z-]{0,31}$/.test(word)) ?? "default";
+}
+
+/** The source inside Node's CommonJS wrapper, the first line unmoved so that line numbers in stacks stay true. */
+function wrap(text: string): string {
+  return `(function (exports, require, module, __filename, __dirname) { ${text}\n});`;
+}
+
+function evaluate(script: Script, file: string): unknown {
+  const module = { exports: {} as unknown };
+  const run = script.runInThisContext() as CommonJsWrapper;
+  run.call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
+  return module.exports;
+}
