@@ -46,14 +46,18 @@ const ROWS: readonly (readonly [number, (ctx: BenchContext) => Promise<void>])[]
   [12, worstInputsRow],
 ];
 
-/** The environment every contender starts from: no credentials, no daemon choice, an empty Docker config. */
-function cleanEnv(dockerConfig: string): NodeJS.ProcessEnv {
+/**
+ * The environment every contender starts from: no credentials, no daemon choice, an empty Docker
+ * config, and pullback's compile cache (docs/cli.md, "Start-up") in the scratch folder: the first
+ * run of each command fills it, as a user's first run does, and the others use it.
+ */
+function cleanEnv(scratch: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (key.startsWith("PULLBACK_") || key.startsWith("DOCKER_") || key === "SSH_AUTH_SOCK") continue;
     env[key] = value;
   }
-  return { ...env, DOCKER_CONFIG: dockerConfig, NO_COLOR: "1" };
+  return { ...env, DOCKER_CONFIG: join(scratch, "docker-config"), PULLBACK_COMPILE_CACHE: join(scratch, "compile-cache"), NO_COLOR: "1" };
 }
 
 async function main(): Promise<void> {
@@ -72,7 +76,7 @@ async function main(): Promise<void> {
   const report = new Report();
   try {
     await mkdir(join(scratch, "docker-config"));
-    const ctx: BenchContext = { info: world.info, report, runs, scratch, env: cleanEnv(join(scratch, "docker-config")), log };
+    const ctx: BenchContext = { info: world.info, report, runs, scratch, env: cleanEnv(scratch), log };
     for (const [row, run] of ROWS) {
       if (only && !only.includes(row)) continue;
       try {
