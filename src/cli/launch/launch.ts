@@ -32,14 +32,22 @@ export async function launch(bundleFile: string, proc: NodeJS.Process = process)
     cache.save(script.createCachedData());
 }
 
+/** Options that send a command down another path (a layout or archive, a remote daemon, a set). */
+const ROUTE_OPTIONS = ["--to", "--host", "--file"];
+
 /**
- * The cache a run uses: its command's, so that each holds what its command compiles.
+ * The cache a run uses: its command's and route's, so that each holds what that run compiles
+ * (a cache V8 accepts is not written again, so a pull into a layout must not share one with a
+ * pull over SSH).
  *
  * @example
  * commandKey(["--json", "check", "alpine"]) // "check"
+ * commandKey(["pull", "alpine", "--host=ssh://box"]) // "pull+host"
  */
 export function commandKey(argv: readonly string[]): string {
-  return argv.find((word) => /^[a-z][a-z-]{0,31}$/.test(word)) ?? "default";
+  const command = argv.find((word) => /^[a-z][a-z-]{0,31}$/.test(word)) ?? "default";
+  const routes = ROUTE_OPTIONS.filter((option) => argv.some((word) => word === option || word.startsWith(`${option}=`)));
+  return [command, ...routes.map((option) => option.replace(/^-+/, ""))].join("+");
 }
 
 /** The source inside Node's CommonJS wrapper, the first line unmoved so that line numbers in stacks stay true. */

@@ -128,9 +128,16 @@ describe("openCompileCache", () => {
 describe("commandKey", () => {
   it("is the first word that can be a command, skipping options", () => {
     expect(commandKey(["--json", "check", "alpine"])).toBe("check");
-    expect(commandKey(["pull", "--host", "ssh://a", "alpine:3"])).toBe("pull");
+    expect(commandKey(["cluster-config", "--json", "x"])).toBe("cluster-config");
     expect(commandKey(["--version"])).toBe("default");
     expect(commandKey(["Pull", "/x"])).toBe("default");
+  });
+
+  it("names the route a command takes, so that a pull into a layout and one over SSH keep separate caches", () => {
+    expect(commandKey(["pull", "alpine", "--to", "oci:/x"])).toBe("pull+to");
+    expect(commandKey(["pull", "alpine", "--host=ssh://box"])).toBe("pull+host");
+    expect(commandKey(["pull", "--host", "ssh://box", "--file", "list.txt"])).toBe("pull+host+file");
+    expect(commandKey(["pull", "alpine", "--tag-as", "x"])).toBe("pull");
   });
 });
 
