@@ -35,11 +35,21 @@ export function coresBusy(samples: readonly RunResult[]): number[] {
   return samples.map((s) => s.cpuMs / s.wallMs);
 }
 
+/**
+ * Remove a run's output and wait until the file system has committed that (with ext4's
+ * `discard`, as here, a large deletion is a slow journal commit), outside the timed part, so
+ * that it does not land on the next contender's first fsync. The same for every contender.
+ */
+export async function removeOutput(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  await measure("sync", []);
+}
+
 export async function pullbackOci(ctx: BenchContext, ref: string, dir: string, extra: readonly string[] = []): Promise<RunResult> {
   try {
     return await measure(...pullbackArgv(["pull", ref, "--to", `oci:${dir}:bench`, "--no-credentials", "-q", ...extra]), { env: ctx.env });
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await removeOutput(dir);
   }
 }
 
@@ -47,7 +57,7 @@ export async function skopeo(ctx: BenchContext, ref: string, dir: string): Promi
   try {
     return await measure("skopeo", ["copy", "--quiet", "--src-tls-verify=false", `docker://${ref}`, `oci:${dir}:bench`], { env: ctx.env });
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await removeOutput(dir);
   }
 }
 
@@ -59,7 +69,7 @@ async function floor(ctx: BenchContext, image: FixtureImage, dir: string): Promi
     const pairs = image.layers.flatMap((layer) => [storedBlob(storage, layer.digest), join(dir, layer.digest.slice(7))]);
     return await measure("sh", ["-c", FLOOR_SCRIPT, "floor", ...pairs], { env: ctx.env });
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await removeOutput(dir);
   }
 }
 
@@ -133,6 +143,6 @@ export async function ociPullRow(ctx: BenchContext): Promise<void> {
   );
   report.note(
     1,
-    `Figures are whole processes: pullback is \`node bin/pullback.cjs pull REF --to oci:DIR:TAG --no-credentials -q\` (Node start-up included); skopeo \`copy --src-tls-verify=false docker://REF oci:DIR:TAG\`. The floor does not fsync; pullback and skopeo fsync each blob. Peak RSS from /usr/bin/time (%M), 1 MB = 10^6 bytes.`,
+    `Figures are whole processes: pullback is \`node bin/pullback.cjs pull REF --to oci:DIR:TAG --no-credentials -q\` (Node start-up included); skopeo \`copy --src-tls-verify=false docker://REF oci:DIR:TAG\`. The floor does not fsync; pullback and skopeo fsync each blob. After each run its output is removed and the removal committed (\`sync\`), outside the timing, so no contender pays for the one before. Peak RSS from /usr/bin/time (%M), 1 MB = 10^6 bytes.`,
   );
 }
