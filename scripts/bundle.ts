@@ -39,7 +39,7 @@ const commonJs: BuildOptions = {
   minifyWhitespace: true,
   minifySyntax: true,
   metafile: true,
-  plugins: [lazyBuiltins(["node:child_process"])],
+  plugins: [lazyBuiltins(["node:child_process", "node:fs/promises", "node:timers/promises", "node:stream/promises", "node:os"])],
 };
 const cli = await build({ ...commonJs, entryPoints: { pullback: "src/cli/main.ts" } });
 await build({ ...commonJs, entryPoints: { launch: "src/cli/launch/launch.ts" }, metafile: false });

@@ -91,26 +91,28 @@ describe("credential flags", () => {
   const stdin = (text: string): Readable => Readable.from([Buffer.from(text)]);
 
   it("reads the secret from stdin and strips exactly one trailing newline", async () => {
-    const request = await credentialRequest({ username: "alice", passwordStdin: true }, stdin("s3cret\n\n"), {});
+    const request = await credentialRequest({ username: "alice", passwordStdin: true }, { stdin: stdin("s3cret\n\n"), env: {} });
     expect(request.explicit).toMatchObject({ username: "alice", secret: "s3cret\n" });
     expect(stripOneNewline("tok\r\n")).toBe("tok");
     expect(stripOneNewline("tok")).toBe("tok");
   });
 
   it("takes a bare token when no username is given", async () => {
-    const request = await credentialRequest({ passwordStdin: true }, stdin("tok"), {});
+    const request = await credentialRequest({ passwordStdin: true }, { stdin: stdin("tok"), env: {} });
     expect(request.explicit).toEqual({ secret: "tok", label: "the credentials given with --password-stdin" });
   });
 
   it("maps --no-credentials to anonymous and leaves the rest to the environment", async () => {
     const env = { PULLBACK_REGISTRY_TOKEN: "x" };
-    expect(await credentialRequest({ credentials: false }, stdin(""), env)).toEqual({ anonymous: true, env });
-    expect(await credentialRequest({}, stdin("ignored"), env)).toEqual({ env });
+    expect(await credentialRequest({ credentials: false }, { stdin: stdin(""), env: env })).toEqual({ anonymous: true, env });
+    expect(await credentialRequest({}, { stdin: stdin("ignored"), env: env })).toEqual({ env });
   });
 
   it("refuses a username without --password-stdin, an empty stdin, and credentials with --no-credentials", async () => {
-    await expect(credentialRequest({ username: "alice" }, stdin(""), {})).rejects.toMatchObject({ kind: "usage" });
-    await expect(credentialRequest({ passwordStdin: true }, stdin("\n"), {})).rejects.toMatchObject({ kind: "usage" });
-    await expect(credentialRequest({ credentials: false, passwordStdin: true }, stdin("x"), {})).rejects.toMatchObject({ kind: "usage" });
+    await expect(credentialRequest({ username: "alice" }, { stdin: stdin(""), env: {} })).rejects.toMatchObject({ kind: "usage" });
+    await expect(credentialRequest({ passwordStdin: true }, { stdin: stdin("\n"), env: {} })).rejects.toMatchObject({ kind: "usage" });
+    await expect(credentialRequest({ credentials: false, passwordStdin: true }, { stdin: stdin("x"), env: {} })).rejects.toMatchObject({
+      kind: "usage",
+    });
   });
 });

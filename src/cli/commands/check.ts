@@ -23,7 +23,7 @@ export type CheckCommandFlags = CredentialFlags &
 export async function runCheck(targets: readonly string[], flags: CheckCommandFlags, io: CliIo): Promise<number> {
   const reporter = createReporter(io, flags);
   try {
-    const request = await credentialRequest(flags, io.stdin, io.env);
+    const request = await credentialRequest(flags, io);
     const verifications: Verification[] = [];
     for (const target of targets) {
       const registry = isBareRegistryHost(target) ? checkedHost(target) : parseReference(target).registry;

@@ -24,7 +24,7 @@ export async function runClusterConfig(flags: ClusterConfigCommandFlags, io: Cli
   const reporter = createReporter(io, flags);
   try {
     const plan = planClusterConfig(flags);
-    const request = await credentialRequest(flags, io.stdin, io.env);
+    const request = await credentialRequest(flags, io);
     const registries: ClusterRegistry[] = [];
     for (const registry of plan.registries) {
       const credential = await resolveCredentials(registry.host, request);

@@ -34,7 +34,7 @@ export async function runPullSet(run: SetRun, flags: PullCommandFlags, io: CliIo
   try {
     prepared = {
       index: new SetItemIndex(canonicalImages(run.images), run.plan.kind === "remote" ? run.plan.hosts : []),
-      request: await credentialRequest(flags, io.stdin, io.env),
+      request: await credentialRequest(flags, io),
     };
   } catch (error) {
     return failBeforeStart(error, flags, io);

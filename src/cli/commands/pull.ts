@@ -49,7 +49,7 @@ export async function runPull(images: readonly string[], flags: PullCommandFlags
     const reference = parseReference(image);
     const remote = plan.kind === "remote" ? await dialFirst(plan, io, reporter) : undefined;
     try {
-      const credential = (await resolveCredentials(reference.registry, await credentialRequest(flags, io.stdin, io.env))) ?? null;
+      const credential = (await resolveCredentials(reference.registry, await credentialRequest(flags, io))) ?? null;
       const outcome = await pullWith(plan, image, credential, flags, io, reporter, remote?.connection);
       if (outcome.attempts.length === 0) reporter.info(`${image} is already ${placeOf(plan)}; ${whyNoPull(plan)}`);
       if (outcome.fellBack && plan.failOnFallback)
