@@ -11,6 +11,7 @@
  * npm run build   # tsc (declarations) && tsx scripts/bundle.ts
  */
 import { build, type BuildOptions, type Metafile, type Plugin } from "esbuild";
+import { createHash } from "node:crypto";
 import { appendFileSync, readFileSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -48,6 +49,9 @@ const bundleFile = join("dist", "cli", "pullback.cjs");
 // node:vm compiles the bundle as a script, which has no import(): every import must have become a require.
 if (/\bimport\(/.test(readFileSync(bundleFile, "utf8"))) throw new Error(`${bundleFile} still has a dynamic import()`);
 appendFileSync(bundleFile, licenceNotices(cli.metafile!));
+// The last line names this exact build: the compile cache is filed under it (src/cli/launch/compile-cache.ts).
+const bundleId = createHash("sha256").update(readFileSync(bundleFile)).digest("hex").slice(0, 32);
+appendFileSync(bundleFile, `//# pullbackBundleId=${bundleId}\n`);
 
 /**
  * Builtins most commands never call, loaded on first use instead of at start-up: commander

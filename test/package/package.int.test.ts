@@ -99,6 +99,8 @@ describe("the tarball", () => {
     // commander is bundled into the CLI, so its licence travels with it.
     const bundle = readFileSync(join(installed, "dist", "cli", "pullback.cjs"), "utf8");
     expect(bundle).toMatch(/Bundled third-party code and its licences\.\s+commander:\s+\(The MIT License\)/);
+    // Its last line names the build, which its compile cache is filed under.
+    expect(bundle).toMatch(/\n\/\/# pullbackBundleId=[0-9a-f]{32}\n$/);
     const sources = new Set(
       listFiles(join(ROOT, "src"))
         .filter((path) => path.endsWith(".ts"))

@@ -5,9 +5,9 @@
  *
  * A cache is code, so it is only ever read from a folder this user owns that nobody else can
  * write (never a shared temporary folder), and written atomically with mode 0600. V8 refuses
- * by itself a cache made by another V8 version or with other flags; a cache is kept per
- * bundle file (size, modification time, inode) and per command, so each command's cache
- * holds the functions that command compiled.
+ * by itself a cache made by another V8 version or with other flags, but of the source it checks
+ * only the length: a cache is therefore filed under the bundle's build id (a hash of its
+ * content, its last line) and the command, so each command's cache holds what it compiled.
  */
 import {
   closeSync,
@@ -58,16 +58,23 @@ function perUserCacheFolder(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): 
 /** The source of the file to compile, and the identity a cache of it is filed under. */
 export interface BundleSource {
   readonly text: string;
-  /** Size, modification time and inode: a new install of the bundle is a new identity. */
+  /** The build id scripts/bundle.ts ends the bundle with; else size, modification time and inode. */
   readonly identity: string;
 }
 
-/** @example readBundle("/usr/lib/node_modules/pullback/dist/cli/pullback.cjs").text.length // 390000 */
+const BUILD_ID = /\n\/\/# pullbackBundleId=([0-9a-f]{32})\n$/;
+
+/** @example readBundle("/usr/lib/node_modules/pullback/dist/cli/pullback.cjs").identity // "9f86d081884c7d659a2feaa0c55ad015" */
 export function readBundle(file: string): BundleSource {
   const fd = openSync(file, "r");
   try {
+    const text = readFileSync(fd, "utf8");
+    // npm gives every file it installs the same modification time, and a freed inode is soon reused:
+    // only the content tells two builds of the same size apart.
+    const built = BUILD_ID.exec(text.slice(-64))?.[1];
+    if (built !== undefined) return { text, identity: built };
     const { size, mtimeMs, ino } = fstatSync(fd);
-    return { text: readFileSync(fd, "utf8"), identity: `${size}-${Math.trunc(mtimeMs)}-${ino}` };
+    return { text, identity: `${size}-${Math.trunc(mtimeMs)}-${ino}` };
   } finally {
     closeSync(fd);
   }

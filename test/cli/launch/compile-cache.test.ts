@@ -79,6 +79,24 @@ describe("openCompileCache", () => {
     expect(openCompileCache({ folder, key: "check", bundle: readBundle(join(work, "bundle.cjs")), uid })!.data).toBeUndefined();
   });
 
+  it("files a bundle under the build id it ends with: not its size, time or inode, which npm installs can repeat", () => {
+    const built = (id: string, code: string): string => {
+      const file = join(work, "built.cjs");
+      writeFileSync(file, `${code}\n//# pullbackBundleId=${id}\n`);
+      utimesSync(file, 499162500, 499162500); // npm's fixed 1985-10-26
+      return file;
+    };
+    const a = readBundle(built("a".repeat(32), "exports.x = 1;"));
+    expect(a.identity).toBe("a".repeat(32));
+    // Another build of the same size, same time, maybe the same inode: another cache.
+    const b = readBundle(built("b".repeat(32), "exports.x = 2;"));
+    expect(b.identity).toBe("b".repeat(32));
+    const folder = join(work, "v8");
+    openCompileCache({ folder, key: "check", bundle: a, uid })!.save(Buffer.from("a's cache"));
+    expect(openCompileCache({ folder, key: "check", bundle: b, uid })!.data).toBeUndefined();
+    expect(openCompileCache({ folder, key: "check", bundle: a, uid })!.data?.toString()).toBe("a's cache");
+  });
+
   it("is refused in a folder others can write, or that another user owns", () => {
     const folder = join(work, "shared");
     mkdirSync(folder, { mode: 0o700 });
