@@ -19,10 +19,8 @@ export async function checkRow(ctx: BenchContext): Promise<void> {
     pullback: () => measure(...pullbackArgv(["check", ref, "--no-credentials", "-q"]), { env: ctx.env }),
     skopeo: () => measure("skopeo", ["inspect", "--raw", "--no-creds", "--tls-verify=false", `docker://${ref}`], { env: ctx.env }),
     node: () => measure(process.execPath, ["-e", "0"], { env: ctx.env }),
-  });
-  // What a first run costs: the whole bundle compiled, no cache (a first run also writes one, ~2 ms).
-  const uncached = await alternate(ctx.runs, {
-    pullback: () =>
+    // What a first run costs: the whole bundle compiled, no cache (a first run also writes one, ~2 ms).
+    uncached: () =>
       measure(...pullbackArgv(["check", ref, "--no-credentials", "-q"]), { env: { ...ctx.env, PULLBACK_COMPILE_CACHE: "off" } }),
   });
   const p = ctx.report.figure(
@@ -47,7 +45,7 @@ export async function checkRow(ctx: BenchContext): Promise<void> {
     6,
     "pullback check, compile cache off (a first run)",
     "ms",
-    uncached.pullback.map((r) => r.wallMs),
+    samples.uncached.map((r) => r.wallMs),
   );
   ctx.report.ratio(6, "pullback check ÷ node -e 0 (median wall)", p, n, 1.5);
   ctx.report.check(
