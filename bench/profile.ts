@@ -39,7 +39,9 @@ function groupOf({ functionName, url }: CallFrame): string {
   if (functionName === "(idle)") return "idle (waiting for the network, the disk or the registry)";
   if (functionName === "(garbage collector)") return "garbage collection";
   if (url.includes("internal/crypto/hash")) return "sha256";
-  if (/internal\/modules|internal\/bootstrap|^node:internal\/main|realm/.test(url) || /^compile|^wrapSafe$/.test(functionName)) {
+  // The launcher compiles the CLI bundle with node:vm's Script (from V8's code cache when there is one).
+  const compiling = /^compile|^wrapSafe$/.test(functionName) || (functionName === "Script" && url === "node:vm");
+  if (/internal\/modules|internal\/bootstrap|^node:internal\/main|realm/.test(url) || compiling) {
     return "start-up: loading and compiling modules";
   }
   if (url === "" && (FILE_BINDINGS.has(functionName) || FILE_BINDINGS_MORE.has(functionName))) return "file system calls";
