@@ -9,19 +9,7 @@
  * only the length: a cache is therefore filed under the bundle's build id (a hash of its
  * content, its last line) and the command, so each command's cache holds what it compiled.
  */
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 
 /** What the folder is chosen from: the environment and facts about the process, passed in. */
@@ -83,7 +71,7 @@ export function readBundle(file: string): BundleSource {
 /** One cache file: what it held when opened, and how to replace it. */
 export interface CompileCache {
   readonly data: Buffer | undefined;
-  save(data: Buffer): void;
+  save(data: Buffer): Promise<void>;
 }
 
 export interface CompileCacheOptions {
@@ -111,8 +99,16 @@ export function openCompileCache({ folder, key, bundle, uid }: CompileCacheOptio
   const file = join(folder, `${key}-${identity}.v8`);
   return {
     data: readOwnFile(file, uid),
-    save(data) {
-      if (writeAtomically(file, data)) removeStale(folder, identity);
+    async save(data) {
+      // The project's atomic write (temp file, rename): a reader sees the old cache or the new, never half
+      // of one. Loaded only here: it brings node:crypto, which no start-up with a cache needs.
+      const { writeFileAtomic } = await import("../../files/atomic-write.js");
+      try {
+        await writeFileAtomic(file, data, { mode: 0o600 });
+      } catch {
+        return; // the next run tries again
+      }
+      removeStale(folder, identity);
     },
   };
 }
@@ -139,23 +135,6 @@ function readOwnFile(file: string, uid: number | undefined): Buffer | undefined 
     return undefined;
   } finally {
     if (fd !== undefined) closeSync(fd);
-  }
-}
-
-/** A temporary file renamed over the cache: a reader sees the old cache or the new, never half of one. */
-function writeAtomically(file: string, data: Buffer): boolean {
-  const temporary = `${file}.${process.pid}.tmp`;
-  try {
-    writeFileSync(temporary, data, { mode: 0o600, flag: "wx" });
-    renameSync(temporary, file);
-    return true;
-  } catch {
-    try {
-      rmSync(temporary, { force: true });
-    } catch {
-      // Nothing more to do: the next run tries again.
-    }
-    return false;
   }
 }
 

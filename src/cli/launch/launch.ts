@@ -37,7 +37,7 @@ export async function launch(bundleFile: string, proc: NodeJS.Process = process)
   proc.exitCode = code;
   // A failed run (a typo'd command, a usage error) leaves no cache behind.
   if (code === 0 && cache !== undefined && (cache.data === undefined || script.cachedDataRejected === true))
-    cache.save(script.createCachedData());
+    await cache.save(script.createCachedData());
 }
 
 /** Options that send a command down another path (a layout or archive, a remote daemon, a set). */

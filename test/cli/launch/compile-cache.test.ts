@@ -62,13 +62,13 @@ describe("openCompileCache", () => {
     return file;
   }
 
-  it("creates its folder for this user alone, and saves a cache (0600) the next open reads", () => {
+  it("creates its folder for this user alone, and saves a cache (0600) the next open reads", async () => {
     const folder = join(work, "cache", "v8");
     const bundle = readBundle(bundleFile());
     const first = openCompileCache({ folder, key: "check", bundle, uid })!;
     expect(first.data).toBeUndefined();
     expect(statSync(folder).mode & 0o777).toBe(0o700);
-    first.save(Buffer.from("cache bytes"));
+    await first.save(Buffer.from("cache bytes"));
     const [name] = readdirSync(folder);
     expect(name).toMatch(/^check-v20\.[\d.]+-x64-\d+-\d+-\d+\.v8$/);
     expect(statSync(join(folder, name!)).mode & 0o777).toBe(0o600);
@@ -79,7 +79,7 @@ describe("openCompileCache", () => {
     expect(openCompileCache({ folder, key: "check", bundle: readBundle(join(work, "bundle.cjs")), uid })!.data).toBeUndefined();
   });
 
-  it("files a bundle under the build id it ends with: not its size, time or inode, which npm installs can repeat", () => {
+  it("files a bundle under the build id it ends with: not its size, time or inode, which npm installs can repeat", async () => {
     const built = (id: string, code: string): string => {
       const file = join(work, "built.cjs");
       writeFileSync(file, `${code}\n//# pullbackBundleId=${id}\n`);
@@ -92,7 +92,7 @@ describe("openCompileCache", () => {
     const b = readBundle(built("b".repeat(32), "exports.x = 2;"));
     expect(b.identity).toBe("b".repeat(32));
     const folder = join(work, "v8");
-    openCompileCache({ folder, key: "check", bundle: a, uid })!.save(Buffer.from("a's cache"));
+    await openCompileCache({ folder, key: "check", bundle: a, uid })!.save(Buffer.from("a's cache"));
     expect(openCompileCache({ folder, key: "check", bundle: b, uid })!.data).toBeUndefined();
     expect(openCompileCache({ folder, key: "check", bundle: a, uid })!.data?.toString()).toBe("a's cache");
   });
@@ -115,10 +115,10 @@ describe("openCompileCache", () => {
     expect(openCompileCache({ folder: join(work, "link"), key: "check", bundle: readBundle(bundleFile()), uid })).toBeUndefined();
   });
 
-  it("does not follow a cache file that is a symbolic link", () => {
+  it("does not follow a cache file that is a symbolic link", async () => {
     const folder = join(work, "v8");
     const bundle = readBundle(bundleFile());
-    openCompileCache({ folder, key: "check", bundle, uid })!.save(Buffer.from("real"));
+    await openCompileCache({ folder, key: "check", bundle, uid })!.save(Buffer.from("real"));
     const [name] = readdirSync(folder);
     const target = join(work, "elsewhere");
     writeFileSync(target, "planted");
@@ -127,7 +127,7 @@ describe("openCompileCache", () => {
     expect(openCompileCache({ folder, key: "check", bundle, uid })!.data).toBeUndefined();
   });
 
-  it("removes month-old caches of other bundles when it saves, and keeps recent ones", () => {
+  it("removes month-old caches of other bundles when it saves, and keeps recent ones", async () => {
     const folder = join(work, "v8");
     mkdirSync(folder, { mode: 0o700 });
     const old = join(folder, "check-v18.0.0-x64-1-2-3.v8");
@@ -136,7 +136,7 @@ describe("openCompileCache", () => {
     writeFileSync(recent, "recent");
     const fortyDaysAgo = (Date.now() - 40 * 24 * 3600 * 1000) / 1000;
     utimesSync(old, fortyDaysAgo, fortyDaysAgo);
-    openCompileCache({ folder, key: "check", bundle: readBundle(bundleFile()), uid })!.save(Buffer.from("new"));
+    await openCompileCache({ folder, key: "check", bundle: readBundle(bundleFile()), uid })!.save(Buffer.from("new"));
     expect(() => lstatSync(old)).toThrow();
     expect(readFileSync(recent, "utf8")).toBe("recent");
     expect(readdirSync(folder)).toHaveLength(2);
