@@ -36,7 +36,7 @@ const commonJs: BuildOptions = {
   outExtension: { ".js": ".cjs" },
   define: { "import.meta.url": "__bundleUrl" },
   banner: { js: 'const __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
-  // Smaller source is less to read and hash at every start-up; names stay, for readable stacks.
+  // Smaller source is less to read and scan at every start-up; names stay, for readable stacks.
   minifyWhitespace: true,
   minifySyntax: true,
   metafile: true,
@@ -54,9 +54,10 @@ const bundleId = createHash("sha256").update(readFileSync(bundleFile)).digest("h
 appendFileSync(bundleFile, `//# pullbackBundleId=${bundleId}\n`);
 
 /**
- * Builtins most commands never call, loaded on first use instead of at start-up: commander
+ * Builtins most commands never call, loaded on first use instead of at start-up. commander
  * requires node:child_process (for subcommands in other files, which pullback has none of),
- * and only a credential helper or ssh spawns anything. Each becomes an object of getters.
+ * and only a credential helper or ssh spawns anything; fs/promises, os and the promise timers
+ * and streams serve paths a short command does not take. Each becomes an object of getters.
  */
 function lazyBuiltins(names: readonly string[]): Plugin {
   const filter = new RegExp(`^(${names.join("|")})$`);
