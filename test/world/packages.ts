@@ -28,6 +28,8 @@ export const REQUIREMENTS: readonly Requirement[] = [
   // The TLS world: a loopback-only network namespace and a real HTTP proxy inside it.
   { binary: "/bin/ip", pkg: "iproute2" },
   { binary: "/usr/bin/tinyproxy", pkg: "tinyproxy" },
+  // Durability is asserted on the syscalls a real pull makes (flush before rename).
+  { binary: "/usr/bin/strace", pkg: "strace" },
 ];
 
 async function present(binary: string): Promise<boolean> {

@@ -7,7 +7,7 @@
  */
 import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { open, rename, rm, stat } from "node:fs/promises";
+import { open, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { PullbackError, isPullbackError } from "../../errors.js";
@@ -31,6 +31,11 @@ export interface BlobBody {
 
 /** Opens the blob's body from `offset` (0: the whole blob). */
 export type OpenBlob = (offset: number) => Promise<BlobBody>;
+
+/** A blob whose bytes are in and verified; `committed` settles once it is durable under its final name. */
+export interface Transferred {
+  readonly committed: Promise<void>;
+}
 
 /** Called as bytes of a blob arrive, with the count so far (including a resumed prefix). */
 export type ProgressFn = (current: number) => void;
@@ -109,23 +114,44 @@ export class BlobStore {
    * rejected as `integrity`. A broken connection leaves the partial for the next try.
    */
   async ingest(target: BlobTarget, openBlob: OpenBlob, onProgress?: ProgressFn, what = target.digest): Promise<void> {
+    await (
+      await this.transfer(target, openBlob, onProgress, what)
+    ).committed;
+  }
+
+  /**
+   * `ingest`, resolved as soon as the blob's bytes are written and verified; `committed` settles
+   * once the blob is durable under its final name. The caller's next transfer can start while
+   * the disk flushes this one: a flush waits for a journal commit shared by every file being
+   * flushed, and holding a transfer slot through it left the network idle (40 small layers).
+   */
+  async transfer(target: BlobTarget, openBlob: OpenBlob, onProgress?: ProgressFn, what = target.digest): Promise<Transferred> {
     // Another image of this run is fetching the same blob: wait for it (not for its lock file's poll), then
     // there is nothing left to do — or, when it failed (another identity, another repository), try ourselves.
     for (let running = this.#ingesting.get(target.digest); running; running = this.#ingesting.get(target.digest))
       await running.catch(() => undefined);
+    let bytesIn = (): void => undefined;
+    const transferred = new Promise<void>((resolve) => (bytesIn = resolve));
     // Another process may be writing the same partial: wait for it, then there may be nothing left to do.
-    const ingesting = withLock(this.partialPath(target.digest), async () => {
-      if (!(await this.has(target))) await this.#ingest(target, openBlob, onProgress, what);
+    const committed = withLock(this.partialPath(target.digest), async () => {
+      if (!(await this.has(target))) await this.#ingest(target, openBlob, onProgress, what, bytesIn);
     });
-    this.#ingesting.set(target.digest, ingesting);
-    try {
-      await ingesting;
-    } finally {
-      if (this.#ingesting.get(target.digest) === ingesting) this.#ingesting.delete(target.digest);
-    }
+    this.#ingesting.set(target.digest, committed);
+    const forget = (): void => {
+      if (this.#ingesting.get(target.digest) === committed) this.#ingesting.delete(target.digest);
+    };
+    committed.then(forget, forget);
+    await Promise.race([transferred, committed]);
+    return { committed };
   }
 
-  async #ingest(target: BlobTarget, openBlob: OpenBlob, onProgress: ProgressFn | undefined, what: string): Promise<void> {
+  async #ingest(
+    target: BlobTarget,
+    openBlob: OpenBlob,
+    onProgress: ProgressFn | undefined,
+    what: string,
+    bytesIn: () => void,
+  ): Promise<void> {
     const partial = this.partialPath(target.digest);
     // Hashed inline, chunk by chunk as it arrives: OpenSSL's sha256 (SHA-NI) outruns
     // the network here, and a worker thread only added copies and memory (measured).
@@ -133,13 +159,10 @@ export class BlobStore {
     let offset = await this.#resumableLength(partial, target, hasher);
     if (offset === target.size) {
       // Complete but never renamed (interrupted between the last byte and the rename).
-      if (
-        await this.#accept(partial, target, digestOf(hasher), what).then(
-          () => true,
-          () => false,
-        )
-      )
-        return;
+      if (digestOf(hasher) === target.digest) {
+        const handle = await ioStep(() => open(partial, "r"), `open ${partial}`, partial);
+        return this.#commit(handle, partial, target, bytesIn);
+      }
       hasher = createHash("sha256");
       offset = 0;
     }
@@ -158,25 +181,35 @@ export class BlobStore {
         onProgress?.(received);
       },
     };
+    // The file is open before the request goes out: a body that breaks while a file is being
+    // opened loses what it had buffered, and the next try could not resume from it.
+    const handle = await ioStep(() => open(partial, offset > 0 ? "r+" : "w"), `create ${partial}`, partial);
     try {
-      // The file is open before the request goes out: a body that breaks while a file is being
-      // opened loses what it had buffered, and the next try could not resume from it.
-      const handle = await ioStep(() => open(partial, offset > 0 ? "r+" : "w"), `create ${partial}`, partial);
-      try {
-        const { body, rangeHonoured } = await openBlob(offset);
-        if (offset > 0 && !rangeHonoured) {
-          hasher = createHash("sha256"); // the body starts over at 0
-          offset = 0;
-          received = 0;
-          await handle.truncate(0); // rare: the registry ignored Range, so the old prefix goes
-        }
-        await writeBody(body, handle, offset, observer);
-        // Durable before it gets its final name: a crash must not leave a short blob that looks complete.
-        await ioStep(() => handle.datasync(), `flush ${partial}`, partial);
-      } finally {
-        await handle.close();
+      const { body, rangeHonoured } = await openBlob(offset);
+      if (offset > 0 && !rangeHonoured) {
+        hasher = createHash("sha256"); // the body starts over at 0
+        offset = 0;
+        received = 0;
+        await handle.truncate(0); // rare: the registry ignored Range, so the old prefix goes
       }
+      await writeBody(body, handle, offset, observer);
+      if (received !== target.size)
+        throw integrityError(
+          `${what} ended after ${received} bytes, but its descriptor promises ${target.size}; refusing it`,
+          what,
+          `${target.size} bytes`,
+          `${received} bytes`,
+        );
+      const actual = digestOf(hasher);
+      if (actual !== target.digest)
+        throw integrityError(
+          `${what} hashes to ${actual}, not the ${target.digest} its descriptor promises; refusing it`,
+          what,
+          target.digest,
+          actual,
+        );
     } catch (error) {
+      await handle.close();
       if (isPullbackError(error, "integrity")) {
         await rm(partial, { force: true });
         throw error;
@@ -188,28 +221,19 @@ export class BlobStore {
       }
       throw error;
     }
-    if (received !== target.size) {
-      await rm(partial, { force: true });
-      throw integrityError(
-        `${what} ended after ${received} bytes, but its descriptor promises ${target.size}; refusing it`,
-        what,
-        `${target.size} bytes`,
-        `${received} bytes`,
-      );
-    }
-    await this.#accept(partial, target, digestOf(hasher), what);
+    await this.#commit(handle, partial, target, bytesIn);
   }
 
-  /** Rename a complete partial into place when its digest matches; otherwise remove it. */
-  async #accept(partial: string, target: BlobTarget, actual: string, what: string): Promise<void> {
-    if (actual !== target.digest) {
-      await rm(partial, { force: true });
-      throw integrityError(
-        `${what} hashes to ${actual}, not the ${target.digest} its descriptor promises; refusing it`,
-        what,
-        target.digest,
-        actual,
-      );
+  /**
+   * Make a verified partial durable, then give it its final name: a crash must not leave a
+   * short blob that looks complete. `bytesIn` is told first, so the flush overlaps other transfers.
+   */
+  async #commit(handle: FileHandle, partial: string, target: BlobTarget, bytesIn: () => void): Promise<void> {
+    bytesIn();
+    try {
+      await ioStep(() => handle.datasync(), `flush ${partial}`, partial);
+    } finally {
+      await handle.close();
     }
     await ioStep(() => rename(partial, this.path(target.digest)), `move ${partial} into place`, partial);
   }

@@ -5,7 +5,7 @@
  */
 import { emit, type PullEventListener } from "../../events.js";
 import { isPullbackError } from "../../errors.js";
-import type { BlobStore, BlobTarget, OpenBlob } from "./blob-store.js";
+import type { BlobStore, BlobTarget, OpenBlob, Transferred } from "./blob-store.js";
 
 /**
  * Blobs fetched at once: what containers/image (skopeo, podman) fetches. Many small layers are
@@ -61,34 +61,45 @@ export async function downloadBlobs(store: BlobStore, jobs: readonly BlobJob[], 
   let fetchedBytes = 0;
   let fetchedBlobs = 0;
   let failed = false;
+  // Blobs whose bytes are in, being flushed to disk: a slot goes to the next transfer meanwhile.
+  const flushing: Promise<void>[] = [];
+  const fail = (error: unknown): never => {
+    failed = true;
+    throw error;
+  };
   const worker = async (): Promise<void> => {
     // Once one blob failed the pull has failed: start no more transfers.
     while (!failed && next < unique.length) {
       options.signal?.throwIfAborted();
       const job = unique[next++];
       if (!job) break;
-      try {
-        if (await fetchOne(store, job, options)) {
+      const transferred = await fetchOne(store, job, options).catch(fail);
+      if (!transferred) continue;
+      flushing.push(
+        transferred.committed.then(() => {
           fetchedBytes += job.size;
           fetchedBlobs++;
-        }
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
+          if (job.reportProgress) layerEvent(options, job, "done", job.size);
+        }, fail),
+      );
     }
   };
   const results = await Promise.allSettled(Array.from({ length: Math.min(limit, unique.length) }, worker));
-  const rejected = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
+  // Every flush is waited for, even after a failure: nothing of this pull is still writing once it returns.
+  const flushed = await Promise.allSettled(flushing);
+  const rejected = [...results, ...flushed].find((result): result is PromiseRejectedResult => result.status === "rejected");
   if (rejected) throw rejected.reason;
   return { fetchedBytes, fetchedBlobs };
 }
 
-/** One blob: skip when present, else download, resuming after breaks that made progress. Returns whether it transferred. */
-async function fetchOne(store: BlobStore, job: BlobJob, options: DownloadOptions): Promise<boolean> {
+/**
+ * One blob: skip when present, else download, resuming after breaks that made progress.
+ * Resolves once its bytes are in, with the flush to wait for; undefined when it was present.
+ */
+async function fetchOne(store: BlobStore, job: BlobJob, options: DownloadOptions): Promise<Transferred | undefined> {
   if (await store.has(job)) {
     if (job.reportProgress) layerEvent(options, job, "exists", job.size);
-    return false;
+    return undefined;
   }
   const progress = throttledProgress(options, job);
   const what = options.describe?.(job.digest) ?? job.digest;
@@ -101,9 +112,7 @@ async function fetchOne(store: BlobStore, job: BlobJob, options: DownloadOptions
     };
     try {
       options.signal?.throwIfAborted();
-      await store.ingest(job, (offset) => options.open(job.digest, offset, options.signal), onProgress, what);
-      if (job.reportProgress) layerEvent(options, job, "done", job.size);
-      return true;
+      return await store.transfer(job, (offset) => options.open(job.digest, offset, options.signal), onProgress, what);
     } catch (error) {
       // Cancelled: the partial stays for a later resume, and no other try is made.
       options.signal?.throwIfAborted();

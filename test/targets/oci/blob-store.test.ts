@@ -135,6 +135,27 @@ describe("BlobStore.ingest", () => {
     expect((await readFile(store.path(blob.digest))).equals(content)).toBe(true);
   });
 
+  it("takes a whole, verified partial left before its rename into place without a request", async () => {
+    const store = await newStore();
+    await writeFile(store.partialPath(blob.digest), content);
+    await store.ingest(blob, open());
+    expect(requests).toEqual([]);
+    expect((await readFile(store.path(blob.digest))).equals(content)).toBe(true);
+    expect(existsSync(store.partialPath(blob.digest))).toBe(false);
+  });
+
+  it("transfer resolves with the bytes in; the blob has its final name once committed settles", async () => {
+    const store = await newStore();
+    const { committed } = await store.transfer(blob, open());
+    await committed;
+    expect((await readFile(store.path(blob.digest))).equals(content)).toBe(true);
+    expect(await readdir(store.dir)).toEqual([blob.digest.slice(7)]);
+    // A blob already present: nothing to transfer, and nothing left to commit.
+    const again = await store.transfer(blob, open());
+    await again.committed;
+    expect(requests).toHaveLength(1);
+  });
+
   it("does not trust a partial that is not a prefix of the blob", async () => {
     const store = await newStore();
     await writeFile(store.partialPath(blob.digest), Buffer.alloc(5000, 1));
