@@ -40,7 +40,17 @@ const commonJs: BuildOptions = {
   minifyWhitespace: true,
   minifySyntax: true,
   metafile: true,
-  plugins: [lazyBuiltins(["node:child_process", "node:fs/promises", "node:timers/promises", "node:stream/promises", "node:os"])],
+  plugins: [
+    lazyBuiltins([
+      "node:child_process",
+      "node:fs/promises",
+      "node:timers/promises",
+      "node:stream/promises",
+      "node:os",
+      "node:http",
+      "node:https",
+    ]),
+  ],
 };
 const cli = await build({ ...commonJs, entryPoints: { pullback: "src/cli/main.ts" } });
 await build({ ...commonJs, entryPoints: { launch: "src/cli/launch/launch.ts" }, metafile: false });
@@ -57,7 +67,8 @@ appendFileSync(bundleFile, `//# pullbackBundleId=${bundleId}\n`);
  * Builtins most commands never call, loaded on first use instead of at start-up. commander
  * requires node:child_process (for subcommands in other files, which pullback has none of),
  * and only a credential helper or ssh spawns anything; fs/promises, os and the promise timers
- * and streams serve paths a short command does not take. Each becomes an object of getters.
+ * and streams serve paths a short command does not take; node:http and node:https only
+ * proxied registry requests, request bodies and the Docker daemon's API. Each becomes an object of getters.
  */
 function lazyBuiltins(names: readonly string[]): Plugin {
   const filter = new RegExp(`^(${names.join("|")})$`);

@@ -1,5 +1,5 @@
 /**
- * A blob GET on a connection of its own, read without Node's HTTP client.
+ * GETs and HEADs on direct routes, read without Node's HTTP client.
  *
  * Why: node:http copies every body chunk out of the socket's read buffer and
  * allocates a fresh 64 KiB buffer per read, so a 256 MiB blob costs ~8,000
@@ -7,9 +7,11 @@
  * socket reads (`onread`) straight into the buffers the file writer hands out
  * (`BulkBody.readInto`): no copy, no allocation, reads as large as the buffer.
  * Measured on a 256 MiB / 4-layer pull: see bench row 1 and the commit message.
+ * Pings, tokens and manifests come here too: a short command then never loads
+ * node:http (~7 ms of its start-up), and they share kept-alive connections with blobs.
  *
- * Only GETs on direct routes come here (http.ts decides); the rest of HTTP —
- * redirects, retries, auth, proxies — stays in http.ts and node:http.
+ * http.ts decides what comes here; redirects, retries, auth, proxies and request
+ * bodies stay there (the last two on node:http).
  */
 import { connect as netConnect, isIP, type OnReadOpts, type Socket } from "node:net";
 import type { ConnectionOptions, connect as tlsConnect } from "node:tls";
@@ -34,6 +36,8 @@ export interface BulkTls {
 }
 
 export interface BulkGetRequest {
+  /** Default GET. A HEAD's answer has no body, whatever its Content-Length says. */
+  readonly method?: "GET" | "HEAD" | undefined;
   readonly url: URL;
   readonly headers: Readonly<Record<string, string>>;
   /** For an https URL: how to connect, with its trust (CAs, client certificate, verification). */
@@ -71,7 +75,7 @@ const POOL_PER_ORIGIN = 8;
  */
 export function bulkGet(request: BulkGetRequest): Promise<BulkResponse> {
   return new Promise((resolve, reject) => {
-    const requestText = requestHead(request.url, request.headers, request.pool !== undefined);
+    const requestText = requestHead(request.method ?? "GET", request.url, request.headers, request.pool !== undefined);
     request.signal?.throwIfAborted();
     const key = originKey(request.url);
     const connection = request.pool?.take(key) ?? new BulkConnection(request.url, request.tls, request.connectTimeoutMs, key);
@@ -240,7 +244,7 @@ class Exchange implements ExchangeEvents {
       }
       let head;
       try {
-        head = parseResponseHead(this.#head.slice(0, end), "GET");
+        head = parseResponseHead(this.#head.slice(0, end), this.#request.method ?? "GET");
       } catch (error) {
         this.onError(error as Error);
         return false;
@@ -311,8 +315,8 @@ function connectTo(url: URL, tls: BulkTls | undefined, onread: OnReadOpts): Sock
 }
 
 /** The request head; field values come from pullback itself, but a line break in one would split the request. */
-function requestHead(url: URL, headers: Readonly<Record<string, string>>, keepAlive: boolean): string {
-  const lines = [`GET ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`];
+function requestHead(method: string, url: URL, headers: Readonly<Record<string, string>>, keepAlive: boolean): string {
+  const lines = [`${method} ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`];
   for (const [name, value] of Object.entries(headers)) {
     if (/[\r\n\0]/.test(name + value))
       throw Object.assign(new TypeError(`invalid character in header ${name}`), { code: "ERR_INVALID_CHAR" });

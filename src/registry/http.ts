@@ -6,8 +6,9 @@
  * plain HTTP is refused), we need repeated `WWW-Authenticate` lines kept apart,
  * and separate connect and idle timeouts.
  *
- * Why node:http and not undici: the same streaming client, native parser, no
- * ~100 ms / ~20 MB import on every CLI start-up and fewer copies per body byte (measured).
+ * Direct GETs and HEADs go out on bulk-get.ts's connections; node:http carries only requests
+ * through a proxy and requests with a body, and is loaded for the first of them.
+ * Why not undici: a ~100 ms / ~20 MB import on every CLI start-up and more copies per body byte (measured).
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type RequestOptions } from "node:http";
 import type { Readable } from "node:stream";
@@ -21,6 +22,7 @@ import type { HostTrust, TlsOptions } from "./trust.js";
 import { errorFromResponse, type ResponseSource } from "./registry-error.js";
 import { BulkPool, bulkGet, type BulkTls } from "./bulk-get.js";
 import { parseRetryAfter } from "./retry-after.js";
+import { lazyClient, type LazyClient } from "./node-client.js";
 
 /** One request/response pair as `-v` shows it: redacted URL, no headers. */
 export interface Exchange {
@@ -55,14 +57,13 @@ export interface HttpOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-/** How one origin is reached: its agent and request function, trust and proxy. */
+/** How one origin is reached: trust, proxy, and node's client for what bulkGet does not carry. */
 interface Route {
-  readonly agent: HttpAgent;
-  /** http.request, or https.request for an https origin (loaded with its route). */
-  readonly request: typeof httpRequest;
+  /** Made on first use: most runs send nothing through a proxy and no request body, and never load node:http. */
+  readonly client: LazyClient;
   readonly trust: HostTrust | undefined;
   readonly proxy: URL | undefined;
-  /** How bulk GETs (blobs) open TLS connections to an https origin without the agent. */
+  /** How direct GETs and HEADs open TLS connections to an https origin. */
   readonly bulkTls?: BulkTls;
 }
 
@@ -80,11 +81,6 @@ export interface HttpRequest {
   readonly source?: ResponseSource;
   /** Gives up the exchange (request or body) and any retry still to come; rejects with the signal's reason. */
   readonly signal?: AbortSignal | undefined;
-  /**
-   * A large body headed for disk (a blob): on a direct route it is read on a connection of
-   * its own, into the writer's buffers (see bulk-get.ts). Through a proxy, as any other request.
-   */
-  readonly bulk?: boolean;
 }
 
 export interface HttpResponse {
@@ -135,7 +131,7 @@ export class HttpClient {
   readonly #insecure: Set<string>;
   readonly #env: ProxyEnv;
   readonly #proxies: ProxyConfig;
-  /** Kept-alive connections of bulk GETs (blobs), by origin. */
+  /** Kept-alive connections of direct GETs and HEADs, by origin. */
   readonly #bulkPool = new BulkPool();
 
   constructor(options: HttpOptions = {}) {
@@ -173,11 +169,7 @@ export class HttpClient {
     let body = req.body;
     for (let hop = 0; ; hop++) {
       this.#checkTransport(url, req.credentialed === true && hasAuthorization(headers));
-      const response = await this.#sendWithRetries(
-        { method, url, headers, body, bulk: req.bulk === true },
-        req.source ?? "registry",
-        this.#signalFor(req),
-      );
+      const response = await this.#sendWithRetries({ method, url, headers, body }, req.source ?? "registry", this.#signalFor(req));
       const location = response.header("location");
       if (!REDIRECT_STATUSES.has(response.status) || location === undefined) return response;
       discardBody(response.body);
@@ -200,7 +192,7 @@ export class HttpClient {
     const routes = await Promise.allSettled(this.#routes.values());
     this.#routes.clear();
     this.#bulkPool.destroy();
-    for (const route of routes) if (route.status === "fulfilled") route.value.agent.destroy();
+    for (const route of routes) if (route.status === "fulfilled") route.value.client.made?.agent.destroy();
   }
 
   /** The agent, trust and proxy for the origin of `url`, made once per client. */
@@ -217,7 +209,8 @@ export class HttpClient {
 
   async #makeRoute(url: URL): Promise<Route> {
     const proxy = proxyFor(url, this.#proxies);
-    if (url.protocol !== "https:") return { agent: new HttpAgent({ keepAlive: true }), request: httpRequest, trust: undefined, proxy };
+    if (url.protocol !== "https:")
+      return { client: lazyClient(() => ({ agent: new HttpAgent({ keepAlive: true }), request: httpRequest })), trust: undefined, proxy };
     const { secureRoute } = await import("./secure-route.js");
     return secureRoute(url, proxy, this.#options, this.#env, (message) => this.#warn(message));
   }
@@ -300,12 +293,14 @@ export class HttpClient {
     }
   }
 
-  #sendOnce({ method, url, headers, body, bulk }: OutgoingRequest, route: Route, signal: AbortSignal | undefined): Promise<HttpResponse> {
+  #sendOnce({ method, url, headers, body }: OutgoingRequest, route: Route, signal: AbortSignal | undefined): Promise<HttpResponse> {
     const idle = this.#options.idleTimeoutMs ?? 30_000;
     const connectTimeout = this.#options.connectTimeoutMs ?? 10_000;
     const secure = url.protocol === "https:";
-    if (bulk && method === "GET" && body === undefined && route.proxy === undefined) {
+    const direct = method === "GET" || method === "HEAD" ? method : undefined;
+    if (direct !== undefined && body === undefined && route.proxy === undefined) {
       const request = {
+        method: direct,
         url,
         headers,
         tls: route.bulkTls,
@@ -319,16 +314,17 @@ export class HttpClient {
         return { status: response.status, url, body: response.body, headerValues, header: (name) => headerValues(name)[0] };
       });
     }
+    const client = route.client();
     return new Promise((resolve, reject) => {
       // highWaterMark is honoured by Node's client (it sizes the socket's and the body's buffers) but missing from its types.
       const options: RequestOptions & { highWaterMark: number } = {
         method,
         headers,
-        agent: route.agent,
+        agent: client.agent,
         highWaterMark: BODY_HIGH_WATER_MARK,
         ...(signal === undefined ? {} : { signal }),
       };
-      const req = secure || route.proxy === undefined ? route.request(url, options) : viaHttpProxy(url, options, route.proxy);
+      const req = secure || route.proxy === undefined ? client.request(url, options) : viaHttpProxy(url, options, route.proxy);
       let answer: IncomingMessage | undefined;
       const fail = (error: Error): void => {
         // After the headers the failure belongs to the body: its reader sees it.
@@ -370,11 +366,10 @@ export class HttpClient {
 
 /** One request as it goes out, after redirects rewrote it. */
 interface OutgoingRequest {
-  readonly method: string;
+  readonly method: HttpRequest["method"];
   readonly url: URL;
   readonly headers: Record<string, string>;
   readonly body: string | undefined;
-  readonly bulk: boolean;
 }
 
 /** Plain HTTP through a proxy: the absolute URL goes to the proxy, as Go's transport sends it. */

@@ -223,7 +223,7 @@ export class RegistryClient {
     const offset = options.offset ?? 0;
     const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
     const { signal } = options;
-    const via: Sender = (request) => this.#http.send({ ...request, signal, bulk: true });
+    const via: Sender = (request) => this.#http.send({ ...request, signal });
     const response = await this.#expectOk("GET", `/v2/${repository}/blobs/${digest}`, repository, headers, via);
     const length = Number(response.header("content-length"));
     return {

@@ -1,22 +1,24 @@
 /**
- * How an https origin is reached: its trust (certs.d, extra CAs, client certificate) and
- * an https Agent, direct or tunnelled through a proxy. Its own module, loaded by http.ts on
- * the first https URL, so a plain-HTTP run never loads node:https and node:tls (~6 ms).
+ * How an https origin is reached: its trust (certs.d, extra CAs, client certificate), the TLS
+ * settings direct requests connect with, and an https Agent (direct or tunnelled through a
+ * proxy) made on first use. Its own module, loaded by http.ts on the first https URL, so a
+ * plain-HTTP run never loads node:tls (~6 ms).
  */
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { connect as tlsConnect } from "node:tls";
 import type { BulkTls } from "./bulk-get.js";
+import { lazyClient, type LazyClient } from "./node-client.js";
 import { TunnelAgent } from "./proxy-tunnel.js";
 import { loadHostTrust, type HostTrust, type TlsOptions } from "./trust.js";
 import type { ProxyEnv } from "./proxy.js";
 
 /** An https origin's route, as http.ts keeps it per origin. */
 export interface SecureRoute {
-  readonly agent: HttpsAgent;
-  readonly request: typeof httpsRequest;
+  /** node:https's client, for requests through a proxy and requests with a body. */
+  readonly client: LazyClient;
   readonly trust: HostTrust;
   readonly proxy: URL | undefined;
-  /** The same trust for bulk GETs, which connect without the agent. */
+  /** The same trust for direct GETs and HEADs, which connect without the agent. */
   readonly bulkTls: BulkTls;
 }
 
@@ -43,7 +45,9 @@ export async function secureRoute(
     ...(trust.ca === undefined ? {} : { ca: [...trust.ca] }),
     ...(trust.cert === undefined || trust.key === undefined ? {} : { cert: trust.cert, key: trust.key }),
   };
-  const agent =
-    proxy === undefined ? new HttpsAgent(agentOptions) : new TunnelAgent(proxy, agentOptions, options.connectTimeoutMs ?? 10_000);
-  return { agent, request: httpsRequest, trust, proxy, bulkTls: { connect: tlsConnect, options: agentOptions } };
+  const client = lazyClient(() => ({
+    agent: proxy === undefined ? new HttpsAgent(agentOptions) : new TunnelAgent(proxy, agentOptions, options.connectTimeoutMs ?? 10_000),
+    request: httpsRequest,
+  }));
+  return { client, trust, proxy, bulkTls: { connect: tlsConnect, options: agentOptions } };
 }
