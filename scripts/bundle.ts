@@ -36,9 +36,12 @@ const commonJs: BuildOptions = {
   outExtension: { ".js": ".cjs" },
   define: { "import.meta.url": "__bundleUrl" },
   banner: { js: 'const __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
-  // Smaller source is less to read and scan at every start-up; names stay, for readable stacks.
+  // Smaller source is less to read, convert and deserialize at every start-up: short names took
+  // the bundle from 405 to 283 KB and `check` 3 ms faster (interleaved medians of 25). Stacks map
+  // back through dist/cli/pullback.cjs.map (node --enable-source-maps); errors name themselves.
   minifyWhitespace: true,
   minifySyntax: true,
+  minifyIdentifiers: true,
   metafile: true,
   plugins: [
     lazyBuiltins([

@@ -123,6 +123,14 @@ const SPECIFIERS = [
   /\bcreateRequire\([^()]*\)\(\s*"([^"\n]+)"\s*\)/g,
 ];
 
+/** A minified bundle names a module's createRequire() function anyhow: `bp=(0,Ol.createRequire)(__bundleUrl)`, then `bp("yaml")`. */
+function madeRequireCalls(text: string): string[] {
+  const names = [...text.matchAll(/([\w$]+)\s*=\s*(?:\(0,\s*)?[\w$.]*\bcreateRequire\)?\(/g)].map((match) => match[1]!);
+  return names.flatMap((name) =>
+    [...text.matchAll(new RegExp(`(?<![\\w$.])${name.replace(/\$/g, "\\$")}\\(\\s*"([^"\\n]+)"\\s*\\)`, "g"))].map((match) => match[1]!),
+  );
+}
+
 /**
  * The module specifiers a JS or .d.ts file imports (static, dynamic, side-effect, require).
  *
@@ -130,7 +138,9 @@ const SPECIFIERS = [
  * importSpecifiers('import { a } from "./a.js"; await import("node:fs");') // → ["./a.js", "node:fs"]
  */
 export function importSpecifiers(text: string): string[] {
-  return [...new Set(SPECIFIERS.flatMap((pattern) => [...text.matchAll(pattern)].map((match) => match[1]!)))];
+  return [
+    ...new Set([...SPECIFIERS.flatMap((pattern) => [...text.matchAll(pattern)].map((match) => match[1]!)), ...madeRequireCalls(text)]),
+  ];
 }
 
 /**
