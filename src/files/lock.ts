@@ -137,8 +137,11 @@ function isGone(owner: Owner): boolean {
   return owner.start !== undefined && start !== undefined && start !== owner.start;
 }
 
+/** This process as a lock's owner: read once, as it never changes (a pull takes a lock per blob). */
+let me: Owner | undefined;
 function self(): Owner {
-  return { pid: process.pid, start: startTimeOf(process.pid), host: hostname() };
+  me ??= { pid: process.pid, start: startTimeOf(process.pid), host: hostname() };
+  return me;
 }
 
 /** The kernel's start time of `pid` (Linux: field 22 of /proc/PID/stat), to tell a reused pid apart. */
