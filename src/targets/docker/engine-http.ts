@@ -35,12 +35,15 @@ export interface EngineFailure {
   readonly message: string;
 }
 
+/** What every request to one daemon carries; `servername` is read by Node's agent though its http types omit it. */
+type BaseOptions = RequestOptions & { readonly servername?: string };
+
 /** Cap on an error body or a short JSON answer: dockerd's are small; a runaway peer must not fill memory. */
 const MAX_BODY = 4 * 1024 * 1024;
 
 /** Sends Engine requests to one daemon. */
 export class EngineHttp {
-  readonly #base: RequestOptions;
+  readonly #base: BaseOptions;
   /** node:https loads only for a TLS daemon: every other start-up is spared it (~5 ms). */
   readonly #send: typeof httpRequest;
   /** `/v1.47` once the daemon's ping named its API version, as the docker CLI negotiates; unversioned before. */
@@ -102,21 +105,25 @@ export class EngineHttp {
  * Local and tcp daemons get a connection per request (`agent: false`), as a socket left in a
  * pool would outlive the DockerConnection that made it; a unix connect costs well under a
  * millisecond. The SSH agent keeps its one dial-stdio stream and closes it with the connection.
+ *
+ * Without TLS, `servername: ""` (a TLS option) keeps Node's agent from deriving one with
+ * `net.isIP(host)` for every socket: its IPv6 expression costs ~10 ms to compile on first use,
+ * and four unix-socket requests took 25 ms instead of 11.5 (fresh processes, 5 runs each).
  */
-function baseOptions(address: EngineAddress): RequestOptions {
+function baseOptions(address: EngineAddress): BaseOptions {
   switch (address.kind) {
     case "unix":
-      return { socketPath: address.socketPath, agent: false };
+      return { socketPath: address.socketPath, agent: false, servername: "" };
     case "tcp": {
       const pem = address.certificates ?? {};
       const tls = address.tls
         ? { ...(pem.ca ? { ca: pem.ca } : {}), ...(pem.cert && pem.key ? { cert: pem.cert, key: pem.key } : {}) }
         : {};
-      return { host: address.host, port: address.port, agent: false, ...tls };
+      return { host: address.host, port: address.port, agent: false, ...(address.tls ? tls : { servername: "" }) };
     }
     case "agent":
       // The agent dials over SSH; the Host header is what the docker CLI sends through its tunnel.
-      return { host: "docker", port: 80, agent: address.agent };
+      return { host: "docker", port: 80, agent: address.agent, servername: "" };
   }
 }
 
