@@ -55,6 +55,8 @@ export interface HttpOptions {
   readonly onWarning?: ((message: string) => void) | undefined;
   /** Aborting destroys every request in flight (awaiting headers or streaming a body) and retries none. */
   readonly signal?: AbortSignal | undefined;
+  /** Kept-alive connections shared with other clients of a run; `close()` leaves them to their owner. Default: the client's own. */
+  readonly pool?: BulkPool | undefined;
 }
 
 /** How one origin is reached: trust, proxy, and node's client for what bulkGet does not carry. */
@@ -132,13 +134,16 @@ export class HttpClient {
   readonly #env: ProxyEnv;
   readonly #proxies: ProxyConfig;
   /** Kept-alive connections of direct GETs and HEADs, by origin. */
-  readonly #bulkPool = new BulkPool();
+  readonly #bulkPool: BulkPool;
+  readonly #ownsPool: boolean;
 
   constructor(options: HttpOptions = {}) {
     this.#options = options;
     this.#insecure = new Set((options.insecureHosts ?? []).map((host) => host.toLowerCase()));
     this.#env = options.env ?? process.env;
     this.#proxies = proxyConfigFromEnv(this.#env);
+    this.#bulkPool = options.pool ?? new BulkPool();
+    this.#ownsPool = options.pool === undefined;
   }
 
   /** Whether plain HTTP to `host` is allowed: loopback, or marked insecure by the caller. */
@@ -191,7 +196,7 @@ export class HttpClient {
   async close(): Promise<void> {
     const routes = await Promise.allSettled(this.#routes.values());
     this.#routes.clear();
-    this.#bulkPool.destroy();
+    if (this.#ownsPool) this.#bulkPool.destroy();
     for (const route of routes) if (route.status === "fulfilled") route.value.client.made?.agent.destroy();
   }
 

@@ -19,6 +19,7 @@ import { MANIFEST_ACCEPT } from "./media-types.js";
 import { repositoryScope } from "./scope.js";
 import { Authenticator, type Authorization, type AuthSummary } from "./token-auth.js";
 import type { TokenCache } from "./token-cache.js";
+import type { PingAnswer, RegistryShare } from "./registry-share.js";
 
 /** Manifest media types pullback reads, most capable first: the one Accept list (media-types.ts). */
 export const MANIFEST_MEDIA_TYPES: readonly string[] = MANIFEST_ACCEPT;
@@ -49,6 +50,8 @@ export interface RegistryClientOptions {
   readonly onWarning?: ((message: string) => void) | undefined;
   /** Aborting stops every request of this client at once (a blob body too) and retries none. */
   readonly signal?: AbortSignal | undefined;
+  /** Connections and ping answers shared by the clients of one run (a set, a fallback); its owner closes it. */
+  readonly registryShare?: RegistryShare | undefined;
 }
 
 /** What a manifest HEAD tells. */
@@ -97,6 +100,8 @@ export class RegistryClient {
   readonly #http: HttpClient;
   readonly #auth: Authenticator;
   readonly #retries: number;
+  readonly #share: RegistryShare | undefined;
+  readonly #signal: AbortSignal | undefined;
   #pinged: Promise<PingResult> | undefined;
 
   constructor(host: string, options: RegistryClientOptions = {}) {
@@ -118,7 +123,10 @@ export class RegistryClient {
         "signal",
       ]),
       insecureHosts: options.insecure === true ? [host] : [],
+      pool: options.registryShare?.pool,
     });
+    this.#share = options.registryShare;
+    this.#signal = options.signal;
     this.#auth = new Authenticator(this.#http, host, options.credential, options.tokenCache);
   }
 
@@ -239,32 +247,36 @@ export class RegistryClient {
   }
 
   async #ping(): Promise<PingResult> {
+    const ask = (): Promise<PingAnswer> => this.#askPing();
+    const answer = await (this.#share ? this.#share.ping(this.baseUrl, ask, this.#signal) : ask());
+    if (answer.status === 401) this.#auth.learn(parseWwwAuthenticate(answer.challenges));
+    else this.#auth.learnOpen();
+    return { status: answer.status, auth: this.#auth.summary };
+  }
+
+  /** The anonymous `GET /v2/` itself: 2xx or 401 with its challenges; anything else throws. */
+  async #askPing(): Promise<PingAnswer> {
     const response = await this.#http.send({ method: "GET", url: `${this.baseUrl}/v2/` });
     discardBody(response.body);
-    if (response.status === 401) {
-      this.#auth.learn(parseWwwAuthenticate(response.headerValues("www-authenticate")));
-    } else if (response.status >= 200 && response.status < 300) {
-      this.#auth.learnOpen();
-    } else {
-      const error = await errorFromResponse(response, `GET ${redactUrl(`${this.baseUrl}/v2/`)}`, "registry");
-      // Go's TLS server answers a plain-HTTP request with a bare 400 (no headers; the body "Client sent an
-      // HTTP request to an HTTPS server." is often cut by its reset): a transport mismatch, not the registry's word.
-      const bare = response.header("date") === undefined && response.header("content-type") === undefined;
-      if (
-        response.status === 400 &&
-        this.baseUrl.startsWith("http:") &&
-        (bare || /client sent an http request to an https server/i.test(error.registryMessage))
-      ) {
-        const url = new URL(`${this.baseUrl}/v2/`);
-        throw new PullbackError("network", error.message, {
-          cause: error,
-          reason: "tls-expected",
-          diagnosis: tlsExpectedDiagnosis({ what: `GET ${redactUrl(url)}`, url, proxy: undefined, trust: undefined }),
-        });
-      }
-      throw error;
+    if (response.status === 401 || (response.status >= 200 && response.status < 300))
+      return { status: response.status, challenges: response.status === 401 ? response.headerValues("www-authenticate") : [] };
+    const error = await errorFromResponse(response, `GET ${redactUrl(`${this.baseUrl}/v2/`)}`, "registry");
+    // Go's TLS server answers a plain-HTTP request with a bare 400 (no headers; the body "Client sent an
+    // HTTP request to an HTTPS server." is often cut by its reset): a transport mismatch, not the registry's word.
+    const bare = response.header("date") === undefined && response.header("content-type") === undefined;
+    if (
+      response.status === 400 &&
+      this.baseUrl.startsWith("http:") &&
+      (bare || /client sent an http request to an https server/i.test(error.registryMessage))
+    ) {
+      const url = new URL(`${this.baseUrl}/v2/`);
+      throw new PullbackError("network", error.message, {
+        cause: error,
+        reason: "tls-expected",
+        diagnosis: tlsExpectedDiagnosis({ what: `GET ${redactUrl(url)}`, url, proxy: undefined, trust: undefined }),
+      });
     }
-    return { status: response.status, auth: this.#auth.summary };
+    throw error;
   }
 
   /** Send and insist on 2xx; anything else becomes a RegistryResponseError. */

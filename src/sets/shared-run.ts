@@ -6,6 +6,7 @@
  */
 import type { Credential } from "../credentials/credential.js";
 import { emit, type PullEvent, type PullEventListener } from "../events.js";
+import { RegistryShare } from "../registry/registry-share.js";
 import { TokenCache } from "../registry/token-cache.js";
 
 /** The labels every event of one set item carries. */
@@ -27,6 +28,8 @@ export interface ItemLabels {
 export class SharedRun {
   /** Tokens for every registry client of the run; keys hold the identity, so sharing is safe. */
   readonly tokens = new TokenCache();
+  /** Kept-alive registry connections and ping answers for every registry client of the run; closed by `close()`. */
+  readonly registries = new RegistryShare();
   readonly #credentials = new Map<string, Promise<Credential | undefined>>();
   readonly #refusalsShown = new Set<string>();
   readonly #refusals = new Map<string, Promise<boolean> | undefined>();
@@ -84,5 +87,10 @@ export class SharedRun {
     if (this.#refusalsShown.has(key)) return false;
     this.#refusalsShown.add(key);
     return true;
+  }
+
+  /** The run is over: close the registry connections it kept alive. */
+  close(): void {
+    this.registries.close();
   }
 }

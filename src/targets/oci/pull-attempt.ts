@@ -14,6 +14,7 @@ import type { ImageReference } from "../../reference/parse-reference.js";
 import type { Exchange } from "../../registry/http.js";
 import type { ProxyEnv } from "../../registry/proxy.js";
 import { RegistryClient, type BlobResponse } from "../../registry/registry-client.js";
+import type { RegistryShare } from "../../registry/registry-share.js";
 import type { TokenCache } from "../../registry/token-cache.js";
 import type { TlsOptions } from "../../registry/trust.js";
 import { cancelledError } from "../../sets/cancelled.js";
@@ -34,6 +35,8 @@ export interface AttemptSettings {
   readonly allPlatforms: boolean;
   /** Tokens shared by every client of the run (keyed by realm, scope and identity). */
   readonly tokens: TokenCache;
+  /** Kept-alive connections and ping answers shared by every client of the run. */
+  readonly registries?: RegistryShare | undefined;
   readonly insecure?: boolean | undefined;
   readonly timeoutMs?: number | undefined;
   readonly tls?: TlsOptions | undefined;
@@ -63,6 +66,7 @@ export async function pullAttempt(
   const client = new RegistryClient(reference.endpoint, {
     credential,
     tokenCache: settings.tokens,
+    registryShare: settings.registries,
     signal,
     insecure: settings.insecure,
     idleTimeoutMs: settings.timeoutMs,

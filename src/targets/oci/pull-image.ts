@@ -97,6 +97,8 @@ export async function pullImage(ref: string | ImageReference, options: PullImage
     } catch (error) {
       await destination.discard(error);
       throw error;
+    } finally {
+      run.close();
     }
   });
 }
@@ -146,6 +148,7 @@ export async function pullInto(
       explicitPlatform: options.platform !== undefined,
       allPlatforms: options.allPlatforms === true,
       tokens: run.tokens,
+      registries: run.registries,
       timeoutMs: options.timeoutMs ?? options.idleTimeoutMs,
       onEvent: item.onEvent,
       signal,

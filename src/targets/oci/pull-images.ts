@@ -98,7 +98,7 @@ async function pullSet(
       return pullInto(run, destination, job.reference, options, { onEvent, signal });
     },
     { jobs, keepGoing: options.keepGoing === true, signal: options.signal },
-  );
+  ).finally(() => run.close());
   return finish(destination, items, options);
 }
 

@@ -178,6 +178,14 @@ describe("a set across registries into one OCI layout", () => {
     expect(setOne).toHaveLength(1);
   });
 
+  it("pings each registry once for the whole set, and reuses its connections across images", () => {
+    // Four registries (the proxied one, the other realm, the open one, the Basic one): one anonymous GET /v2/ each.
+    const pings = exchanges.filter((e) => e.method === "GET" && /^http:\/\/[^/]+\/v2\/$/.test(e.url));
+    expect(pings.map((e) => new URL(e.url).host).sort()).toEqual([proxied, otherRealm, open, basic].sort());
+    // The world's record of the proxied registry agrees: one ping for its four images.
+    expect(proxy.filter((r) => r.method === "GET" && r.path === "/v2/")).toHaveLength(1);
+  });
+
   it("warns once about bob's refused credentials at the other realm, and the public images there fall back", () => {
     const refusals = events.filter((e) => e.type === "warning" && e.code === "credentials-refused");
     expect(refusals).toHaveLength(1);
