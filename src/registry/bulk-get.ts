@@ -214,6 +214,7 @@ class Exchange implements ExchangeEvents {
   #over = false;
   readonly #aborted = (): void => this.onError(abortReason(this.#request.signal));
 
+  /** @internal Its connection is internal: only bulkGet makes one. */
   constructor(
     request: BulkGetRequest,
     connection: BulkConnection,
@@ -348,6 +349,7 @@ export class BulkBody extends Readable {
   #sink: BodySink | undefined;
   #lastSpace: Buffer | undefined;
 
+  /** @internal Made by the GET it answers (its connection is internal). */
   constructor(source: Exchange, framing: BodyFraming, early: Buffer, keepAlive: boolean) {
     super();
     this.#source = source;
