@@ -57,7 +57,8 @@ export interface DockerConnection {
   /**
    * What the daemon says it is (version, API version, os/arch), asked on first use and kept:
    * dockerd takes ~30 ms to answer /version (it asks containerd, runc and docker-init for
-   * theirs), and a pull onto the daemon's own platform never needs it.
+   * theirs), and a local pull onto the daemon's own platform never needs it. Over SSH it is
+   * asked at connect instead of ping, since every remote pull checks the host's platform.
    */
   daemon(): Promise<DaemonVersion>;
   /** Set for SSH endpoints: the host name events carry (an alias stays an alias). */
@@ -77,12 +78,15 @@ export interface DockerConnection {
 export async function connectDocker(options: ConnectDockerOptions = {}): Promise<DockerConnection> {
   checkConnectDocker(options);
   const endpoint = await resolveDockerEndpoint(options);
-  // The system ssh, as the docker CLI uses it: ~/.ssh/config, the agent and ProxyJump apply. Nothing connects before ping.
+  // The system ssh, as the docker CLI uses it: ~/.ssh/config, the agent and ProxyJump apply. ssh starts before the Engine client loads.
   const tunnel = endpoint.url.startsWith("ssh://") ? new SshDockerTransport(endpoint.url, options) : undefined;
+  tunnel?.dial();
   const address = tunnel ? { kind: "agent" as const, agent: tunnel.agent } : await addressOf(endpoint, options.env ?? process.env);
   const engine = new DockerEngine(address, options.timeoutMs ?? 30_000);
   try {
-    await engine.ping();
+    // Every pull over SSH checks the host's platform: /version says it and stands in for ping, one round trip fewer.
+    const known = tunnel ? await engine.version() : undefined;
+    if (!known) await engine.ping();
     const ssh = tunnel && {
       url: tunnel.target.url,
       shellCommand: (remote: readonly string[]) => tunnel.shellCommand(remote),
@@ -90,7 +94,7 @@ export async function connectDocker(options: ConnectDockerOptions = {}): Promise
     };
     return {
       endpoint: endpoint.url,
-      daemon: once(() => engine.version()),
+      daemon: known ? () => Promise.resolve(known) : once(() => engine.version()),
       remoteHost: tunnel?.target.host,
       ssh,
       engine,

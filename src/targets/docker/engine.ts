@@ -80,8 +80,12 @@ export class DockerEngine {
     this.#http.useApiVersion(typeof version === "string" ? version : undefined);
   }
 
+  /** `GET /version`; like ping it names the API version, so it may stand in for ping as the first request. */
   async version(options: { readonly signal?: AbortSignal | undefined } = {}): Promise<DaemonVersion> {
-    const v = jsonObject(await this.#call({ method: "GET", path: "/version", signal: options.signal }));
+    const answer = await this.#call({ method: "GET", path: "/version", signal: options.signal });
+    const api = answer.res.headers["api-version"];
+    this.#http.useApiVersion(typeof api === "string" ? api : undefined);
+    const v = jsonObject(answer);
     return { version: text(v.Version), apiVersion: text(v.ApiVersion), os: text(v.Os), arch: text(v.Arch) };
   }
 

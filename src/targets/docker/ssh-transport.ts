@@ -34,15 +34,30 @@ const STDERR_LINES = 40;
 /** One remote Docker host over the system ssh: an Agent for the Engine client, and commands for diagnoses. */
 export class SshDockerTransport {
   readonly target: SshTarget;
-  readonly agent: Agent;
   readonly #options: SshOptions;
+  #agent: Agent | undefined;
+  /** ssh started by dial() and not yet asked for by node:http. */
+  #early: SshStdioSocket | undefined;
 
   constructor(url: string, options: SshOptions = {}) {
     this.target = parseSshUrl(url);
     this.#options = options;
-    this.agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    // node:http asks the agent for a socket; ours is ssh's stdio.
-    (this.agent as unknown as { createConnection: () => Duplex }).createConnection = () => this.#dial();
+  }
+
+  /**
+   * Start ssh now rather than at the first request: its handshake and the remote docker
+   * process take most of a connection's time, and loading node:http then overlaps them.
+   */
+  dial(): void {
+    this.#early ??= this.#dial();
+  }
+
+  /** The Agent for node:http; its one socket is ssh's stdio. Made on first use, so node:http loads after dial(). */
+  get agent(): Agent {
+    if (this.#agent) return this.#agent;
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    (agent as unknown as { createConnection: () => Duplex }).createConnection = () => this.#take();
+    return (this.#agent = agent);
   }
 
   /** A command line that runs `remote` on the same host with the same options, for a person to paste. */
@@ -56,10 +71,20 @@ export class SshDockerTransport {
   }
 
   close(): void {
-    this.agent.destroy();
+    this.#agent?.destroy();
+    this.#early?.destroy();
+    this.#early = undefined;
   }
 
-  #dial(): Duplex {
+  /** The socket started early, or a new one (the first broke, or there was none). */
+  #take(): SshStdioSocket {
+    const socket = this.#early ?? this.#dial();
+    this.#early = undefined;
+    socket.handOver();
+    return socket;
+  }
+
+  #dial(): SshStdioSocket {
     const env = childEnv(this.#options.env ?? process.env);
     const program = this.#options.sshCommand ?? "ssh";
     let child: ChildProcessWithoutNullStreams;
@@ -177,6 +202,10 @@ class StderrReader {
  */
 class SshStdioSocket extends Duplex {
   readonly #child: ChildProcessWithoutNullStreams | undefined;
+  /** Whether node:http holds this socket (and so listens for its errors). */
+  #handedOver = false;
+  /** A failure that came before node:http did, kept until it can be heard. */
+  #failure: PullbackError | undefined;
 
   constructor(child: ChildProcessWithoutNullStreams | undefined) {
     super({ allowHalfOpen: false });
@@ -195,7 +224,15 @@ class SshStdioSocket extends Duplex {
   }
 
   fail(error: PullbackError): void {
-    this.destroy(error);
+    if (this.#handedOver) this.destroy(error);
+    else this.#failure = error;
+  }
+
+  /** node:http now owns the socket: an earlier failure is raised once its listeners are on. */
+  handOver(): void {
+    this.#handedOver = true;
+    const failure = this.#failure;
+    if (failure) process.nextTick(() => this.destroy(failure));
   }
 
   override _read(): void {
