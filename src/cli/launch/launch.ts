@@ -38,6 +38,17 @@ export async function launch(bundleFile: string, proc: NodeJS.Process = process)
   // A failed run (a typo'd command, a usage error) leaves no cache behind.
   if (code === 0 && cache !== undefined && (cache.data === undefined || script.cachedDataRejected === true))
     await cache.save(script.createCachedData());
+  // Left to itself Node frees its heap piece by piece before exiting (~15 ms after a pull); a native tool
+  // just ends. The run is over (main awaits all its work), so end once the output is out.
+  await Promise.all([flushed(proc.stdout), flushed(proc.stderr)]);
+  proc.exit();
+}
+
+/** Resolves once everything written to `stream` so far has been handed to the system. */
+function flushed(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => {
+    stream.write("", () => resolve());
+  });
 }
 
 /** Options that send a command down another path (a layout or archive, a remote daemon, a set). */

@@ -171,7 +171,13 @@ describe("launch", () => {
     let stdout = "";
     const out = new PassThrough();
     out.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    let exited = false;
     const proc = {
+      // The launcher ends the process itself, once the output is out.
+      exit: () => {
+        expect(stdout).toMatch(/^ran /);
+        exited = true;
+      },
       argv: ["node", "bin", ...argv],
       env,
       platform: process.platform,
@@ -182,6 +188,7 @@ describe("launch", () => {
       exitCode: undefined as number | undefined,
     };
     await launch(file, proc as unknown as NodeJS.Process);
+    expect(exited).toBe(true);
     return { code: proc.exitCode, stdout };
   }
 
