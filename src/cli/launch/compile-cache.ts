@@ -9,7 +9,8 @@
  * only the length: a cache is therefore filed under the bundle's build id (a hash of its
  * content, its last line) and the command, so each command's cache holds what it compiled.
  */
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { isAscii } from "node:buffer";
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 
 /** What the folder is chosen from: the environment and facts about the process, passed in. */
@@ -56,16 +57,32 @@ const BUILD_ID = /\n\/\/# pullbackBundleId=([0-9a-f]{32})\n$/;
 export function readBundle(file: string): BundleSource {
   const fd = openSync(file, "r");
   try {
-    const text = readFileSync(fd, "utf8");
+    const { size, mtimeMs, ino } = fstatSync(fd);
+    const text = readText(fd, size);
     // npm gives every file it installs the same modification time, and a freed inode is soon reused:
     // only the content tells two builds of the same size apart.
     const built = BUILD_ID.exec(text.slice(-64))?.[1];
     if (built !== undefined) return { text, identity: built };
-    const { size, mtimeMs, ino } = fstatSync(fd);
     return { text, identity: `${size}-${Math.trunc(mtimeMs)}-${ino}` };
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The file's text, read in one go. esbuild writes ASCII (it escapes everything else), and ASCII
+ * becomes a string by a plain copy: ~1 ms less than decoding the bundle as UTF-8 in 8 KiB reads.
+ */
+function readText(fd: number, size: number): string {
+  const bytes = Buffer.allocUnsafe(size);
+  let filled = 0;
+  while (filled < size) {
+    const n = readSync(fd, bytes, filled, size - filled, filled);
+    if (n === 0) break;
+    filled += n;
+  }
+  const content = bytes.subarray(0, filled);
+  return isAscii(content) ? content.toString("latin1") : content.toString("utf8");
 }
 
 /** One cache file: what it held when opened, and how to replace it. */

@@ -97,6 +97,14 @@ describe("openCompileCache", () => {
     expect(openCompileCache({ folder, key: "check", bundle: a, uid })!.data?.toString()).toBe("a's cache");
   });
 
+  it("reads the bundle's text exactly, ASCII or not (a non-ASCII bundle is decoded as UTF-8)", () => {
+    const file = join(work, "text.cjs");
+    for (const code of ["exports.x = 'plain ascii';", "exports.x = '— ✓ naïve 🚀';", ""]) {
+      writeFileSync(file, `${code}\n//# pullbackBundleId=${"c".repeat(32)}\n`);
+      expect(readBundle(file).text).toBe(`${code}\n//# pullbackBundleId=${"c".repeat(32)}\n`);
+    }
+  });
+
   it("is refused in a folder others can write, or that another user owns", () => {
     const folder = join(work, "shared");
     mkdirSync(folder, { mode: 0o700 });
