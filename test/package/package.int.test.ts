@@ -69,7 +69,7 @@ describe("the tarball", () => {
     const paths = report.files.map((file) => file.path);
     const unexpected = paths.filter(
       (path) =>
-        !/^(dist\/.+\.(js|d\.ts)|dist\/cli\/(pullback|launch)\.cjs|bin\/pullback\.cjs|README\.md|LICENSE|CHANGELOG\.md|package\.json)$/.test(
+        !/^(dist\/.+\.(js|d\.ts)|dist\/cli\/(pullback|check|launch)\.cjs|bin\/pullback\.cjs|README\.md|LICENSE|CHANGELOG\.md|package\.json)$/.test(
           path,
         ),
     );
@@ -78,6 +78,7 @@ describe("the tarball", () => {
       "dist/index.js",
       "dist/index.d.ts",
       "dist/cli/pullback.cjs",
+      "dist/cli/check.cjs",
       "dist/cli/launch.cjs",
       "bin/pullback.cjs",
       "LICENSE",
@@ -89,18 +90,20 @@ describe("the tarball", () => {
     expect(readFileSync(join(installed, "LICENSE"), "utf8")).toContain("Apache License");
   });
 
-  it("is a clean build: the library's entry and its split chunks, the CLI's two CommonJS files, declarations of src/ only", () => {
+  it("is a clean build: the library's entry and its split chunks, the CLI's three CommonJS files, declarations of src/ only", () => {
     const files = listFiles(join(installed, "dist"));
     const js = files.filter((path) => /\.c?js$/.test(path));
-    // scripts/bundle.ts: the library's index, every lazily loaded module a chunk; the CLI one CommonJS bundle and its launcher.
-    expect(js.filter((path) => !/^(index|chunks\/[\w-]+)\.js$|^cli\/(pullback|launch)\.cjs$/.test(path))).toEqual([]);
+    // scripts/bundle.ts: the library's index, every lazily loaded module a chunk; the CLI's bundle, check's bundle and their launcher.
+    expect(js.filter((path) => !/^(index|chunks\/[\w-]+)\.js$|^cli\/(pullback|check|launch)\.cjs$/.test(path))).toEqual([]);
     expect(js.filter((path) => path.startsWith("chunks/")).length).toBeGreaterThan(2);
     for (const entry of ["index", "cli/main"]) expect(existsSync(join(installed, "dist", `${entry}.d.ts`))).toBe(true);
-    // commander is bundled into the CLI, so its licence travels with it.
-    const bundle = readFileSync(join(installed, "dist", "cli", "pullback.cjs"), "utf8");
-    expect(bundle).toMatch(/Bundled third-party code and its licences\.\s+commander:\s+\(The MIT License\)/);
-    // Its last line names the build, which its compile cache is filed under.
-    expect(bundle).toMatch(/\n\/\/# pullbackBundleId=[0-9a-f]{32}\n$/);
+    for (const name of ["pullback", "check"]) {
+      // commander is bundled into the CLI, so its licence travels with it.
+      const bundle = readFileSync(join(installed, "dist", "cli", `${name}.cjs`), "utf8");
+      expect(bundle).toMatch(/Bundled third-party code and its licences\.\s+commander:\s+\(The MIT License\)/);
+      // Its last line names the build, which its compile cache is filed under.
+      expect(bundle).toMatch(/\n\/\/# pullbackBundleId=[0-9a-f]{32}\n$/);
+    }
     const sources = new Set(
       listFiles(join(ROOT, "src"))
         .filter((path) => path.endsWith(".ts"))
@@ -169,6 +172,20 @@ describe("the CLI via npx", () => {
     const result = await inProject("npx", ["--no-install", "pullback", "--version"]);
     expect(result.code).toBe(0);
     expect(result.stdout.trim()).toBe(manifest.version);
+  });
+
+  it("checks from dist/cli/check.cjs, a bundle that holds no other command and says so if ever asked to", async () => {
+    const image = `${world.registries.open.host}/public/app:1`;
+    const checked = await inProject("npx", ["--no-install", "pullback", "check", image, "--no-credentials"]);
+    expect(checked.code).toBe(0);
+    expect(checked.stdout).toMatch(/^ACCEPTED\s/);
+    // The launcher never hands it another command (cliBundle); were it to, the run fails plainly, nothing half-done.
+    const script = `const { main } = require(process.argv[1]);
+      main(["pull", "example.test/app:1", "--to", "oci:/nonexistent/layout"], { stdout: process.stdout, stderr: process.stderr, env: {}, stdin: process.stdin })
+        .then((code) => console.log("exit " + code));`;
+    const wrong = await inProject(process.execPath, ["-e", script, join(installed, "dist", "cli", "check.cjs")]);
+    expect(wrong.stdout.trim()).toMatch(/exit 1$/);
+    expect(wrong.stderr).toContain("is not in the check bundle");
   });
 
   it("pulls from a registry onto the daemon of DOCKER_HOST", async () => {

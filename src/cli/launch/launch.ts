@@ -1,11 +1,11 @@
 /**
- * What bin/pullback.cjs runs: the CLI bundle (dist/cli/pullback.cjs, one CommonJS file) compiled
+ * What bin/pullback.cjs runs: the CLI bundle (dist/cli/pullback.cjs, one CommonJS file, or check.cjs) compiled
  * with V8's code cache, its main run on the process, and the cache saved after a run that
  * succeeded without one. Why a CommonJS bundle: it loads without Node's ESM loader, and V8 can
  * only be handed a cache through node:vm, which compiles scripts, not modules.
  */
 import { createRequire } from "node:module";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { Script } from "node:vm";
 import type { CliIo } from "../cli-io.js";
 import { compileCacheFolder, openCompileCache, readBundle } from "./compile-cache.js";
@@ -15,7 +15,7 @@ type CommonJsWrapper = (exports: unknown, require: NodeJS.Require, module: { exp
 
 /**
  * @example
- * void launch(join(__dirname, "..", "dist", "cli", "pullback.cjs"));
+ * void launch(cliBundle(join(__dirname, "..", "dist", "cli"), process.argv.slice(2)));
  */
 export async function launch(bundleFile: string, proc: NodeJS.Process = process): Promise<void> {
   const argv = proc.argv.slice(2);
@@ -52,6 +52,17 @@ function flushed(stream: NodeJS.WriteStream): Promise<void> {
   return new Promise((resolve) => {
     stream.write("", () => resolve());
   });
+}
+
+/**
+ * The bundle a run compiles: `check` has its own (the same program without the other commands'
+ * modules, half the code to read and deserialize); every other command runs the whole CLI.
+ *
+ * @example
+ * cliBundle("/opt/pullback/dist/cli", ["check", "alpine"]) // "/opt/pullback/dist/cli/check.cjs"
+ */
+export function cliBundle(folder: string, argv: readonly string[]): string {
+  return join(folder, commandKey(argv) === "check" ? "check.cjs" : "pullback.cjs");
 }
 
 /** Options that send a command down another path (a layout or archive, a remote daemon, a set). */

@@ -18,7 +18,7 @@ import { PassThrough, Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { compileCacheFolder, openCompileCache, readBundle } from "../../../src/cli/launch/compile-cache.js";
-import { commandKey, launch } from "../../../src/cli/launch/launch.js";
+import { cliBundle, commandKey, launch } from "../../../src/cli/launch/launch.js";
 
 const uid = process.getuid!();
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
@@ -164,6 +164,16 @@ describe("commandKey", () => {
     expect(commandKey(["pull", "alpine", "--host=ssh://box"])).toBe("pull+host");
     expect(commandKey(["pull", "--host", "ssh://box", "--file", "list.txt"])).toBe("pull+host+file");
     expect(commandKey(["pull", "alpine", "--tag-as", "x"])).toBe("pull");
+  });
+});
+
+describe("cliBundle", () => {
+  it("runs check from its own bundle and every other command, help and version from the whole CLI", () => {
+    expect(cliBundle("/d", ["check", "alpine"])).toBe("/d/check.cjs");
+    expect(cliBundle("/d", ["--json", "-q", "check", "alpine", "ghcr.io"])).toBe("/d/check.cjs");
+    expect(cliBundle("/d", ["check", "--help"])).toBe("/d/check.cjs");
+    for (const argv of [["pull", "alpine"], ["cluster-config", "x"], ["--help"], ["--version"], [], ["check", "x", "--to", "oci:/x"]])
+      expect(cliBundle("/d", argv)).toBe("/d/pullback.cjs");
   });
 });
 
