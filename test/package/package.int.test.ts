@@ -69,7 +69,7 @@ describe("the tarball", () => {
     const paths = report.files.map((file) => file.path);
     const unexpected = paths.filter(
       (path) =>
-        !/^(dist\/.+\.(js|d\.ts)|dist\/cli\/(pullback|check|launch)\.cjs|bin\/pullback\.cjs|README\.md|LICENSE|CHANGELOG\.md|package\.json)$/.test(
+        !/^(dist\/.+\.(js|d\.ts)|dist\/cli\/(pullback|check|pull-daemon|launch)\.cjs|bin\/pullback\.cjs|README\.md|LICENSE|CHANGELOG\.md|package\.json)$/.test(
           path,
         ),
     );
@@ -79,6 +79,7 @@ describe("the tarball", () => {
       "dist/index.d.ts",
       "dist/cli/pullback.cjs",
       "dist/cli/check.cjs",
+      "dist/cli/pull-daemon.cjs",
       "dist/cli/launch.cjs",
       "bin/pullback.cjs",
       "LICENSE",
@@ -90,14 +91,14 @@ describe("the tarball", () => {
     expect(readFileSync(join(installed, "LICENSE"), "utf8")).toContain("Apache License");
   });
 
-  it("is a clean build: the library's entry and its split chunks, the CLI's three CommonJS files, declarations of src/ only", () => {
+  it("is a clean build: the library's entry and its split chunks, the CLI's CommonJS files, declarations of src/ only", () => {
     const files = listFiles(join(installed, "dist"));
     const js = files.filter((path) => /\.c?js$/.test(path));
-    // scripts/bundle.ts: the library's index, every lazily loaded module a chunk; the CLI's bundle, check's bundle and their launcher.
-    expect(js.filter((path) => !/^(index|chunks\/[\w-]+)\.js$|^cli\/(pullback|check|launch)\.cjs$/.test(path))).toEqual([]);
+    // scripts/bundle.ts: the library's index, every lazily loaded module a chunk; the CLI's bundle, its route bundles and their launcher.
+    expect(js.filter((path) => !/^(index|chunks\/[\w-]+)\.js$|^cli\/(pullback|check|pull-daemon|launch)\.cjs$/.test(path))).toEqual([]);
     expect(js.filter((path) => path.startsWith("chunks/")).length).toBeGreaterThan(2);
     for (const entry of ["index", "cli/main"]) expect(existsSync(join(installed, "dist", `${entry}.d.ts`))).toBe(true);
-    for (const name of ["pullback", "check"]) {
+    for (const name of ["pullback", "check", "pull-daemon"]) {
       // commander is bundled into the CLI, so its licence travels with it.
       const bundle = readFileSync(join(installed, "dist", "cli", `${name}.cjs`), "utf8");
       expect(bundle).toMatch(/Bundled third-party code and its licences\.\s+commander:\s+\(The MIT License\)/);

@@ -55,14 +55,18 @@ function flushed(stream: NodeJS.WriteStream): Promise<void> {
 }
 
 /**
- * The bundle a run compiles: `check` has its own (the same program without the other commands'
- * modules, half the code to read and deserialize); every other command runs the whole CLI.
+ * The bundle a run compiles. The commonest routes have their own, the same program without the
+ * modules the route never runs (scripts/bundle.ts): `check`, and `pull` onto a daemon (no `--to`,
+ * the only way to a layout or archive). Everything else runs the whole CLI.
  *
  * @example
  * cliBundle("/opt/pullback/dist/cli", ["check", "alpine"]) // "/opt/pullback/dist/cli/check.cjs"
  */
 export function cliBundle(folder: string, argv: readonly string[]): string {
-  return join(folder, commandKey(argv) === "check" ? "check.cjs" : "pullback.cjs");
+  const [command, ...routes] = commandKey(argv).split("+");
+  if (command === "check" && routes.length === 0) return join(folder, "check.cjs");
+  if (command === "pull" && !routes.includes("to")) return join(folder, "pull-daemon.cjs");
+  return join(folder, "pullback.cjs");
 }
 
 /** Options that send a command down another path (a layout or archive, a remote daemon, a set). */

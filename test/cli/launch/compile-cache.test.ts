@@ -168,11 +168,26 @@ describe("commandKey", () => {
 });
 
 describe("cliBundle", () => {
-  it("runs check from its own bundle and every other command, help and version from the whole CLI", () => {
+  it("runs check, and a pull onto a daemon, from bundles of their own; everything else from the whole CLI", () => {
     expect(cliBundle("/d", ["check", "alpine"])).toBe("/d/check.cjs");
     expect(cliBundle("/d", ["--json", "-q", "check", "alpine", "ghcr.io"])).toBe("/d/check.cjs");
     expect(cliBundle("/d", ["check", "--help"])).toBe("/d/check.cjs");
-    for (const argv of [["pull", "alpine"], ["cluster-config", "x"], ["--help"], ["--version"], [], ["check", "x", "--to", "oci:/x"]])
+    for (const argv of [
+      ["pull", "alpine"],
+      ["pull", "alpine", "--host", "ssh://box"],
+      ["pull", "a", "b", "--host=unix:///d.sock", "--host", "ssh://box"],
+      ["pull", "--file", "list.txt"],
+    ])
+      expect(cliBundle("/d", argv)).toBe("/d/pull-daemon.cjs");
+    for (const argv of [
+      ["pull", "alpine", "--to", "oci:/x"],
+      ["pull", "--file", "-", "--to=docker-archive:/x.tar"],
+      ["cluster-config", "x"],
+      ["--help"],
+      ["--version"],
+      [],
+      ["check", "x", "--to", "oci:/x"],
+    ])
       expect(cliBundle("/d", argv)).toBe("/d/pullback.cjs");
   });
 });
