@@ -3,6 +3,7 @@
 // V8's code cache by dist/cli/launch.cjs (src/cli/launch/); this file only points it at the bundle.
 "use strict";
 const { join } = require("node:path");
+const { argv } = require("node:process");
 const { launch, cliBundle } = require("../dist/cli/launch.cjs");
 
-void launch(cliBundle(join(__dirname, "..", "dist", "cli"), process.argv.slice(2)));
+void launch(cliBundle(join(__dirname, "..", "dist", "cli"), argv.slice(2)));
