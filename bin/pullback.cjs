@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The CLI is one CommonJS bundle, dist/cli/pullback.cjs (or one for its route: check.cjs, pull-daemon.cjs), compiled through
-// V8's code cache by dist/cli/launch.cjs (src/cli/launch/); this file only points it at the bundle.
+// The CLI is one CommonJS bundle, dist/cli/pullback.cjs (or its route's own: check.cjs, pull-daemon.cjs),
+// compiled through V8's code cache by dist/cli/launch.cjs (src/cli/launch/); this file only points it at
+// the bundle.
 "use strict";
 const { join } = require("node:path");
 const { argv } = require("node:process");

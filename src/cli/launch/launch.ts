@@ -1,5 +1,5 @@
 /**
- * What bin/pullback.cjs runs: the CLI bundle (dist/cli/pullback.cjs, one CommonJS file, or check.cjs) compiled
+ * What bin/pullback.cjs runs: a CLI bundle (dist/cli/pullback.cjs, or its route's own: cliBundle) compiled
  * with V8's code cache, its main run on the process, and the cache saved after a run that
  * succeeded without one. Why a CommonJS bundle: it loads without Node's ESM loader, and V8 can
  * only be handed a cache through node:vm, which compiles scripts, not modules.

@@ -86,7 +86,7 @@ export async function connectDocker(options: ConnectDockerOptions = {}): Promise
   try {
     // Every pull over SSH checks the host's platform: /version says it and stands in for ping, one round trip fewer.
     const known = tunnel ? await engine.version() : undefined;
-    if (!known) await engine.ping();
+    if (!tunnel) await engine.ping();
     const ssh = tunnel && {
       url: tunnel.target.url,
       shellCommand: (remote: readonly string[]) => tunnel.shellCommand(remote),

@@ -75,18 +75,21 @@ export class DockerEngine {
 
   /** `GET /_ping`; the API version it names versions every later request, as the docker CLI negotiates. */
   async ping(options: { readonly signal?: AbortSignal | undefined } = {}): Promise<void> {
-    const { res } = await this.#call({ method: "GET", path: "/_ping", signal: options.signal });
-    const version = res.headers["api-version"];
-    this.#http.useApiVersion(typeof version === "string" ? version : undefined);
+    this.#negotiate(await this.#call({ method: "GET", path: "/_ping", signal: options.signal }));
   }
 
   /** `GET /version`; like ping it names the API version, so it may stand in for ping as the first request. */
   async version(options: { readonly signal?: AbortSignal | undefined } = {}): Promise<DaemonVersion> {
     const answer = await this.#call({ method: "GET", path: "/version", signal: options.signal });
-    const api = answer.res.headers["api-version"];
-    this.#http.useApiVersion(typeof api === "string" ? api : undefined);
+    this.#negotiate(answer);
     const v = jsonObject(answer);
     return { version: text(v.Version), apiVersion: text(v.ApiVersion), os: text(v.Os), arch: text(v.Arch) };
+  }
+
+  /** Every later request is versioned with the API version the daemon names (its `Api-Version` header). */
+  #negotiate(answer: { readonly res: { readonly headers: Record<string, string | string[] | undefined> } }): void {
+    const version = answer.res.headers["api-version"];
+    this.#http.useApiVersion(typeof version === "string" ? version : undefined);
   }
 
   /** The image stored under `name`, or undefined when the daemon has none. */
