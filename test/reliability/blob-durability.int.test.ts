@@ -74,3 +74,38 @@ describe("blobs on disk", () => {
     expect(index).toBeGreaterThan(Math.max(...renames.map((r) => r.at)));
   });
 });
+
+describe("writes into a blob", () => {
+  // Linux backs a write with page-cache folios as large as the write; in a VM that returns freed memory
+  // to its host those fault on fresh pages (src/targets/oci/write-body.ts, MAX_WRITE_BYTES).
+  it("never hands the kernel more than 256 KiB in one write, and writes every byte", async () => {
+    const app = world.fixtures.publicApp;
+    const dir = join(scratch, "writes");
+    const trace = join(scratch, "writes-trace");
+    const ref = `${world.registries.token.host}/${app.repository}:${app.tag}`;
+    const traced = "trace=write,pwrite64,writev,pwritev,pwritev2";
+    const strace = ["strace", "-f", "-qq", "-y", "-s", "0", "-e", traced, "-o", trace, process.execPath, BIN];
+    const result = await runCli(["pull", ref, "--to", `oci:${dir}:app`, "--no-credentials", "-q"], {
+      env: { ...cliEnv(world, cleanHome()), PULLBACK_COMPILE_CACHE: "off" },
+      command: strace,
+    });
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+
+    const written = new Map<string, number[]>();
+    const pending = new Map<string, string>();
+    for (const line of (await readFile(trace, "utf8")).split("\n")) {
+      const pid = line.split(" ")[0] ?? "";
+      const started = /^\d+\s+\w+\(\d+<([^>]+)>/.exec(line);
+      const path = started?.[1] ?? (line.includes(" resumed>") ? pending.get(pid) : undefined);
+      if (line.includes("<unfinished ...>") && started?.[1]) pending.set(pid, started[1]);
+      const bytes = /\)\s+= (\d+)$/.exec(line)?.[1];
+      if (path?.endsWith(".partial") && bytes !== undefined) written.set(path, [...(written.get(path) ?? []), Number(bytes)]);
+    }
+    for (const layer of app.layers) {
+      const sizes = written.get(join(dir, "blobs", "sha256", `${layer.digest.slice(7)}.partial`)) ?? [];
+      expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(layer.size);
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(256 * 1024);
+    }
+  });
+});
