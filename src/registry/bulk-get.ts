@@ -60,6 +60,13 @@ export interface BulkResponse {
 const STREAM_READ_BYTES = 64 * 1024;
 /** The head is read in pieces of this size. */
 const HEAD_READ_BYTES = 16 * 1024;
+/**
+ * Node asks for the next read's buffer even as the read before it pauses the socket. A sink that
+ * said stop is not asked for one (it would sit idle, a whole batch, until the sink reads on): that
+ * read goes here and is copied into the sink's buffer once it resumes. One for every body of the
+ * process: a read and the callback that copies it out run with nothing in between.
+ */
+const STAND_IN = Buffer.allocUnsafe(HEAD_READ_BYTES);
 /** An idle kept-alive connection is closed after this long (Go's transport keeps them 90 s). */
 const POOL_IDLE_MS = 30_000;
 /** Idle connections kept per origin: as many as blobs are fetched at once by default, and some. */
@@ -348,6 +355,8 @@ export class BulkBody extends Readable {
   #early: Buffer | undefined;
   #sink: BodySink | undefined;
   #lastSpace: Buffer | undefined;
+  /** The sink said stop and has not resumed reading. */
+  #sinkStopped = false;
 
   /** @internal Made by the GET it answers (its connection is internal). */
   constructor(source: Exchange, framing: BodyFraming, early: Buffer, keepAlive: boolean) {
@@ -377,6 +386,7 @@ export class BulkBody extends Readable {
   /** Read on after the sink said stop. */
   override resume(): this {
     if (this.#sink === undefined) return super.resume();
+    this.#sinkStopped = false;
     if (!this.destroyed && !this.#complete) this.#source.resume();
     return this;
   }
@@ -404,7 +414,11 @@ export class BulkBody extends Readable {
   /** @internal The buffer for the socket's next read. */
   nextReadBuffer(): Buffer {
     if (this.#sink === undefined) return Buffer.allocUnsafe(STREAM_READ_BYTES);
-    this.#lastSpace = this.#sink.space();
+    return this.#sinkStopped ? STAND_IN : this.#sinkSpace(this.#sink);
+  }
+
+  #sinkSpace(sink: BodySink): Buffer {
+    this.#lastSpace = sink.space();
     return this.#lastSpace;
   }
 
@@ -432,6 +446,7 @@ export class BulkBody extends Readable {
     }
     this.#received += length;
     const more = length === 0 || (this.#sink ? this.#sink.arrived(length) : this.push(buffer.subarray(0, length)));
+    if (this.#sink) this.#sinkStopped = !more;
     const ended = this.#framing.type === "length" ? this.#received >= this.#framing.length : this.#decoder?.done === true;
     if (ended) this.#finish();
     return more && !ended;
@@ -439,9 +454,10 @@ export class BulkBody extends Readable {
 
   /** Copy `chunk` into the sink's buffers; false when the sink asked to stop reading. */
   #copyToSink(chunk: Buffer): boolean {
+    const sink = this.#sink!;
     let more = true;
     for (let at = 0; at < chunk.length && !this.#complete && !this.destroyed;) {
-      const space = this.nextReadBuffer();
+      const space = this.#sinkSpace(sink);
       const count = Math.min(space.length, chunk.length - at);
       chunk.copy(space, 0, at, at + count);
       at += count;

@@ -208,11 +208,6 @@ export function takeBatchPeak(): number {
 
 /** A read is offered at least this much room: smaller pieces cost a system call each for little. */
 const MIN_READ_SPACE = 16 * 1024;
-/**
- * Where the first read after a pause goes, to be copied into a batch taken only then. One for every
- * blob of the process: a read and the callback that copies it out run with nothing in between.
- */
-const STAND_IN = Buffer.allocUnsafe(MIN_READ_SPACE);
 
 /**
  * `writeBody` for a body that reads straight into our buffers: the socket fills a batch, which is
@@ -290,15 +285,8 @@ function writeBulkBody(body: BulkBody, handle: FileHandle, position: number, obs
       }
       step();
     };
-    let inStandIn = false; // the next read goes to STAND_IN, not to a batch
     const sink: BodySink = {
       space: () => {
-        // Node asks for the next read's buffer even as the read before it pauses the socket:
-        // a batch taken now would sit idle until the disk catches up (a third per blob).
-        if (paused && current === undefined) {
-          inStandIn = true;
-          return STAND_IN;
-        }
         if (current === undefined || current.length - fill < MIN_READ_SPACE) {
           seal();
           current = takeBatch();
@@ -306,12 +294,6 @@ function writeBulkBody(body: BulkBody, handle: FileHandle, position: number, obs
         return current.subarray(fill);
       },
       arrived: (count) => {
-        if (inStandIn) {
-          inStandIn = false;
-          current = takeBatch();
-          fill = 0;
-          STAND_IN.copy(current, 0, 0, count);
-        }
         const chunk = (current ?? Buffer.alloc(0)).subarray(fill, fill + count);
         fill += count;
         if (failure) return false;
