@@ -9,7 +9,7 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { FixtureImage } from "../../test/world/types.js";
 import { kibToMB, pullbackArgv, type BenchContext } from "../lib/context.js";
-import { measure, type RunResult } from "../lib/measure.js";
+import { measure, type RunOptions, type RunResult } from "../lib/measure.js";
 import { alternate } from "../lib/stats.js";
 
 /** Issue #14's goals. */
@@ -45,9 +45,18 @@ export async function removeOutput(dir: string): Promise<void> {
   await measure("sync", []);
 }
 
-export async function pullbackOci(ctx: BenchContext, ref: string, dir: string, extra: readonly string[] = []): Promise<RunResult> {
+export async function pullbackOci(
+  ctx: BenchContext,
+  ref: string,
+  dir: string,
+  extra: readonly string[] = [],
+  options: Pick<RunOptions, "sampleMemory"> = {},
+): Promise<RunResult> {
   try {
-    return await measure(...pullbackArgv(["pull", ref, "--to", `oci:${dir}:bench`, "--no-credentials", "-q", ...extra]), { env: ctx.env });
+    return await measure(...pullbackArgv(["pull", ref, "--to", `oci:${dir}:bench`, "--no-credentials", "-q", ...extra]), {
+      env: ctx.env,
+      ...options,
+    });
   } finally {
     await removeOutput(dir);
   }
