@@ -7,7 +7,9 @@
  * write (never a shared temporary folder), and written atomically with mode 0600. V8 refuses
  * by itself a cache made by another V8 version or with other flags, but of the source it checks
  * only the length: a cache is therefore filed under the bundle's build id (a hash of its
- * content, its last line) and the command, so each command's cache holds what it compiled.
+ * content, its last line) and the command, so each command's cache holds what it compiled —
+ * and under the process's options, so that runs with and without, say,
+ * NODE_OPTIONS=--max-old-space-size each keep a cache instead of replacing each other's.
  */
 import { isAscii } from "node:buffer";
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync } from "node:fs";
@@ -98,6 +100,8 @@ export interface CompileCacheOptions {
   readonly bundle: BundleSource;
   /** The process's user id (POSIX), or undefined where there is none (Windows). */
   readonly uid: number | undefined;
+  /** The options Node runs with (its execArgv and NODE_OPTIONS, joined); V8 refuses a cache made under other flags. */
+  readonly nodeOptions?: string;
 }
 
 /** Caches of another bundle or Node left this long ago are removed when a new cache is written. */
@@ -110,10 +114,11 @@ const STALE_MS = 30 * 24 * 3600 * 1000;
  * @example
  * const cache = openCompileCache({ folder, key: "check", bundle, uid: process.getuid?.() });
  */
-export function openCompileCache({ folder, key, bundle, uid }: CompileCacheOptions): CompileCache | undefined {
+export function openCompileCache({ folder, key, bundle, uid, nodeOptions }: CompileCacheOptions): CompileCache | undefined {
   if (!ownFolder(folder, uid)) return undefined;
   const identity = `${process.version}-${process.arch}-${bundle.identity}`;
-  const file = join(folder, `${key}-${identity}.v8`);
+  const options = nodeOptions ? `-o${fnv1a(nodeOptions)}` : "";
+  const file = join(folder, `${key}-${identity}${options}.v8`);
   return {
     data: readOwnFile(file, uid),
     async save(data) {
@@ -128,6 +133,16 @@ export function openCompileCache({ folder, key, bundle, uid }: CompileCacheOptio
       removeStale(folder, identity);
     },
   };
+}
+
+/**
+ * A short tag for a set of options, FNV-1a (32 bits): node:crypto would add its load (~0.5 ms) to
+ * every such start-up, and two option sets that collided would only share a cache, as all did before.
+ */
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(16).padStart(8, "0");
 }
 
 /** Creates the folder (0700) if need be; true when it is a real folder of this user that only they can write. */

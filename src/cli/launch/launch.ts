@@ -21,7 +21,10 @@ export async function launch(bundleFile: string, proc: NodeJS.Process = process)
   const argv = proc.argv.slice(2);
   const bundle = readBundle(bundleFile);
   const folder = compileCacheFolder({ env: proc.env, platform: proc.platform });
-  const cache = folder === undefined ? undefined : openCompileCache({ folder, key: commandKey(argv), bundle, uid: proc.getuid?.() });
+  const cache =
+    folder === undefined
+      ? undefined
+      : openCompileCache({ folder, key: commandKey(argv), bundle, uid: proc.getuid?.(), nodeOptions: nodeOptionsOf(proc) });
   const script = new Script(wrap(bundle.text), { filename: bundleFile, ...(cache?.data ? { cachedData: cache.data } : {}) });
   const { main } = evaluate(script, bundleFile) as { main: CliMain };
   // stdin on first use: opening it loads Node's file streams (~6 ms), and few runs read it.
@@ -45,6 +48,11 @@ export async function launch(bundleFile: string, proc: NodeJS.Process = process)
   const unwritten = [proc.stdout, proc.stderr].filter((stream) => stream.writableLength > 0);
   if (unwritten.length > 0) await Promise.all(unwritten.map(flushed));
   proc.exit();
+}
+
+/** What V8's flags may come from: Node's command-line options and NODE_OPTIONS. */
+function nodeOptionsOf(proc: NodeJS.Process): string {
+  return [...(proc.execArgv ?? []), proc.env.NODE_OPTIONS ?? ""].filter((option) => option !== "").join(" ");
 }
 
 /** Resolves once everything written to `stream` so far has been handed to the system. */

@@ -79,6 +79,19 @@ describe("openCompileCache", () => {
     expect(openCompileCache({ folder, key: "check", bundle: readBundle(join(work, "bundle.cjs")), uid })!.data).toBeUndefined();
   });
 
+  it("keeps a cache per set of Node options, which V8 holds a cache to", async () => {
+    const folder = join(work, "v8");
+    const bundle = readBundle(bundleFile());
+    const open = (nodeOptions?: string) =>
+      openCompileCache({ folder, key: "check", bundle, uid, ...(nodeOptions ? { nodeOptions } : {}) })!;
+    await open().save(Buffer.from("plain"));
+    await open("--max-old-space-size=4096").save(Buffer.from("bigger heap"));
+    expect(open().data?.toString()).toBe("plain");
+    expect(open("--max-old-space-size=4096").data?.toString()).toBe("bigger heap");
+    expect(open("--max-old-space-size=2048").data).toBeUndefined();
+    expect(readdirSync(folder)).toHaveLength(2);
+  });
+
   it("files a bundle under the build id it ends with: not its size, time or inode, which npm installs can repeat", async () => {
     const built = (id: string, code: string): string => {
       const file = join(work, "built.cjs");
@@ -235,13 +248,18 @@ describe("launch", () => {
   });
 
   // V8 keeps what one process compiled and ignores a cache for the same source, so each run is a process of its own.
-  function runProcess(file: string, argv: string[], env: NodeJS.ProcessEnv): { status: number | null; stdout: string } {
+  function runProcess(
+    file: string,
+    argv: string[],
+    env: NodeJS.ProcessEnv,
+    nodeFlags: string[] = [],
+  ): { status: number | null; stdout: string } {
     const script = join(work, "run.mjs");
     writeFileSync(
       script,
       `import { launch } from ${JSON.stringify(join(ROOT, "src", "cli", "launch", "launch.ts"))};\nawait launch(process.env.BUNDLE);\n`,
     );
-    const { status, stdout, stderr } = spawnSync(process.execPath, ["--import", "tsx", script, ...argv], {
+    const { status, stdout, stderr } = spawnSync(process.execPath, [...nodeFlags, "--import", "tsx", script, ...argv], {
       cwd: ROOT,
       env: { ...env, BUNDLE: file },
       encoding: "utf8",
@@ -267,6 +285,23 @@ describe("launch", () => {
     const replaced = statSync(path).ino;
     expect(runProcess(file, ["check", "0"], env).status).toBe(0);
     expect(statSync(path).ino).toBe(replaced);
+  });
+
+  it("keeps its cache when runs with other V8 flags come between, instead of each replacing the other's", () => {
+    const file = fakeCli();
+    const env = { PATH: process.env.PATH, PULLBACK_COMPILE_CACHE: join(work, "v8") };
+    const saved = (): number[] =>
+      readdirSync(join(work, "v8"))
+        .sort()
+        .map((name) => statSync(join(work, "v8", name)).ino);
+    const plain = (): unknown => runProcess(file, ["check", "0"], env).status;
+    const flagged = (): unknown => runProcess(file, ["check", "0"], env, ["--max-old-space-size=64"]).status;
+    const viaEnv = (): unknown => runProcess(file, ["check", "0"], { ...env, NODE_OPTIONS: "--max-old-space-size=96" }).status;
+    expect([plain(), flagged(), viaEnv()]).toEqual([0, 0, 0]);
+    const first = saved();
+    expect(first).toHaveLength(3);
+    expect([plain(), flagged(), viaEnv(), plain()]).toEqual([0, 0, 0, 0]);
+    expect(saved()).toEqual(first);
   });
 
   it("runs without a cache when it is turned off", async () => {
